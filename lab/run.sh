@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Run a command as root inside the real-kernel lab guest and return its exit status.
+#
+#   lab/run.sh [--] COMMAND [ARG...]
+#
+# The guest sees the host's root filesystem read-only (so host-built binaries,
+# python3 and ipvsadm run there), a fresh /tmp and /run, and no network card.
+# Environment variables named IPVS_* and RUST_* are passed through; the working
+# directory is kept.
+set -euo pipefail
+[ "${1:-}" = "--" ] && shift
+[ $# -gt 0 ] || { echo "usage: lab/run.sh COMMAND [ARG...]" >&2; exit 2; }
+here="$(cd "$(dirname "$0")" && pwd)"
+cache="$("$here/setup.sh")"
+
+share="$(mktemp -d /tmp/ipvs-lab-run.XXXXXX)"
+trap 'rm -rf "$share"' EXIT
+{
+  echo 'export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
+  echo 'export HOME=/tmp LANG=C.UTF-8 IPVS_LAB=1'
+  env | grep -E '^(IPVS_|RUST_|CARGO_TERM_|PYTHON)[A-Za-z0-9_]*=' | grep -v '^IPVS_LAB=' | while IFS= read -r kv; do
+    printf 'export %q\n' "$kv"
+  done
+  printf 'cd %q || exit 125\n' "$PWD"
+  printf 'exec'; printf ' %q' "$@"; printf '\n'
+} > "$share/cmd.sh"
+
+mem="${IPVS_LAB_MEM:-2048}"
+smp="${IPVS_LAB_SMP:-$(nproc)}"
+timeout --foreground -k 10 "${IPVS_LAB_TIMEOUT:-3000}" \
+  qemu-system-x86_64 -accel tcg,thread=multi -cpu max -m "$mem" -smp "$smp" \
+    -nic none -nographic -no-reboot -monitor none -serial stdio \
+    -kernel "$cache/vmlinuz" -initrd "$cache/initrd.cpio.gz" \
+    -append "console=ttyS0 quiet loglevel=1 panic=-1 labshare=$share" \
+    -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
+    -virtfs "local,path=$share,mount_tag=labshare,security_model=none,multidevs=remap" \
+    </dev/null | tr -d '\r' | awk '
+      /^IPVS-LAB-BEGIN$/ { on = 1; next }
+      /^IPVS-LAB-EXIT /  { on = 0; next }
+      on || /lab-init:|Kernel panic|BUG:|Oops/ { print; fflush() }' || true
+if [ -f "$share/rc" ]; then
+  exit "$(cat "$share/rc")"
+fi
+echo "lab: the guest ended without an exit status" >&2
+exit 124

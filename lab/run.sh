@@ -35,7 +35,7 @@ timeout --foreground -k 10 "${IPVS_LAB_TIMEOUT:-3000}" \
     -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
     -virtfs "local,path=$share,mount_tag=labshare,security_model=none,multidevs=remap" \
     </dev/null | tr -d '\r' | awk '
-      /^IPVS-LAB-BEGIN$/ { on = 1; next }
+      /IPVS-LAB-BEGIN$/ { on = 1; next }
       /^IPVS-LAB-EXIT /  { on = 0; next }
       on || /lab-init:|Kernel panic|BUG:|Oops/ { print; fflush() }' || true
 if [ -f "$share/rc" ]; then

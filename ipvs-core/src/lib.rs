@@ -1,0 +1,46 @@
+//! # ipvs: typed, safe control of Linux IPVS
+//!
+//! IPVS is the Linux kernel's layer-4 load balancer: virtual services (a VIP and port, or a
+//! firewall mark) spread connections over real servers by a scheduler, forwarding by NAT,
+//! direct routing or tunnelling. This crate configures it over the kernel's generic netlink
+//! family `IPVS`, the same interface `ipvsadm` uses.
+//!
+//! The crate is in four layers, each in one place:
+//!
+//! * [`model`]: plain data types ([`Service`], [`Destination`], [`Stats`], ...) with
+//!   validation that names the bad field and value;
+//! * [`wire`]: the generic netlink codec, attribute enums that keep unknown attributes, and
+//!   framing; no I/O and no panics on any input;
+//! * [`transport`]: the [`Transport`](transport::Transport) trait, with the kernel's
+//!   [`NetlinkTransport`](transport::NetlinkTransport) and an in-memory kernel model,
+//!   [`MockTransport`](transport::MockTransport);
+//! * [`Client`]: the typed operations.
+//!
+//! ```
+//! use ipvs::{Client, Destination, Forward, Scheduler, Service, ServiceId};
+//!
+//! let client = Client::mock(); // Client::new()? for the kernel (needs CAP_NET_ADMIN)
+//! let vip = ServiceId::tcp("192.0.2.1".parse().unwrap(), 80);
+//! client.add_service(&Service::new(vip, Scheduler::Rr))?;
+//! for n in 1..=4 {
+//!     let rs = format!("198.51.100.{n}:80").parse().unwrap();
+//!     client.add_destination(&vip, &Destination::new(rs, Forward::Masquerade))?;
+//! }
+//! assert_eq!(client.destinations(&vip)?.len(), 4);
+//! # Ok::<(), ipvs::Error>(())
+//! ```
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod client;
+mod error;
+pub mod model;
+pub mod transport;
+pub mod wire;
+
+pub use client::Client;
+pub use error::{Errno, Error, ErrorKind, InvalidInput, Operation};
+pub use model::{
+    Daemon, DaemonState, Destination, Family, Forward, Info, Netmask, PersistenceEngine, Protocol, Scheduler, Service,
+    ServiceFlags, ServiceId, Stats, Timeouts, Tunnel, TunnelFlags, Version,
+};

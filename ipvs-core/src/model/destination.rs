@@ -1,0 +1,348 @@
+//! Destinations (real servers) and how packets are forwarded to them.
+
+use std::fmt;
+use std::net::{IpAddr, SocketAddr};
+
+use super::{Family, ServiceId, Stats};
+use crate::error::InvalidInput;
+
+bitflags::bitflags! {
+    /// Tunnel encapsulation flags (`IP_VS_TUNNEL_ENCAP_FLAG_*`). No bit set means no checksum.
+    /// Bits this library does not name are kept.
+    ///
+    /// ```
+    /// use ipvs::TunnelFlags;
+    /// assert_eq!(TunnelFlags::CSUM.bits(), 1);
+    /// assert_eq!(TunnelFlags::REMCSUM.bits(), 2);
+    /// ```
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+    pub struct TunnelFlags: u16 {
+        /// Outer UDP/GRE checksum.
+        const CSUM = 0x1;
+        /// Remote checksum offload (GUE only).
+        const REMCSUM = 0x2;
+        const _ = !0;
+    }
+}
+
+/// The encapsulation of a tunnelled destination.
+///
+/// ```
+/// use ipvs::{Tunnel, TunnelFlags};
+/// let gue = Tunnel::Gue { port: 6080, flags: TunnelFlags::CSUM };
+/// assert_eq!(gue.kind(), 1);
+/// assert_eq!(gue.to_string(), "gue port 6080 csum");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub enum Tunnel {
+    /// IP-in-IP (the default).
+    #[default]
+    Ipip,
+    /// Generic UDP Encapsulation to a UDP port.
+    Gue {
+        /// Destination UDP port (non-zero).
+        port: u16,
+        /// Checksum mode.
+        flags: TunnelFlags,
+    },
+    /// GRE.
+    Gre {
+        /// Checksum mode.
+        flags: TunnelFlags,
+    },
+    /// A tunnel type this library does not know, kept as found.
+    Other {
+        /// `IP_VS_CONN_F_TUNNEL_TYPE_*` value.
+        kind: u8,
+        /// Tunnel port.
+        port: u16,
+        /// Tunnel flags.
+        flags: TunnelFlags,
+    },
+}
+
+impl Tunnel {
+    /// The kernel's tunnel type number (IPIP 0, GUE 1, GRE 2).
+    pub fn kind(&self) -> u8 {
+        match self {
+            Tunnel::Ipip => 0,
+            Tunnel::Gue { .. } => 1,
+            Tunnel::Gre { .. } => 2,
+            Tunnel::Other { kind, .. } => *kind,
+        }
+    }
+
+    /// The tunnel port (GUE), else 0.
+    pub fn port(&self) -> u16 {
+        match self {
+            Tunnel::Gue { port, .. } | Tunnel::Other { port, .. } => *port,
+            _ => 0,
+        }
+    }
+
+    /// The encapsulation flags.
+    pub fn flags(&self) -> TunnelFlags {
+        match self {
+            Tunnel::Ipip => TunnelFlags::empty(),
+            Tunnel::Gue { flags, .. } | Tunnel::Gre { flags } | Tunnel::Other { flags, .. } => *flags,
+        }
+    }
+
+    /// Rebuilds a tunnel from the kernel's type, port and flags.
+    pub fn from_parts(kind: u8, port: u16, flags: TunnelFlags) -> Self {
+        match kind {
+            0 if port == 0 && flags.is_empty() => Tunnel::Ipip,
+            1 => Tunnel::Gue { port, flags },
+            2 if port == 0 => Tunnel::Gre { flags },
+            kind => Tunnel::Other { kind, port, flags },
+        }
+    }
+
+    fn validate(&self) -> Result<(), InvalidInput> {
+        let flags = self.flags();
+        if flags.contains(TunnelFlags::CSUM | TunnelFlags::REMCSUM) {
+            return Err(InvalidInput::new("tunnel_flags", "csum|remcsum", "choose one checksum mode: csum or remcsum"));
+        }
+        match self {
+            Tunnel::Gue { port: 0, .. } => {
+                Err(InvalidInput::new("tunnel_port", 0, "a GUE tunnel needs a non-zero port"))
+            }
+            Tunnel::Gre { flags } if flags.contains(TunnelFlags::REMCSUM) => {
+                Err(InvalidInput::new("tunnel_flags", "remcsum", "remote checksum offload is only for GUE tunnels"))
+            }
+            Tunnel::Other { kind, .. } => Err(InvalidInput::new("tunnel_type", kind, "unknown tunnel type")),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl fmt::Display for Tunnel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mode = |flags: TunnelFlags| {
+            if flags.contains(TunnelFlags::REMCSUM) {
+                "remcsum"
+            } else if flags.contains(TunnelFlags::CSUM) {
+                "csum"
+            } else {
+                "nocsum"
+            }
+        };
+        match self {
+            Tunnel::Ipip => f.write_str("ipip"),
+            Tunnel::Gue { port, flags } => write!(f, "gue port {port} {}", mode(*flags)),
+            Tunnel::Gre { flags } => write!(f, "gre {}", mode(*flags)),
+            Tunnel::Other { kind, port, flags } => write!(f, "type {kind} port {port} flags {:#x}", flags.bits()),
+        }
+    }
+}
+
+/// How the director forwards packets to a destination.
+///
+/// ```
+/// use ipvs::{Forward, Tunnel};
+/// assert_eq!(Forward::Masquerade.method(), 0);
+/// assert_eq!(Forward::Tunnel(Tunnel::Ipip).method(), 2);
+/// assert_eq!(Forward::DirectRoute.to_string(), "Route");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Forward {
+    /// NAT (masquerading): the director rewrites the destination address.
+    Masquerade,
+    /// Local node: the director itself serves.
+    Local,
+    /// Tunnelling, with its encapsulation.
+    Tunnel(Tunnel),
+    /// Direct routing (gatewaying): the frame is sent to the real server's MAC.
+    DirectRoute,
+    /// Bypass.
+    Bypass,
+    /// A forwarding method number this library does not know, kept as found.
+    Other(u32),
+}
+
+impl Forward {
+    /// The kernel's `IP_VS_CONN_F_*` forwarding method number.
+    pub fn method(&self) -> u32 {
+        match self {
+            Forward::Masquerade => 0,
+            Forward::Local => 1,
+            Forward::Tunnel(_) => 2,
+            Forward::DirectRoute => 3,
+            Forward::Bypass => 4,
+            Forward::Other(n) => *n,
+        }
+    }
+
+    /// The forwarding method for a kernel number and tunnel settings.
+    pub fn from_method(method: u32, tunnel: Tunnel) -> Self {
+        match method {
+            0 => Forward::Masquerade,
+            1 => Forward::Local,
+            2 => Forward::Tunnel(tunnel),
+            3 => Forward::DirectRoute,
+            4 => Forward::Bypass,
+            n => Forward::Other(n),
+        }
+    }
+
+    /// The tunnel settings, if tunnelling.
+    pub fn tunnel(&self) -> Option<Tunnel> {
+        match self {
+            Forward::Tunnel(t) => Some(*t),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Forward {
+    /// ipvsadm's names: `Masq`, `Local`, `Tunnel`, `Route`, `Bypass`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Forward::Masquerade => f.write_str("Masq"),
+            Forward::Local => f.write_str("Local"),
+            Forward::Tunnel(_) => f.write_str("Tunnel"),
+            Forward::DirectRoute => f.write_str("Route"),
+            Forward::Bypass => f.write_str("Bypass"),
+            Forward::Other(n) => write!(f, "Method{n}"),
+        }
+    }
+}
+
+/// A destination (real server) of a virtual service.
+///
+/// ```
+/// use ipvs::{Destination, Forward};
+/// let d = Destination::new("198.51.100.1:8080".parse().unwrap(), Forward::DirectRoute)
+///     .with_weight(3)
+///     .with_thresholds(100, 10);
+/// assert_eq!(d.socket_addr().to_string(), "198.51.100.1:8080");
+/// d.validate().unwrap();
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Destination {
+    /// The real server's address; it may differ in family from the service only when tunnelling.
+    pub addr: IpAddr,
+    /// The real server's port.
+    pub port: u16,
+    /// The forwarding method.
+    pub forward: Forward,
+    /// Scheduling weight, 0..=i32::MAX; 0 takes the server out of new scheduling.
+    pub weight: u32,
+    /// Upper connection threshold (0: none).
+    pub upper_threshold: u32,
+    /// Lower connection threshold.
+    pub lower_threshold: u32,
+    /// Active connections (read-only).
+    pub active_conns: u32,
+    /// Inactive connections (read-only).
+    pub inactive_conns: u32,
+    /// Persistent connection templates (read-only).
+    pub persistent_conns: u32,
+    /// Counters and rates (read-only).
+    pub stats: Stats,
+}
+
+impl Destination {
+    /// A destination at `addr` with weight 1 and no thresholds.
+    pub fn new(addr: SocketAddr, forward: Forward) -> Self {
+        Destination {
+            addr: addr.ip(),
+            port: addr.port(),
+            forward,
+            weight: 1,
+            upper_threshold: 0,
+            lower_threshold: 0,
+            active_conns: 0,
+            inactive_conns: 0,
+            persistent_conns: 0,
+            stats: Stats::default(),
+        }
+    }
+
+    /// Sets the weight.
+    pub fn with_weight(mut self, weight: u32) -> Self {
+        self.weight = weight;
+        self
+    }
+
+    /// Sets the upper and lower connection thresholds.
+    pub fn with_thresholds(mut self, upper: u32, lower: u32) -> Self {
+        self.upper_threshold = upper;
+        self.lower_threshold = lower;
+        self
+    }
+
+    /// The address and port.
+    pub fn socket_addr(&self) -> SocketAddr {
+        SocketAddr::new(self.addr, self.port)
+    }
+
+    /// The destination's address family.
+    pub fn family(&self) -> Family {
+        Family::of(&self.addr)
+    }
+
+    /// Checks what the kernel would reject of the destination alone.
+    pub fn validate(&self) -> Result<(), InvalidInput> {
+        if self.weight > i32::MAX as u32 {
+            return Err(InvalidInput::new("weight", self.weight, "must be in 0..=2147483647"));
+        }
+        if self.lower_threshold > self.upper_threshold {
+            return Err(InvalidInput::new(
+                "lower_threshold",
+                self.lower_threshold,
+                format!("must not exceed the upper threshold ({})", self.upper_threshold),
+            ));
+        }
+        match self.forward {
+            Forward::Tunnel(t) => t.validate()?,
+            Forward::Other(n) => {
+                return Err(InvalidInput::new("forward", n, "unknown forwarding method"));
+            }
+            _ => {}
+        }
+        check_unicast(&self.addr)
+    }
+
+    /// Checks the destination, and that it suits a service with identity `service`.
+    ///
+    /// ```
+    /// use ipvs::{Destination, Forward, ServiceId, Tunnel};
+    /// let svc = ServiceId::tcp("192.0.2.1".parse().unwrap(), 80);
+    /// let nat6 = Destination::new("[2001:db8::5]:80".parse().unwrap(), Forward::Masquerade);
+    /// assert_eq!(nat6.validate_for(&svc).unwrap_err().field, "address");
+    /// let tun6 = Destination { forward: Forward::Tunnel(Tunnel::Ipip), ..nat6 };
+    /// tun6.validate_for(&svc).unwrap();
+    /// ```
+    pub fn validate_for(&self, service: &ServiceId) -> Result<(), InvalidInput> {
+        self.validate()?;
+        if self.family() != service.family() && !matches!(self.forward, Forward::Tunnel(_)) {
+            return Err(InvalidInput::new(
+                "address",
+                self.addr,
+                format!("an {} destination of an {} service needs tunnel forwarding", self.family(), service.family()),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The kernel accepts only unicast (or local) destination addresses.
+fn check_unicast(addr: &IpAddr) -> Result<(), InvalidInput> {
+    let bad = match addr {
+        IpAddr::V4(a) => {
+            let o = a.octets();
+            o[0] == 0 || a.is_multicast() || a.is_broadcast()
+        }
+        IpAddr::V6(a) => a.is_unspecified() || a.is_multicast() || (a.segments()[0] & 0xffc0) == 0xfe80,
+    };
+    if bad {
+        Err(InvalidInput::new(
+            "address",
+            addr,
+            "a destination address must be unicast (not 0.0.0.0/8, multicast, broadcast or link-local)",
+        ))
+    } else {
+        Ok(())
+    }
+}

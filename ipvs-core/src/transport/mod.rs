@@ -1,0 +1,69 @@
+//! The one seam between the client and the kernel.
+//!
+//! A [`Transport`] carries [`IpvsMessage`]s: single requests, dumps, and pipelined batches of
+//! writes. [`NetlinkTransport`] talks to the kernel; [`MockTransport`] is an in-memory model
+//! of the kernel's IPVS tables that enforces the kernel's rules and answers its errnos, so
+//! everything above this seam can be tested without root.
+
+mod mock;
+mod netlink;
+
+pub use mock::{MockCounters, MockTransport};
+pub use netlink::{NetlinkTransport, NetlinkTransportBuilder};
+
+use crate::error::{Errno, ErrorKind};
+use crate::wire::IpvsMessage;
+
+/// The outcome of one request of a [`Transport::batch`].
+pub type BatchOutcome = Result<(), Errno>;
+
+/// Carries IPVS requests to the kernel (or a model of it) and brings back the answers.
+///
+/// ```
+/// use ipvs::transport::{MockTransport, Transport};
+/// use ipvs::wire::IpvsMessage;
+/// use ipvs::{Errno, Scheduler, Service, ServiceId};
+/// let t = MockTransport::new();
+/// let svc = Service::new(ServiceId::tcp("192.0.2.1".parse().unwrap(), 80), Scheduler::Rr);
+/// let out = t.batch(&[IpvsMessage::new_service(&svc), IpvsMessage::new_service(&svc)]).unwrap();
+/// assert_eq!(out, vec![Ok(()), Err(Errno::EEXIST)]);
+/// assert_eq!(t.dump(&IpvsMessage::dump_services()).unwrap().len(), 1);
+/// ```
+pub trait Transport: Send + Sync {
+    /// Sends one request and waits for its acknowledgement: `Ok(Some(reply))` when the
+    /// kernel answered with a message (GET_SERVICE, GET_INFO, GET_CONFIG), `Ok(None)` for a
+    /// bare acknowledgement, `Err(ErrorKind::Kernel(errno))` when it refused.
+    fn request(&self, msg: &IpvsMessage) -> Result<Option<IpvsMessage>, ErrorKind>;
+
+    /// Sends a dump request and returns every message of the dump. A dump the kernel flags as
+    /// interrupted by concurrent changes is retried a bounded number of times.
+    fn dump(&self, msg: &IpvsMessage) -> Result<Vec<IpvsMessage>, ErrorKind>;
+
+    /// Pipelines write requests and returns, in order, whether each succeeded. The `Err` of
+    /// the outer result means the batch as a whole could not be carried out (I/O).
+    fn batch(&self, msgs: &[IpvsMessage]) -> Result<Vec<BatchOutcome>, ErrorKind>;
+}
+
+impl<T: Transport + ?Sized> Transport for Box<T> {
+    fn request(&self, msg: &IpvsMessage) -> Result<Option<IpvsMessage>, ErrorKind> {
+        (**self).request(msg)
+    }
+    fn dump(&self, msg: &IpvsMessage) -> Result<Vec<IpvsMessage>, ErrorKind> {
+        (**self).dump(msg)
+    }
+    fn batch(&self, msgs: &[IpvsMessage]) -> Result<Vec<BatchOutcome>, ErrorKind> {
+        (**self).batch(msgs)
+    }
+}
+
+impl<T: Transport + ?Sized> Transport for std::sync::Arc<T> {
+    fn request(&self, msg: &IpvsMessage) -> Result<Option<IpvsMessage>, ErrorKind> {
+        (**self).request(msg)
+    }
+    fn dump(&self, msg: &IpvsMessage) -> Result<Vec<IpvsMessage>, ErrorKind> {
+        (**self).dump(msg)
+    }
+    fn batch(&self, msgs: &[IpvsMessage]) -> Result<Vec<BatchOutcome>, ErrorKind> {
+        (**self).batch(msgs)
+    }
+}

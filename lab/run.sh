@@ -27,7 +27,7 @@ trap 'rm -rf "$share"' EXIT
 
 mem="${IPVS_LAB_MEM:-2048}"
 smp="${IPVS_LAB_SMP:-$(nproc)}"
-timeout --foreground -k 10 "${IPVS_LAB_TIMEOUT:-3000}" \
+timeout --foreground -k 10 "${IPVS_LAB_TIMEOUT:-1500}" \
   qemu-system-x86_64 -accel tcg,thread=multi -cpu max -m "$mem" -smp "$smp" \
     -nic none -nographic -no-reboot -monitor none -serial stdio \
     -kernel "$cache/vmlinuz" -initrd "$cache/initrd.cpio.gz" \

@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 use std::path::Path;
 
-use crate::error::{Error, ErrorKind, Operation};
+use crate::error::{Errno, Error, ErrorKind, Operation};
 use crate::model::{Daemon, DaemonState, Destination, Info, Service, ServiceId, Timeouts, Version};
 use crate::transport::{BatchOutcome, MockTransport, NetlinkTransport, Transport};
 use crate::wire::{daemon_from_attrs, destination_from_attrs, service_from_attrs, IpvsAttr, IpvsCmd, IpvsMessage};
@@ -389,8 +389,17 @@ impl<T: Transport> Client<T> {
     /// assert_eq!(err.errno(), Some(Errno::ESRCH));
     /// # Ok::<(), ipvs::Error>(())
     /// ```
+    ///
+    /// A master stopped before its kernel thread first ran makes the kernel answer `EINTR`
+    /// although the daemon is gone; this call then checks the daemon list and succeeds if
+    /// the daemon is no longer running.
     pub fn stop_daemon(&self, state: DaemonState) -> Result<(), Error> {
-        self.write(Operation::StopDaemon, || Some(state.to_string()), IpvsMessage::del_daemon(state))
+        let target = || Some(state.to_string());
+        match self.transport.request(&IpvsMessage::del_daemon(state)) {
+            Ok(_) => Ok(()),
+            Err(ErrorKind::Kernel(Errno::EINTR)) if !self.daemons()?.iter().any(|d| d.state == state) => Ok(()),
+            Err(kind) => Err(Error::new(Operation::StopDaemon, target(), kind)),
+        }
     }
 
     /// The kernel's IPVS version and connection table size.

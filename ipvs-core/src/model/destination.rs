@@ -330,17 +330,14 @@ impl Destination {
 /// The kernel accepts only unicast (or local) destination addresses.
 fn check_unicast(addr: &IpAddr) -> Result<(), InvalidInput> {
     let bad = match addr {
-        IpAddr::V4(a) => {
-            let o = a.octets();
-            o[0] == 0 || a.is_multicast() || a.is_broadcast()
-        }
+        IpAddr::V4(a) => a.is_unspecified() || a.is_multicast() || a.is_broadcast(),
         IpAddr::V6(a) => a.is_unspecified() || a.is_multicast() || (a.segments()[0] & 0xffc0) == 0xfe80,
     };
     if bad {
         Err(InvalidInput::new(
             "address",
             addr,
-            "a destination address must be unicast (not 0.0.0.0/8, multicast, broadcast or link-local)",
+            "a destination address must be unicast (not unspecified, multicast, broadcast, v4-mapped or link-local)",
         ))
     } else {
         Ok(())

@@ -10,7 +10,7 @@
 //!   1..=128: `EINVAL`; flags applied as `(old & !mask) | (new & mask)`, HASHED always set;
 //!   an empty persistence engine name means none;
 //! * destinations: weight < 0 or lower threshold > upper: `ERANGE`; GUE with port 0: `EINVAL`;
-//!   exists on NEW: `EEXIST`; missing on SET/DEL: `ENOENT`; address not unicast (0.0.0.0/8,
+//!   exists on NEW: `EEXIST`; missing on SET/DEL: `ENOENT`; address not unicast (0.0.0.0,
 //!   255.255.255.255, multicast, IPv6 unspecified, mapped, multicast or link-local): `EINVAL`;
 //!   family differing from the service without tunnelling, or while a sync daemon runs:
 //!   `EINVAL`; newest first in dumps; a GET_DEST dump of a missing service is empty;
@@ -376,7 +376,7 @@ fn parse_dest(attrs: Option<&[DestAttr]>, full: bool) -> Result<ParsedDest, Errn
 /// The kernel's `inet_addr_type`/`ipv6_addr_type` test for a new destination.
 fn unicast(addr: &IpAddr) -> bool {
     match addr {
-        IpAddr::V4(a) => !(a.octets()[0] == 0 || a.is_broadcast() || a.is_multicast()),
+        IpAddr::V4(a) => !(a.is_unspecified() || a.is_broadcast() || a.is_multicast()),
         IpAddr::V6(a) => {
             let s = a.segments();
             let mapped = s[..5] == [0; 5] && s[5] == 0xffff;
@@ -540,7 +540,7 @@ impl Kernel {
 
     /// Scheduler and engine lookups and the IPv6 prefix check, shared by add and edit.
     fn check_settings(&self, id: &ServiceId, f: &FullService) -> Result<(Scheduler, Option<PersistenceEngine>), Errno> {
-        if f.sched != "none" && !self.schedulers.iter().any(|s| *s == f.sched) {
+        if f.sched != "none" && !self.schedulers.contains(&f.sched) {
             return Err(Errno::ENOENT);
         }
         let pe = match f.pe.as_deref() {
@@ -705,7 +705,7 @@ impl Kernel {
         });
         d.port = Some(d.port.filter(|p| *p != 0).unwrap_or(8848));
         d.ttl = Some(d.ttl.filter(|t| *t != 0).unwrap_or(1));
-        if !self.interfaces.iter().any(|i| *i == d.interface) {
+        if !self.interfaces.contains(&d.interface) {
             return Err(Errno::ENODEV);
         }
         let slot = if d.state == DaemonState::Master { &mut self.master } else { &mut self.backup };

@@ -14,7 +14,7 @@ use nix::sys::time::{TimeVal, TimeValLike};
 use super::{BatchOutcome, Transport};
 use crate::error::{Errno, ErrorKind};
 use crate::wire::frame::{self, Frame, Payload};
-use crate::wire::{IpvsMessage, FAMILY_NAME};
+use crate::wire::{IpvsCmd, IpvsMessage, FAMILY_NAME};
 
 /// Receive buffer for one datagram: kernel dump parts are at most 32 KiB.
 const RX_BUFFER: usize = 256 * 1024;
@@ -45,7 +45,7 @@ pub struct NetlinkTransportBuilder {
 
 impl Default for NetlinkTransportBuilder {
     fn default() -> Self {
-        NetlinkTransportBuilder { timeout: Duration::from_secs(30), dump_retries: 5, namespace: None }
+        NetlinkTransportBuilder { timeout: Duration::from_secs(30), dump_retries: 10, namespace: None }
     }
 }
 
@@ -56,7 +56,8 @@ impl NetlinkTransportBuilder {
         self
     }
 
-    /// How many times an interrupted dump is retried before `DumpInterrupted` (default 5).
+    /// How many times an inconsistent dump is retried before `DumpInterrupted` (default 10;
+    /// the waits between attempts grow from 1 ms to 128 ms).
     pub fn dump_retries(mut self, retries: u32) -> Self {
         self.dump_retries = retries;
         self
@@ -236,10 +237,21 @@ impl Conn {
     fn request(&mut self, msg: &IpvsMessage) -> Result<Option<IpvsMessage>, ErrorKind> {
         let seq = self.next_seq();
         frame::encode(msg, self.family, seq, frame::REQUEST_ACK, &mut self.tx);
+        // Daemon commands end in kthread_stop(), which can return -EINTR, and netlink sends
+        // no acknowledgement at all for -EINTR. A barrier request right behind tells us the
+        // command was handled: its answer arriving first means the kernel swallowed -EINTR.
+        let barrier = matches!(msg.cmd, IpvsCmd::NewDaemon | IpvsCmd::DelDaemon).then(|| {
+            let b = self.next_seq();
+            frame::encode(&IpvsMessage::get_info(), self.family, b, frame::REQUEST_ACK, &mut self.tx);
+            b
+        });
         self.send_tx()?;
         let mut reply = None;
         loop {
             for f in self.recv(false)?.unwrap_or_default() {
+                if Some(f.seq) == barrier && matches!(f.payload, Payload::Ack | Payload::Error(_)) {
+                    return Err(ErrorKind::Kernel(Errno::EINTR));
+                }
                 if f.seq != seq {
                     continue;
                 }
@@ -255,13 +267,15 @@ impl Conn {
         }
     }
 
-    /// One dump attempt: the messages, and whether the kernel flagged it interrupted.
-    fn dump_once(&mut self, msg: &IpvsMessage) -> Result<(Vec<IpvsMessage>, bool), ErrorKind> {
+    /// One dump attempt: the messages, whether the kernel flagged it interrupted, and how
+    /// many datagrams it took.
+    fn dump_once(&mut self, msg: &IpvsMessage) -> Result<(Vec<IpvsMessage>, bool, usize), ErrorKind> {
         let seq = self.next_seq();
         frame::encode(msg, self.family, seq, frame::DUMP, &mut self.tx);
         self.send_tx()?;
-        let (mut out, mut interrupted) = (Vec::new(), false);
+        let (mut out, mut interrupted, mut parts) = (Vec::new(), false, 0);
         loop {
+            parts += 1;
             for f in self.recv(false)?.unwrap_or_default() {
                 if f.seq != seq {
                     continue;
@@ -269,7 +283,7 @@ impl Conn {
                 interrupted |= f.interrupted();
                 match f.payload {
                     Payload::Ipvs(m) => out.push(m),
-                    Payload::Done(0) | Payload::Ack => return Ok((out, interrupted)),
+                    Payload::Done(0) | Payload::Ack => return Ok((out, interrupted, parts)),
                     Payload::Done(code) => return Err(ErrorKind::Kernel(Errno(code.saturating_neg()))),
                     Payload::Error(e) => return Err(ErrorKind::Kernel(e)),
                     Payload::Overrun => return Err(ErrorKind::Io(io::Error::from_raw_os_error(Errno::ENOBUFS.0))),
@@ -326,6 +340,41 @@ impl Conn {
     }
 }
 
+/// The bytes of the identifying attributes of a dumped service, destination or daemon.
+fn identity_key(msg: &IpvsMessage) -> Vec<u8> {
+    use crate::wire::{DaemonAttr, DestAttr, ServiceAttr};
+    use netlink_packet_core::Emitable;
+    let mut key = Vec::new();
+    let mut put = |a: &dyn Fn(&mut [u8]), len: usize| {
+        let at = key.len();
+        key.resize(at + len, 0);
+        a(&mut key[at..]);
+    };
+    if let Some(attrs) = msg.service() {
+        for a in attrs.iter().filter(|a| {
+            matches!(
+                a,
+                ServiceAttr::Af(_)
+                    | ServiceAttr::Protocol(_)
+                    | ServiceAttr::Addr(_)
+                    | ServiceAttr::Port(_)
+                    | ServiceAttr::Fwmark(_)
+            )
+        }) {
+            put(&|b| a.emit(b), a.buffer_len());
+        }
+    } else if let Some(attrs) = msg.dest() {
+        for a in attrs.iter().filter(|a| matches!(a, DestAttr::Addr(_) | DestAttr::Port(_) | DestAttr::AddrFamily(_))) {
+            put(&|b| a.emit(b), a.buffer_len());
+        }
+    } else if let Some(attrs) = msg.daemon() {
+        for a in attrs.iter().filter(|a| matches!(a, DaemonAttr::State(_))) {
+            put(&|b| a.emit(b), a.buffer_len());
+        }
+    }
+    key
+}
+
 fn libc_flags(nonblocking: bool) -> i32 {
     if nonblocking {
         nix::sys::socket::MsgFlags::MSG_DONTWAIT.bits()
@@ -339,15 +388,37 @@ impl Transport for NetlinkTransport {
         self.lock().request(msg)
     }
 
+    /// IPVS dumps resume by an index counted over every network namespace's services and
+    /// never set NLM_F_DUMP_INTR, so a dump of several datagrams can repeat or skip entries
+    /// when any table changes meanwhile. A one-datagram dump is atomic; a longer one is
+    /// accepted only once two consecutive dumps agree on the identities they list, with no
+    /// duplicates.
     fn dump(&self, msg: &IpvsMessage) -> Result<Vec<IpvsMessage>, ErrorKind> {
         let mut conn = self.lock();
-        for _ in 0..=self.dump_retries {
-            let (msgs, interrupted) = conn.dump_once(msg)?;
-            if !interrupted {
+        let mut previous: Option<Vec<Vec<u8>>> = None;
+        for attempt in 0..=self.dump_retries + 1 {
+            if attempt >= 2 {
+                std::thread::sleep(Duration::from_millis(1 << (attempt - 2).min(7)));
+            }
+            let (msgs, interrupted, parts) = conn.dump_once(msg)?;
+            if interrupted {
+                previous = None;
+                continue;
+            }
+            let keys: Vec<Vec<u8>> = msgs.iter().map(identity_key).collect();
+            let mut sorted = keys.clone();
+            sorted.sort_unstable();
+            sorted.dedup();
+            if sorted.len() != keys.len() {
+                previous = None;
+                continue;
+            }
+            if parts <= 1 || previous.as_ref() == Some(&keys) {
                 return Ok(msgs);
             }
+            previous = Some(keys);
         }
-        Err(ErrorKind::DumpInterrupted { attempts: self.dump_retries + 1 })
+        Err(ErrorKind::DumpInterrupted { attempts: self.dump_retries + 2 })
     }
 
     fn batch(&self, msgs: &[IpvsMessage]) -> Result<Vec<BatchOutcome>, ErrorKind> {

@@ -1,5 +1,6 @@
 //! The kernel transport: a generic netlink socket speaking the IPVS family.
 
+use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -45,7 +46,7 @@ pub struct NetlinkTransportBuilder {
 
 impl Default for NetlinkTransportBuilder {
     fn default() -> Self {
-        NetlinkTransportBuilder { timeout: Duration::from_secs(30), dump_retries: 10, namespace: None }
+        NetlinkTransportBuilder { timeout: Duration::from_secs(30), dump_retries: 12, namespace: None }
     }
 }
 
@@ -56,8 +57,8 @@ impl NetlinkTransportBuilder {
         self
     }
 
-    /// How many times an inconsistent dump is retried before `DumpInterrupted` (default 10;
-    /// the waits between attempts grow from 1 ms to 128 ms).
+    /// How many times a multi-datagram dump whose consistency could not be proven is retried
+    /// before `DumpInterrupted` (default 12; the waits between attempts grow by 0.5 ms each).
     pub fn dump_retries(mut self, retries: u32) -> Self {
         self.dump_retries = retries;
         self
@@ -73,38 +74,41 @@ impl NetlinkTransportBuilder {
 
     /// Opens the socket and resolves the IPVS family (which also loads the `ip_vs` module).
     pub fn open(self) -> Result<NetlinkTransport, ErrorKind> {
-        let mut socket = match &self.namespace {
-            None => Socket::new(NETLINK_GENERIC)?,
-            Some(path) => socket_in_namespace(path)?,
+        // The main socket and two witnesses for dumps (see `dump`), all made now and in one
+        // place so that they share a network namespace.
+        let mut sockets = match &self.namespace {
+            None => new_sockets(3)?,
+            Some(path) => sockets_in_namespace(path, 3)?,
         };
-        let local = socket.bind_auto()?;
-        socket.connect(&SocketAddr::new(0, 0))?;
-        // Acknowledgements carry only the failed request's header, not the whole request.
-        let _ = socket.set_cap_ack(true);
-        if setsockopt(&socket, sockopt::RcvBufForce, &SOCKET_RCVBUF).is_err() {
-            let _ = setsockopt(&socket, sockopt::RcvBuf, &SOCKET_RCVBUF);
-        }
-        let ms = i64::try_from(self.timeout.as_millis()).unwrap_or(i64::MAX).max(1);
-        setsockopt(&socket, sockopt::ReceiveTimeout, &TimeVal::milliseconds(ms)).map_err(io::Error::from)?;
-        let mut conn = Conn {
-            socket,
-            port: local.port_number(),
-            family: 0,
-            seq: std::process::id().wrapping_mul(7919),
-            rx: Vec::with_capacity(RX_BUFFER),
-            tx: Vec::new(),
-        };
+        let mut conn = Conn::open(sockets.remove(0), self.timeout, RX_BUFFER)?;
         conn.family = conn.resolve_family()?;
-        Ok(NetlinkTransport { conn: Mutex::new(conn), dump_retries: self.dump_retries })
+        let witnesses = sockets
+            .into_iter()
+            .zip(WITNESS_RX_LENGTHS)
+            .map(|(socket, rx_len)| {
+                let mut w = Conn::open(socket, self.timeout, rx_len)?;
+                w.family = conn.family;
+                Ok(w)
+            })
+            .collect::<Result<Vec<_>, ErrorKind>>()?;
+        Ok(NetlinkTransport {
+            conn: Mutex::new(conn),
+            witnesses: Mutex::new(witnesses),
+            dump_retries: self.dump_retries,
+        })
     }
 }
 
-fn socket_in_namespace(path: &Path) -> Result<Socket, ErrorKind> {
+fn new_sockets(n: usize) -> Result<Vec<Socket>, ErrorKind> {
+    (0..n).map(|_| Socket::new(NETLINK_GENERIC).map_err(ErrorKind::from)).collect()
+}
+
+fn sockets_in_namespace(path: &Path, n: usize) -> Result<Vec<Socket>, ErrorKind> {
     let ns = File::open(path)?;
     std::thread::scope(|s| {
-        s.spawn(|| -> Result<Socket, ErrorKind> {
+        s.spawn(|| -> Result<Vec<Socket>, ErrorKind> {
             nix::sched::setns(&ns, nix::sched::CloneFlags::CLONE_NEWNET).map_err(io::Error::from)?;
-            Ok(Socket::new(NETLINK_GENERIC)?)
+            new_sockets(n)
         })
         .join()
         .unwrap_or_else(|_| Err(ErrorKind::Io(io::Error::other("namespace helper thread failed"))))
@@ -126,6 +130,8 @@ fn socket_in_namespace(path: &Path) -> Result<Socket, ErrorKind> {
 #[derive(Debug)]
 pub struct NetlinkTransport {
     conn: Mutex<Conn>,
+    /// Sockets whose dumps come in differently sized datagrams, to prove dumps consistent.
+    witnesses: Mutex<Vec<Conn>>,
     dump_retries: u32,
 }
 
@@ -136,6 +142,9 @@ struct Conn {
     family: u16,
     seq: u32,
     rx: Vec<u8>,
+    /// The length every receive asks for. The kernel sizes the datagrams of later dump parts
+    /// by the largest length a socket has asked for (at most 32 KiB).
+    rx_len: usize,
     tx: Vec<u8>,
 }
 
@@ -161,6 +170,28 @@ impl NetlinkTransport {
 }
 
 impl Conn {
+    /// A bound, connected socket with its options set; the family is still unresolved.
+    fn open(mut socket: Socket, timeout: Duration, rx_len: usize) -> Result<Conn, ErrorKind> {
+        let local = socket.bind_auto()?;
+        socket.connect(&SocketAddr::new(0, 0))?;
+        // Acknowledgements carry only the failed request's header, not the whole request.
+        let _ = socket.set_cap_ack(true);
+        if setsockopt(&socket, sockopt::RcvBufForce, &SOCKET_RCVBUF).is_err() {
+            let _ = setsockopt(&socket, sockopt::RcvBuf, &SOCKET_RCVBUF);
+        }
+        let ms = i64::try_from(timeout.as_millis()).unwrap_or(i64::MAX).max(1);
+        setsockopt(&socket, sockopt::ReceiveTimeout, &TimeVal::milliseconds(ms)).map_err(io::Error::from)?;
+        Ok(Conn {
+            socket,
+            port: local.port_number(),
+            family: 0,
+            seq: std::process::id().wrapping_mul(7919),
+            rx: Vec::with_capacity(rx_len),
+            rx_len,
+            tx: Vec::new(),
+        })
+    }
+
     fn next_seq(&mut self) -> u32 {
         self.seq = self.seq.wrapping_add(1);
         if self.seq == 0 {
@@ -187,7 +218,7 @@ impl Conn {
         let flags = libc_flags(nonblocking);
         loop {
             self.rx.clear();
-            self.rx.reserve(RX_BUFFER);
+            self.rx.reserve_exact(self.rx_len);
             match self.socket.recv(&mut self.rx, flags) {
                 Ok(n) if n > self.rx.len() => {
                     return Err(ErrorKind::Decode(format!("datagram of {n} bytes truncated to {}", self.rx.len())))
@@ -267,29 +298,34 @@ impl Conn {
         }
     }
 
-    /// One dump attempt: the messages, whether the kernel flagged it interrupted, and how
-    /// many datagrams it took.
-    fn dump_once(&mut self, msg: &IpvsMessage) -> Result<(Vec<IpvsMessage>, bool, usize), ErrorKind> {
+    /// One dump attempt: the messages of each datagram in order, and whether the kernel
+    /// flagged the dump interrupted.
+    fn dump_once(&mut self, msg: &IpvsMessage) -> Result<(Vec<Vec<IpvsMessage>>, bool), ErrorKind> {
         let seq = self.next_seq();
         frame::encode(msg, self.family, seq, frame::DUMP, &mut self.tx);
         self.send_tx()?;
-        let (mut out, mut interrupted, mut parts) = (Vec::new(), false, 0);
+        let (mut parts, mut interrupted) = (Vec::new(), false);
         loop {
-            parts += 1;
+            let mut part = Vec::new();
             for f in self.recv(false)?.unwrap_or_default() {
                 if f.seq != seq {
                     continue;
                 }
                 interrupted |= f.interrupted();
                 match f.payload {
-                    Payload::Ipvs(m) => out.push(m),
-                    Payload::Done(0) | Payload::Ack => return Ok((out, interrupted, parts)),
+                    Payload::Ipvs(m) => part.push(m),
+                    Payload::Done(0) | Payload::Ack => {
+                        parts.push(part);
+                        parts.retain(|p| !p.is_empty());
+                        return Ok((parts, interrupted));
+                    }
                     Payload::Done(code) => return Err(ErrorKind::Kernel(Errno(code.saturating_neg()))),
                     Payload::Error(e) => return Err(ErrorKind::Kernel(e)),
                     Payload::Overrun => return Err(ErrorKind::Io(io::Error::from_raw_os_error(Errno::ENOBUFS.0))),
                     Payload::Ctrl(_) | Payload::Noop => {}
                 }
             }
+            parts.push(part);
         }
     }
 
@@ -340,6 +376,58 @@ impl Conn {
     }
 }
 
+/// Receive lengths of the witness sockets: the kernel sizes dump datagrams by them, and they
+/// share no small common multiple with each other or with the main socket's 32 KiB.
+const WITNESS_RX_LENGTHS: [usize; 2] = [9 * 1024 + 100, 13 * 1024 + 300];
+
+/// One witness dump, indexed: where each entry sits (datagram, position).
+struct Witness {
+    parts: Vec<Vec<IpvsMessage>>,
+    at: HashMap<Vec<u8>, (usize, usize)>,
+}
+
+impl Witness {
+    fn new(parts: Vec<Vec<IpvsMessage>>) -> Witness {
+        let mut at = HashMap::new();
+        for (i, part) in parts.iter().enumerate() {
+            for (j, m) in part.iter().enumerate() {
+                at.insert(identity_key(m), (i, j));
+            }
+        }
+        Witness { parts, at }
+    }
+
+    /// Bridges the boundary between two consecutive datagrams of a dump: an entry of
+    /// `before` and a later one of `after` that this witness lists within one datagram.
+    /// Returns the witness entries between them (a skipped entry would be among them).
+    fn bridge(&self, before: &[(Vec<u8>, &IpvsMessage)], after: &[(Vec<u8>, &IpvsMessage)]) -> Option<&[IpvsMessage]> {
+        let &(part, to) = after.iter().find_map(|(k, _)| self.at.get(k))?;
+        let from = before.iter().rev().find_map(|(k, _)| self.at.get(k).filter(|&&(p, j)| p == part && j < to))?.1;
+        self.parts[part].get(from + 1..to)
+    }
+}
+
+/// The entries of a multi-datagram dump without repeats, if a witness bridges every boundary;
+/// entries a witness saw inside a bridge that the dump lacks are added (they may have been
+/// skipped, and they existed during the call).
+fn proven_listing(parts: &[Vec<IpvsMessage>], witnesses: &[Witness]) -> Option<Vec<IpvsMessage>> {
+    let mut seen = HashSet::new();
+    let keyed: Vec<Vec<(Vec<u8>, &IpvsMessage)>> = parts
+        .iter()
+        .map(|part| part.iter().map(|m| (identity_key(m), m)).filter(|(k, _)| seen.insert(k.clone())).collect())
+        .filter(|part: &Vec<_>| !part.is_empty())
+        .collect();
+    let mut out: Vec<IpvsMessage> = Vec::with_capacity(seen.len());
+    for (i, part) in keyed.iter().enumerate() {
+        if i > 0 {
+            let between = witnesses.iter().find_map(|w| w.bridge(&keyed[i - 1], part))?;
+            out.extend(between.iter().filter(|m| seen.insert(identity_key(m))).cloned());
+        }
+        out.extend(part.iter().map(|(_, m)| (*m).clone()));
+    }
+    Some(out)
+}
+
 /// The bytes of the identifying attributes of a dumped service, destination or daemon.
 fn identity_key(msg: &IpvsMessage) -> Vec<u8> {
     use crate::wire::{DaemonAttr, DestAttr, ServiceAttr};
@@ -388,37 +476,39 @@ impl Transport for NetlinkTransport {
         self.lock().request(msg)
     }
 
-    /// IPVS dumps resume by an index counted over every network namespace's services and
-    /// never set NLM_F_DUMP_INTR, so a dump of several datagrams can repeat or skip entries
-    /// when any table changes meanwhile. A one-datagram dump is atomic; a longer one is
-    /// accepted only once two consecutive dumps agree on the identities they list, with no
-    /// duplicates.
+    /// IPVS dumps resume by an index counted over every network namespace's entries and
+    /// never set NLM_F_DUMP_INTR, so a dump of several datagrams repeats or skips entries at
+    /// the datagram boundaries when any table changes meanwhile. A one-datagram dump is
+    /// atomic. A longer one is checked against witness dumps taken on sockets whose datagrams
+    /// are sized differently: each boundary of the first dump must be bridged by one (atomic)
+    /// witness datagram that holds an entry from each side, and any entry the witness lists
+    /// between those two is added. Repeated entries are dropped. So the result holds every
+    /// entry that existed throughout the call exactly once; entries created or deleted during
+    /// the call may or may not appear. No bridge within the retries: `DumpInterrupted`.
     fn dump(&self, msg: &IpvsMessage) -> Result<Vec<IpvsMessage>, ErrorKind> {
         let mut conn = self.lock();
-        let mut previous: Option<Vec<Vec<u8>>> = None;
-        for attempt in 0..=self.dump_retries + 1 {
-            if attempt >= 2 {
-                std::thread::sleep(Duration::from_millis(1 << (attempt - 2).min(7)));
+        let attempts = self.dump_retries.saturating_add(1);
+        for attempt in 0..attempts {
+            if attempt > 0 {
+                std::thread::sleep(Duration::from_micros(500 * u64::from(attempt.min(20))));
             }
-            let (msgs, interrupted, parts) = conn.dump_once(msg)?;
+            let (parts, interrupted) = conn.dump_once(msg)?;
             if interrupted {
-                previous = None;
                 continue;
             }
-            let keys: Vec<Vec<u8>> = msgs.iter().map(identity_key).collect();
-            let mut sorted = keys.clone();
-            sorted.sort_unstable();
-            sorted.dedup();
-            if sorted.len() != keys.len() {
-                previous = None;
-                continue;
+            if parts.len() <= 1 {
+                return Ok(parts.into_iter().flatten().collect());
             }
-            if parts <= 1 || previous.as_ref() == Some(&keys) {
-                return Ok(msgs);
+            let mut witnesses = self.witnesses.lock().unwrap_or_else(|p| p.into_inner());
+            let mut seen = Vec::with_capacity(witnesses.len());
+            for witness in witnesses.iter_mut() {
+                seen.push(Witness::new(witness.dump_once(msg)?.0));
+                if let Some(list) = proven_listing(&parts, &seen) {
+                    return Ok(list);
+                }
             }
-            previous = Some(keys);
         }
-        Err(ErrorKind::DumpInterrupted { attempts: self.dump_retries + 2 })
+        Err(ErrorKind::DumpInterrupted { attempts })
     }
 
     fn batch(&self, msgs: &[IpvsMessage]) -> Result<Vec<BatchOutcome>, ErrorKind> {
@@ -426,5 +516,66 @@ impl Transport for NetlinkTransport {
             return Ok(Vec::new());
         }
         self.lock().batch(msgs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::ServiceAttr;
+    use crate::{Scheduler, Service, ServiceId};
+
+    fn svc(n: u16) -> IpvsMessage {
+        IpvsMessage::new_service(&Service::new(ServiceId::tcp([192, 0, 2, 1].into(), n), Scheduler::Rr))
+    }
+    fn dump(parts: &[&[u16]]) -> Vec<Vec<IpvsMessage>> {
+        parts.iter().map(|p| p.iter().map(|&n| svc(n)).collect()).collect()
+    }
+    fn ports(list: &[IpvsMessage]) -> Vec<u16> {
+        list.iter()
+            .map(|m| {
+                m.service()
+                    .and_then(|a| a.iter().find_map(|a| if let ServiceAttr::Port(p) = a { Some(*p) } else { None }))
+                    .unwrap()
+            })
+            .collect()
+    }
+    #[test]
+    fn a_bridged_boundary_proves_the_dump() {
+        let w = [Witness::new(dump(&[&[1, 2, 3], &[4, 5, 6]]))];
+        let got = proven_listing(&dump(&[&[1, 2], &[3, 4, 5, 6]]), &w).unwrap();
+        assert_eq!(ports(&got), [1, 2, 3, 4, 5, 6]);
+    }
+
+    #[test]
+    fn a_skipped_entry_is_found_between_the_bridge_ends() {
+        // 3 was skipped at the boundary; the witness lists it between 2 and 4.
+        let w = [Witness::new(dump(&[&[1, 2, 3, 4], &[5, 6]]))];
+        assert_eq!(ports(&proven_listing(&dump(&[&[1, 2], &[4, 5, 6]]), &w).unwrap()), [1, 2, 3, 4, 5, 6]);
+    }
+
+    #[test]
+    fn repeats_are_dropped_and_bridges_skip_them() {
+        let w = [Witness::new(dump(&[&[1, 2, 3, 4, 5]]))];
+        assert_eq!(ports(&proven_listing(&dump(&[&[1, 2, 3], &[3, 4], &[4, 5]]), &w).unwrap()), [1, 2, 3, 4, 5]);
+    }
+
+    #[test]
+    fn a_boundary_the_witness_shares_is_not_proof() {
+        let w = [Witness::new(dump(&[&[1, 2], &[4, 5]]))];
+        assert!(proven_listing(&dump(&[&[1, 2], &[4, 5]]), &w).is_none());
+        // A second witness with other boundaries bridges it.
+        let w2 = [Witness::new(dump(&[&[1, 2], &[4, 5]])), Witness::new(dump(&[&[1], &[2, 3, 4, 5]]))];
+        assert_eq!(ports(&proven_listing(&dump(&[&[1, 2], &[4, 5]]), &w2).unwrap()), [1, 2, 3, 4, 5]);
+    }
+
+    #[test]
+    fn boundary_entries_gone_from_the_witness_fall_back_to_their_neighbours() {
+        // 2 and 4 were deleted before the witness ran; 1 and 5 bridge instead.
+        let w = [Witness::new(dump(&[&[1, 3, 5, 6]]))];
+        assert_eq!(ports(&proven_listing(&dump(&[&[1, 2], &[4, 5, 6]]), &w).unwrap()), [1, 2, 3, 4, 5, 6]);
+        // Nothing of one side in the witness: no proof.
+        let w = [Witness::new(dump(&[&[5, 6]]))];
+        assert!(proven_listing(&dump(&[&[1, 2], &[4, 5, 6]]), &w).is_none());
     }
 }

@@ -44,3 +44,8 @@ pub use model::{
     Daemon, DaemonState, Destination, Family, Forward, Info, Netmask, PersistenceEngine, Protocol, Scheduler, Service,
     ServiceFlags, ServiceId, Stats, Timeouts, Tunnel, TunnelFlags, Version,
 };
+
+/// The README's Rust examples, run as doctests so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

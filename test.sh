@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Every test of the project, on a fresh machine (root, Rust toolchain, Python 3.11):
+#   1. installs what is missing (lab/setup.sh: apt packages, the cached lab kernel),
+#   2. formatting, clippy, then the unit, property, mock-scenario and doc tests on the host,
+#   3. boots the real-kernel lab once and runs there, as root: the scenario suite against the
+#      kernel, the kernel-only tests, and the seed scenario with real traffic.
+# Exits non-zero if anything fails; kernel tests are counted and none may be skipped.
+set -euo pipefail
+cd "$(dirname "$0")"
+started=$(date +%s)
+step() { printf '\n##### %s\n' "$*"; }
+
+step "setup"
+bash lab/setup.sh >/dev/null
+
+step "format and lint"
+cargo fmt --all --check
+cargo clippy --workspace --all-targets -- -D warnings
+
+step "host tests (mock transport, no root needed)"
+host_log="$(mktemp)"
+cargo test --workspace 2>&1 | tee "$host_log"
+host_passed=$(sed -n 's/^test result: ok\. \([0-9]*\) passed.*/\1/p' "$host_log" | awk '{s+=$1} END {print s+0}')
+
+step "build the lab's programs"
+mkdir -p target/lab
+cargo build --workspace --bins
+cargo test --workspace --no-run --message-format=json 2>/dev/null > target/lab/artifacts.json
+exe() {  # the test executable of integration-test target $1
+  python3 - "$1" <<'PY'
+import json, sys
+for line in open("target/lab/artifacts.json"):
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m.get("executable") and m["target"]["name"] == sys.argv[1] \
+            and "test" in m["target"]["kind"]:
+        print(m["executable"]); break
+PY
+}
+list=target/lab/tests.list
+{
+  echo "scenarios $(exe scenarios) --test-threads 2"
+  echo "kernel $(exe kernel) --include-ignored --test-threads 1"
+  echo "seed-scenario $PWD/target/debug/seed-scenario"
+} > "$list"
+cat "$list"
+
+step "real-kernel lab"
+lab_log="$(mktemp)"
+set +e
+bash lab/run.sh bash lab/guest-tests.sh "$list" 2>&1 | tee "$lab_log"
+lab_rc=${PIPESTATUS[0]}
+set -e
+summary="$(grep -E '^lab: [0-9]+ passed' "$lab_log" | tail -n1 || true)"
+
+step "summary"
+echo "host: $host_passed passed, 0 failed"
+echo "${summary:-lab: did not report (the guest failed to boot or run)}"
+echo "time: $(( $(date +%s) - started ))s"
+if [ "$lab_rc" -ne 0 ] || [ -z "$summary" ]; then
+  echo "FAILED"; exit 1
+fi
+echo "ALL PASSED"

@@ -22,6 +22,16 @@ host_log="$(mktemp)"
 cargo test --workspace 2>&1 | tee "$host_log"
 host_passed=$(sed -n 's/^test result: ok\. \([0-9]*\) passed.*/\1/p' "$host_log" | awk '{s+=$1} END {print s+0}')
 
+step "python bindings (mock)"
+python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore -r ipvs-py/requirements-dev.txt
+python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore ./ipvs-py
+py_log="$(mktemp)"
+(cd ipvs-py && python3 -m pytest -q -p no:cacheprovider tests) 2>&1 | tee "$py_log"
+(cd ipvs-py && python3 -m mypy --strict --no-incremental tests python/ipvs)
+python3 -c 'import doctest, sys, ipvs; r = doctest.testmod(ipvs); print("python doctests:", r); sys.exit(1 if r.failed or not r.attempted else 0)'
+py_passed=$(grep -oE '[0-9]+ passed' "$py_log" | tail -n1 | cut -d' ' -f1)
+host_passed=$((host_passed + ${py_passed:-0}))
+
 step "build the lab's programs"
 mkdir -p target/lab
 cargo build --workspace --bins
@@ -40,6 +50,8 @@ list=target/lab/tests.list
 {
   echo "scenarios $(exe scenarios) --test-threads 2"
   echo "kernel $(exe kernel) --include-ignored --test-threads 1"
+  # The interpreter the bindings were installed into, by its real path (not a pyenv shim).
+  echo "python env PYTHONDONTWRITEBYTECODE=1 $(python3 -c 'import sys; print(sys.executable)') -m pytest -q -p no:cacheprovider ipvs-py/tests"
   echo "seed-scenario $PWD/target/debug/seed-scenario"
 } > "$list"
 cat "$list"

@@ -24,11 +24,12 @@ while read -r name prog args; do
     p=$(sed -n 's/^test result: .* \([0-9]*\) passed; \([0-9]*\) failed; \([0-9]*\) ignored.*/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
     f=$(sed -n 's/^test result: .* \([0-9]*\) passed; \([0-9]*\) failed; \([0-9]*\) ignored.*/\2/p' "$log" | awk '{s+=$1} END {print s+0}')
     i=$(sed -n 's/^test result: .* \([0-9]*\) passed; \([0-9]*\) failed; \([0-9]*\) ignored.*/\3/p' "$log" | awk '{s+=$1} END {print s+0}')
-  elif grep -qE '^[0-9]+ passed, [0-9]+ failed' "$log"; then
-    # pytest-like or our own comparison runners: "N passed, M failed"
-    p=$(grep -oE '^[0-9]+ passed' "$log" | tail -n1 | cut -d' ' -f1)
-    f=$(grep -oE '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n1 | awk '{print $3}')
-    i=0
+  elif grep -qE '^(=+ )?[0-9]+ (passed|failed)' "$log"; then
+    # pytest's summary line: "8 passed, 1 skipped in 0.1s" / "1 failed, 7 passed in ..."
+    line=$(grep -E '^(=+ )?[0-9]+ (passed|failed)' "$log" | tail -n1)
+    p=$(echo "$line" | grep -oE '[0-9]+ passed' | cut -d' ' -f1); p=${p:-0}
+    f=$(echo "$line" | grep -oE '[0-9]+ (failed|errors?)' | cut -d' ' -f1 | awk '{s+=$1} END {print s+0}')
+    i=$(echo "$line" | grep -oE '[0-9]+ skipped' | cut -d' ' -f1); i=${i:-0}
   else
     p=$(( rc == 0 )); f=$(( rc != 0 )); i=0
   fi

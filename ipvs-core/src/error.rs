@@ -46,7 +46,7 @@ errnos! {
     EPERM = 1, ENOENT = 2, ESRCH = 3, EINTR = 4, EIO = 5, EAGAIN = 11, ENOMEM = 12,
     EACCES = 13, EFAULT = 14, EBUSY = 16, EEXIST = 17, ENODEV = 19, EINVAL = 22,
     ERANGE = 34, EMSGSIZE = 90, ENOPROTOOPT = 92, EPROTONOSUPPORT = 93, EOPNOTSUPP = 95,
-    EAFNOSUPPORT = 97, ENOBUFS = 105,
+    EAFNOSUPPORT = 97, ENOBUFS = 105, ETIMEDOUT = 110,
 }
 
 impl Errno {
@@ -253,10 +253,13 @@ impl Error {
         &self.kind
     }
 
-    /// The errno the kernel answered, if the kernel answered one.
+    /// The errno of the failure: the one the kernel answered, or the one a system call
+    /// (opening a namespace, a socket) failed with. `None` for input rejected before sending
+    /// and for the library's own failures (timeouts, undecodable replies).
     pub fn errno(&self) -> Option<Errno> {
         match &self.kind {
             ErrorKind::Kernel(e) => Some(*e),
+            ErrorKind::Io(e) => e.raw_os_error().map(Errno),
             _ => None,
         }
     }
@@ -294,7 +297,10 @@ impl From<Error> for io::Error {
         let kind = match &e.kind {
             // Keep the errno itself, so `raw_os_error()` and `kind()` work as for a syscall.
             ErrorKind::Kernel(errno) => return io::Error::from(*errno),
-            ErrorKind::Io(inner) => inner.kind(),
+            ErrorKind::Io(inner) => match inner.raw_os_error() {
+                Some(code) => return io::Error::new(io::Error::from_raw_os_error(code).kind(), e),
+                None => inner.kind(),
+            },
             ErrorKind::Invalid(_) => io::ErrorKind::InvalidInput,
             ErrorKind::TimedOut => io::ErrorKind::TimedOut,
             ErrorKind::NotSupported => io::ErrorKind::Unsupported,

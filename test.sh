@@ -32,6 +32,10 @@ python3 -c 'import doctest, sys, ipvs; r = doctest.testmod(ipvs); print("python 
 py_passed=$(grep -oE '[0-9]+ passed' "$py_log" | tail -n1 | cut -d' ' -f1)
 host_passed=$((host_passed + ${py_passed:-0}))
 
+step "benchmark: Python bindings vs Rust on the mock (a figure, not a pass/fail)"
+cargo build --release --quiet -p ipvs-examples --bin mock-add-bench
+python3 ipvs-py/bench/bench_add.py target/release/mock-add-bench 10000 7 | tee target/bench-python.txt
+
 step "build the lab's programs"
 mkdir -p target/lab
 cargo build --workspace --bins
@@ -67,6 +71,7 @@ summary="$(grep -E '^lab: [0-9]+ passed' "$lab_log" | tail -n1 || true)"
 step "summary"
 echo "host: $host_passed passed, 0 failed"
 echo "${summary:-lab: did not report (the guest failed to boot or run)}"
+echo "python vs rust, 10,000 services x 4 destinations on the mock: $(sed -n 's/ *ratio *//p' target/bench-python.txt)"
 echo "time: $(( $(date +%s) - started ))s"
 if [ "$lab_rc" -ne 0 ] || [ -z "$summary" ]; then
   echo "FAILED"; exit 1

@@ -1,0 +1,118 @@
+//! Reading Python values into Rust ones with the errors Python users expect (TypeError for a
+//! wrong type, ValueError naming the field and the value), and turning library errors into
+//! the `ipvs` package's exceptions.
+
+use std::net::IpAddr;
+
+use ipvs::{Errno, Error, ErrorKind, Family};
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyBytes, PyInt, PyString};
+
+/// Turns a library error into the Python exception the `ipvs` package defines for it:
+/// ValueError for input refused before sending, `ipvs.IpvsError` (an OSError with `errno`,
+/// also the matching builtin subclass) for everything else.
+pub fn py_err(py: Python<'_>, e: Error) -> PyErr {
+    if let Some(invalid) = e.invalid_input() {
+        return PyValueError::new_err(invalid.to_string());
+    }
+    let errno = match e.kind() {
+        ErrorKind::TimedOut => Errno::ETIMEDOUT.0,
+        ErrorKind::DumpInterrupted { .. } => Errno::EAGAIN.0,
+        _ => e.errno().map_or(0, |n| n.0),
+    };
+    let message = e.to_string();
+    let operation = e.operation().to_string();
+    let target = e.target().map(str::to_owned);
+    match py
+        .import("ipvs")
+        .and_then(|m| m.getattr("_make_error"))
+        .and_then(|f| f.call1((errno, message, operation, target)))
+    {
+        Ok(exc) => PyErr::from_value(exc),
+        Err(err) => err,
+    }
+}
+
+/// A ValueError for a library validation failure.
+pub fn invalid(e: ipvs::InvalidInput) -> PyErr {
+    PyValueError::new_err(e.to_string())
+}
+
+/// TypeError: `field: expected WANT, got TYPE`.
+pub fn type_err(field: &str, want: &str, got: &Bound<'_, PyAny>) -> PyErr {
+    let ty = got.get_type().name().map(|n| n.to_string()).unwrap_or_else(|_| "?".into());
+    PyTypeError::new_err(format!("{field}: expected {want}, got {ty}"))
+}
+
+/// ValueError: `field: VALUE: why`.
+pub fn value_err(field: &str, value: impl std::fmt::Display, why: &str) -> PyErr {
+    PyValueError::new_err(format!("{field}: {value}: {why}"))
+}
+
+/// An integer in the range of `T` (bool refused).
+pub fn int<T: TryFrom<i64>>(obj: &Bound<'_, PyAny>, field: &str, range: &str) -> PyResult<T> {
+    if obj.is_instance_of::<PyBool>() || !obj.is_instance_of::<PyInt>() {
+        return Err(type_err(field, "int", obj));
+    }
+    let n: i64 = obj.extract().map_err(|_| value_err(field, obj.to_string(), &format!("must be in {range}")))?;
+    T::try_from(n).map_err(|_| value_err(field, n, &format!("must be in {range}")))
+}
+
+/// An optional integer: None stays None.
+pub fn opt_int<T: TryFrom<i64>>(obj: Option<&Bound<'_, PyAny>>, field: &str, range: &str) -> PyResult<Option<T>> {
+    match obj {
+        Some(o) if !o.is_none() => int(o, field, range).map(Some),
+        _ => Ok(None),
+    }
+}
+
+/// A string.
+pub fn string(obj: &Bound<'_, PyAny>, field: &str) -> PyResult<String> {
+    Ok(obj.cast::<PyString>().map_err(|_| type_err(field, "str", obj))?.to_cow()?.into_owned())
+}
+
+/// One of a fixed set of strings.
+pub fn choice<'a>(obj: &Bound<'_, PyAny>, field: &str, choices: &[&'a str]) -> PyResult<&'a str> {
+    let s = string(obj, field)?;
+    choices.iter().copied().find(|c| *c == s).ok_or_else(|| {
+        let list: Vec<String> = choices.iter().map(|c| format!("'{c}'")).collect();
+        value_err(field, format!("'{s}'"), &format!("must be one of {}", list.join(", ")))
+    })
+}
+
+/// An address given as `str` or an `ipaddress` object.
+pub fn address(obj: &Bound<'_, PyAny>, field: &str) -> PyResult<IpAddr> {
+    if obj.is_instance_of::<PyString>() {
+        let text = string(obj, field)?;
+        return text.parse().map_err(|_| value_err(field, format!("'{text}'"), "not an IP address"));
+    }
+    // ipaddress.IPv4Address / IPv6Address: their packed bytes.
+    let packed = obj.getattr(pyo3::intern!(obj.py(), "packed")).ok().and_then(|p| p.cast_into::<PyBytes>().ok());
+    match packed.as_ref().map(|b| b.as_bytes()) {
+        Some(&[a, b, c, d]) => Ok(IpAddr::from([a, b, c, d])),
+        Some(b) => <[u8; 16]>::try_from(b).map(IpAddr::from).map_err(|_| type_err(field, "an IP address", obj)),
+        None => Err(type_err(field, "str or ipaddress address", obj)),
+    }
+}
+
+/// An `ipaddress` object for `addr`.
+pub fn py_address<'py>(py: Python<'py>, addr: IpAddr) -> PyResult<Bound<'py, PyAny>> {
+    py.import(pyo3::intern!(py, "ipaddress"))?.getattr(pyo3::intern!(py, "ip_address"))?.call1((addr.to_string(),))
+}
+
+/// "inet" / "inet6".
+pub fn family(obj: &Bound<'_, PyAny>, field: &str) -> PyResult<Family> {
+    Ok(match choice(obj, field, &["inet", "inet6"])? {
+        "inet" => Family::Inet,
+        _ => Family::Inet6,
+    })
+}
+
+/// The Python name of a family.
+pub fn family_name(f: Family) -> &'static str {
+    match f {
+        Family::Inet => "inet",
+        Family::Inet6 => "inet6",
+    }
+}

@@ -117,6 +117,22 @@ impl PyClient {
         call!(self, py, |c| c.add_destination(id, d))
     }
 
+    /// Adds several destinations to one service in one call, in order; the first failure
+    /// raises, and the destinations before it stay added.
+    fn add_destinations(
+        &self,
+        py: Python<'_>,
+        service: &Bound<'_, PyService>,
+        destinations: Vec<Bound<'_, PyDestination>>,
+    ) -> PyResult<()> {
+        let id = &service.get().inner.id;
+        for d in &destinations {
+            let d = &d.get().inner;
+            call!(self, py, |c| c.add_destination(id, d))?;
+        }
+        Ok(())
+    }
+
     fn update_destination(
         &self,
         py: Python<'_>,

@@ -59,8 +59,8 @@ def test_destinations_every_forwarding_method(client: ipvs.Client) -> None:
         ipvs.Destination(address="198.51.100.5", port=80, forward="tunnel", tunnel_type="gre",
                          tunnel_checksum="nocsum"),
     ]
-    for d in dests:
-        client.add_destination(svc, d)
+    client.add_destination(svc, dests[0])
+    client.add_destinations(svc, dests[1:])
     got = sorted(client.destinations(svc), key=lambda d: d.address)
     assert got == dests
     assert got[0].weight == 3 and got[0].active_conns == 0

@@ -34,6 +34,7 @@
 
 mod client;
 mod error;
+pub mod ipvsadm;
 pub mod model;
 pub mod transport;
 pub mod wire;

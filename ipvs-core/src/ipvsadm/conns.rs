@@ -1,0 +1,62 @@
+//! `ipvsadm -Lc`: the connection table, from the text of `/proc/net/ip_vs_conn`.
+
+use std::fmt::Write;
+use std::net::{IpAddr, Ipv4Addr};
+
+use super::args::Format;
+use super::names::Names;
+
+fn addr(field: &str) -> Option<IpAddr> {
+    field.parse::<IpAddr>().ok().or_else(|| u32::from_str_radix(field, 16).ok().map(|n| IpAddr::V4(Ipv4Addr::from(n))))
+}
+
+fn addrport(a: Option<IpAddr>, port: &str, protocol: u8, f: &Format, names: &dyn Names) -> String {
+    let a = a.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+    let port = u16::from_str_radix(port, 16).unwrap_or(0);
+    let (l, r) = if a.is_ipv4() { ("", "") } else { ("[", "]") };
+    if f.numeric {
+        format!("{l}{a}{r}:{port}")
+    } else {
+        let host = names.addr_to_host(a).unwrap_or_else(|| a.to_string());
+        let svc = names.port_to_service(port, protocol).unwrap_or_else(|| port.to_string());
+        format!("{l}{host}{r}:{svc}")
+    }
+}
+
+/// Renders the connection table (`list_conn`): a title, then one line per entry.
+pub fn render(proc_text: &str, f: &Format, names: &dyn Names) -> String {
+    let mut out = String::from("IPVS connection entries\n");
+    if f.persistent_conn {
+        let _ = writeln!(
+            out,
+            "pro expire {:<11} {:<18} {:<18} {:<18} {:<16} pe_data",
+            "state", "source", "virtual", "destination", "pe name"
+        );
+    } else {
+        let _ = writeln!(out, "pro expire {:<11} {:<18} {:<18} destination", "state", "source", "virtual");
+    }
+    for line in proc_text.lines().skip(1) {
+        let w: Vec<&str> = line.split_whitespace().collect();
+        if w.len() < 9 {
+            continue;
+        }
+        let protocol = match w[0] {
+            "TCP" => 6,
+            "UDP" => 17,
+            "SCTP" => 132,
+            _ => 0,
+        };
+        let c = addrport(addr(w[1]), w[2], protocol, f, names);
+        let v = addrport(addr(w[3]), w[4], protocol, f, names);
+        let d = addrport(addr(w[5]), w[6], protocol, f, names);
+        let expires: u32 = w[8].parse().unwrap_or(0);
+        let expire = format!("{:02}:{:02}", expires / 60, expires % 60);
+        if f.persistent_conn && w.len() >= 11 {
+            let _ =
+                writeln!(out, "{:<3} {expire:<6} {:<11} {c:<18} {v:<18} {d:<16} {:<18} {}", w[0], w[7], w[9], w[10]);
+        } else {
+            let _ = writeln!(out, "{:<3} {expire:<6} {:<11} {c:<18} {v:<18} {d}", w[0], w[7]);
+        }
+    }
+    out
+}

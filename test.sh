@@ -3,7 +3,9 @@
 #   1. installs what is missing (lab/setup.sh: apt packages, the cached lab kernel),
 #   2. formatting, clippy, then the unit, property, mock-scenario and doc tests on the host,
 #   3. boots the real-kernel lab once and runs there, as root: the scenario suite against the
-#      kernel, the kernel-only tests, and the seed scenario with real traffic.
+#      kernel, the kernel-only tests, the Python tests, the seed scenario with real traffic,
+#      the ipvsadm tool compared byte for byte with the real ipvsadm, and the restore/save
+#      timings of both side by side.
 # Exits non-zero if anything fails; kernel tests are counted and none may be skipped.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -33,7 +35,7 @@ py_passed=$(grep -oE '[0-9]+ passed' "$py_log" | tail -n1 | cut -d' ' -f1)
 host_passed=$((host_passed + ${py_passed:-0}))
 
 step "benchmark: Python bindings vs Rust on the mock (a figure, not a pass/fail)"
-cargo build --release --quiet -p ipvs-examples --bin mock-add-bench
+cargo build --release --quiet -p ipvs-examples --bin mock-add-bench --bin ipvsadm
 python3 ipvs-py/bench/bench_add.py target/release/mock-add-bench 10000 7 | tee target/bench-python.txt
 
 step "build the lab's programs"
@@ -57,6 +59,8 @@ list=target/lab/tests.list
   # The interpreter the bindings were installed into, by its real path (not a pyenv shim).
   echo "python env PYTHONDONTWRITEBYTECODE=1 $(python3 -c 'import sys; print(sys.executable)') -m pytest -q -p no:cacheprovider ipvs-py/tests"
   echo "seed-scenario $PWD/target/debug/seed-scenario"
+  echo "ipvsadm-compare bash $PWD/lab/ipvsadm-compare.sh $PWD/target/debug/ipvsadm"
+  echo "ipvsadm-bench bash $PWD/lab/ipvsadm-bench.sh $PWD/target/release/ipvsadm 10000"
 } > "$list"
 cat "$list"
 
@@ -72,6 +76,7 @@ step "summary"
 echo "host: $host_passed passed, 0 failed"
 echo "${summary:-lab: did not report (the guest failed to boot or run)}"
 echo "python vs rust, 10,000 services x 4 destinations on the mock: $(sed -n 's/ *ratio *//p' target/bench-python.txt)"
+grep -E '^(restore of|full -Sn)' "$lab_log" || true
 echo "time: $(( $(date +%s) - started ))s"
 if [ "$lab_rc" -ne 0 ] || [ -z "$summary" ]; then
   echo "FAILED"; exit 1

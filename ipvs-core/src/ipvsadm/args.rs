@@ -821,7 +821,7 @@ pub fn parse(argv: &[String], names: &dyn Names) -> Parsed {
                 set(&mut inv.options, O_PERSISTENT)?;
                 inv.svc.flags |= 0x1;
                 inv.svc.timeout = match &arg {
-                    None => 300,
+                    None => 360,
                     Some(v) => match number(v, 1, i64::from(i32::MAX / 1000)) {
                         Some(n) => n as u32,
                         None => return Err(Exit::fail(format!("invalid timeout value `{v}' specified"))),
@@ -870,7 +870,8 @@ pub fn parse(argv: &[String], names: &dyn Names) -> Parsed {
             }
             t if t == b'w' as u32 => {
                 set(&mut inv.options, O_WEIGHT)?;
-                inv.dest.weight = number(&a, 0, 65535).ok_or_else(|| Exit::fail("illegal weight specified"))? as u32;
+                inv.dest.weight =
+                    number(&a, 0, i64::from(i32::MAX)).ok_or_else(|| Exit::fail("illegal weight specified"))? as u32;
             }
             t if t == b'x' as u32 => {
                 set(&mut inv.options, O_UTHRESHOLD)?;
@@ -1098,7 +1099,7 @@ mod tests {
 
     #[test]
     fn persistent_takes_an_optional_value() {
-        assert_eq!(p("-A -t 192.0.2.1:0 -p").unwrap().svc.timeout, 300);
+        assert_eq!(p("-A -t 192.0.2.1:0 -p").unwrap().svc.timeout, 360);
         assert_eq!(p("-A -t 192.0.2.1:0 -p 600 -s rr").unwrap().svc.timeout, 600);
         assert_eq!(p("-A -t 192.0.2.1:0 -p -s rr").unwrap().svc.sched, "rr");
     }
@@ -1115,7 +1116,7 @@ mod tests {
             p("-A -t 192.0.2.1:80 -r 1.2.3.4").unwrap_err().stderr,
             "Illegal 'real-server' option with the 'add-service' command\n"
         );
-        assert_eq!(p("-A -t 192.0.2.1:80 -w 70000").unwrap_err().stderr, "illegal weight specified\n");
+        assert_eq!(p("-A -t 192.0.2.1:80 -w 3000000000").unwrap_err().stderr, "illegal weight specified\n");
         assert_eq!(p("-L --frobnicate").unwrap_err().stderr, "--frobnicate: unknown option\n");
         assert_eq!(
             p("-A -t 192.0.2.1:80 -s rr -s wrr").unwrap_err().stderr,

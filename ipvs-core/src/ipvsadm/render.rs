@@ -110,7 +110,7 @@ fn svc_key(s: &Service) -> (u32, i32, i32, Option<IpAddr>, i32) {
         ServiceId::Inet { protocol, addr, port } => {
             (0, af_number(s.id.family()), i32::from(protocol.number()), Some(addr), i32::from(port))
         }
-        ServiceId::Fwmark { mark, family } => (mark, af_number(family), 6, None, 0),
+        ServiceId::Fwmark { mark, family } => (mark, af_number(family), 0, None, 0),
     }
 }
 
@@ -181,10 +181,12 @@ pub fn sort_dests(v: &mut [Destination]) {
     msort(v, &cmp_dests);
 }
 
+/// The protocol the kernel reports for a service: none (0) for firewall marks, so their
+/// ports are never named.
 fn protocol_of(s: &Service) -> u8 {
     match s.id {
         ServiceId::Inet { protocol, .. } => protocol.number() as u8,
-        ServiceId::Fwmark { .. } => 6,
+        ServiceId::Fwmark { .. } => 0,
     }
 }
 

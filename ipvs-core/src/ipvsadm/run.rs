@@ -126,6 +126,32 @@ fn daemon(inv: &Invocation) -> Daemon {
     out
 }
 
+/// The request a table-writing command sends, with the operation its errors are named by;
+/// None for commands that read, or drive daemons (those are not pipelined).
+fn write_request(inv: &Invocation) -> Option<(Operation, IpvsMessage)> {
+    Some(match inv.cmd {
+        Cmd::Flush => (Operation::Flush, IpvsMessage::flush()),
+        Cmd::Add => (Operation::AddService, IpvsMessage::new_service(&service(inv))),
+        Cmd::Edit => (Operation::UpdateService, IpvsMessage::set_service(&service(inv))),
+        Cmd::Del => (Operation::DeleteService, IpvsMessage::del_service(&service_id(inv))),
+        Cmd::Zero => (
+            Operation::Zero,
+            if inv.has(O_SERVICE) { IpvsMessage::zero(Some(&service_id(inv))) } else { IpvsMessage::zero(None) },
+        ),
+        Cmd::AddDest => (Operation::AddDestination, IpvsMessage::new_dest(&service_id(inv), &destination(inv))),
+        Cmd::EditDest => (Operation::UpdateDestination, IpvsMessage::set_dest(&service_id(inv), &destination(inv))),
+        Cmd::DelDest => {
+            let d = destination(inv);
+            (Operation::DeleteDestination, IpvsMessage::del_dest(&service_id(inv), &SocketAddr::new(d.addr, d.port)))
+        }
+        Cmd::Timeout => {
+            let (tcp, tcp_fin, udp) = inv.timeouts;
+            (Operation::SetTimeouts, IpvsMessage::set_config(&Timeouts { tcp, tcp_fin, udp }))
+        }
+        _ => return None,
+    })
+}
+
 /// Sends one write request as ipvsadm would; the errno on failure.
 fn send<T: Transport>(client: &Client<T>, msg: IpvsMessage) -> Result<(), Errno> {
     client.transport().request(&msg).map(|_| ()).map_err(|e| errno_of(&e))
@@ -253,32 +279,18 @@ fn execute<T: Transport>(
             };
             return restore(client, input, names, program, out);
         }
-        Cmd::Flush => (Operation::Flush, send(client, IpvsMessage::flush())),
-        Cmd::Add => (Operation::AddService, send(client, IpvsMessage::new_service(&service(inv)))),
-        Cmd::Edit => (Operation::UpdateService, send(client, IpvsMessage::set_service(&service(inv)))),
-        Cmd::Del => (Operation::DeleteService, send(client, IpvsMessage::del_service(&service_id(inv)))),
-        Cmd::Zero => {
-            let msg =
-                if inv.has(O_SERVICE) { IpvsMessage::zero(Some(&service_id(inv))) } else { IpvsMessage::zero(None) };
-            (Operation::Zero, send(client, msg))
-        }
-        Cmd::AddDest => {
-            (Operation::AddDestination, send(client, IpvsMessage::new_dest(&service_id(inv), &destination(inv))))
-        }
-        Cmd::EditDest => {
-            (Operation::UpdateDestination, send(client, IpvsMessage::set_dest(&service_id(inv), &destination(inv))))
-        }
-        Cmd::DelDest => {
-            let d = destination(inv);
-            (
-                Operation::DeleteDestination,
-                send(client, IpvsMessage::del_dest(&service_id(inv), &SocketAddr::new(d.addr, d.port))),
-            )
-        }
-        Cmd::Timeout => {
-            let (tcp, tcp_fin, udp) = inv.timeouts;
-            (Operation::SetTimeouts, send(client, IpvsMessage::set_config(&Timeouts { tcp, tcp_fin, udp })))
-        }
+        Cmd::Flush
+        | Cmd::Add
+        | Cmd::Edit
+        | Cmd::Del
+        | Cmd::Zero
+        | Cmd::AddDest
+        | Cmd::EditDest
+        | Cmd::DelDest
+        | Cmd::Timeout => match write_request(inv) {
+            Some((op, msg)) => (op, send(client, msg)),
+            None => return Ok(0),
+        },
         Cmd::StartDaemon => (Operation::StartDaemon, client.start_daemon(&daemon(inv)).map_err(|e| errno_of(e.kind()))),
         Cmd::StopDaemon => {
             let state = if inv.daemon.state == 2 { DaemonState::Backup } else { DaemonState::Master };
@@ -299,6 +311,10 @@ fn execute<T: Transport>(
 /// wherever it stands; a line with words is run as a command line. Kernel failures are
 /// reported and reading goes on; the status is the last command's. A command-line error ends
 /// the run, as it ends ipvsadm.
+///
+/// Unlike ipvsadm, consecutive table writes are pipelined on the socket (`Client::batch`):
+/// the same requests in the same order, with each failure reported in order, without a round
+/// trip per line.
 fn restore<T: Transport>(
     client: &Client<T>,
     input: &mut dyn BufRead,
@@ -308,32 +324,77 @@ fn restore<T: Transport>(
 ) -> Result<i32, ()> {
     let mut result = 0;
     let mut line = String::new();
+    let mut pending: Vec<(Operation, IpvsMessage)> = Vec::new();
     loop {
         line.clear();
-        match input.read_line(&mut line) {
-            Ok(0) | Err(_) => break,
-            Ok(_) => {}
-        }
+        let eof = !matches!(input.read_line(&mut line), Ok(n) if n > 0);
         let mut argv = vec![program.to_owned()];
         argv.extend(
             line.split([' ', '\t', '\r', '\n']).filter(|w| !w.is_empty() && *w != "ipvsadm").map(str::to_owned),
         );
-        if argv.len() <= 1 {
-            continue;
+        let inv = if argv.len() > 1 { Some(args::parse(&argv, names)) } else { None };
+        let batchable = matches!(&inv, Some(Ok(i)) if write_request(i).is_some());
+        if !batchable || pending.len() >= RESTORE_BATCH {
+            if let Some(code) = flush_batch(client, &mut pending, out) {
+                result = code;
+            }
         }
-        let inv = match args::parse(&argv, names) {
-            Ok(inv) => inv,
-            Err(exit) => {
+        match inv {
+            None if eof => break,
+            None => continue,
+            Some(Err(exit)) => {
                 out.stdout.push_str(&exit.stdout);
                 out.stderr.push_str(&exit.stderr);
                 out.code = exit.code;
                 return Err(());
             }
-        };
-        // A restore inside a restore would read the same input forever.
-        result = execute(client, &inv, names, None, program, out)?;
+            Some(Ok(inv)) => match write_request(&inv) {
+                Some(req) => pending.push(req),
+                // A restore inside a restore would read the same input forever.
+                None => result = execute(client, &inv, names, None, program, out)?,
+            },
+        }
+        if eof {
+            if let Some(code) = flush_batch(client, &mut pending, out) {
+                result = code;
+            }
+            break;
+        }
     }
     Ok(result)
+}
+
+/// Requests pipelined per batch by `-R`.
+const RESTORE_BATCH: usize = 4096;
+
+/// Sends the pending writes as one batch and reports each failure in order; the status of
+/// the last one (None if nothing was pending).
+fn flush_batch<T: Transport>(
+    client: &Client<T>,
+    pending: &mut Vec<(Operation, IpvsMessage)>,
+    out: &mut Output,
+) -> Option<i32> {
+    if pending.is_empty() {
+        return None;
+    }
+    let msgs: Vec<IpvsMessage> = pending.iter().map(|(_, m)| m.clone()).collect();
+    let outcomes = match client.transport().batch(&msgs) {
+        Ok(o) => o,
+        Err(e) => vec![Err(errno_of(&e)); msgs.len()],
+    };
+    let mut last = 0;
+    for ((op, _), outcome) in pending.iter().zip(outcomes) {
+        last = match outcome {
+            Ok(()) => 0,
+            Err(errno) => {
+                out.stderr.push_str(&error_text(*op, errno));
+                out.stderr.push('\n');
+                255
+            }
+        };
+    }
+    pending.clear();
+    Some(last)
 }
 
 /// Runs ipvsadm's command line `argv` (with `argv[0]`) against `client`, reading `-R` rules

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Runs inside the lab guest: every case script in lab/ipvsadm-cases twice, once with the real
+# ipvsadm and once with ours, each in a fresh network namespace, and compares every command's
+# stdout, stderr and exit status byte for byte. Prints a diff for each difference and ends with
+#   N passed, M failed
+# (one count per command). Exits non-zero on any difference.
+#
+#   lab/run.sh bash lab/ipvsadm-compare.sh OUR-IPVSADM [CASE...]
+set -u
+ours="${1:?usage: ipvsadm-compare.sh OUR-IPVSADM [CASE...]}"; shift
+here="$(cd "$(dirname "$0")" && pwd)"
+real="$(command -v ipvsadm)"
+[ -x "$real" ] || { echo "no real ipvsadm"; exit 1; }
+[ $# -gt 0 ] || set -- "$here"/ipvsadm-cases/*.sh
+work="$(mktemp -d)"
+passed=0 failed=0
+
+for case in "$@"; do
+  name="$(basename "$case" .sh)"
+  for side in real ours; do
+    ns="cmp-$side-$$"
+    ip netns add "$ns"
+    ip -n "$ns" link set lo up
+    ip -n "$ns" link add dummy0 type dummy
+    ip -n "$ns" link set dummy0 up multicast on
+    dir="$work/$name/$side"; mkdir -p "$dir"
+    n=0
+    # Each call of `ipvsadm` in a case script runs the tool of this side, argv[0] "ipvsadm".
+    ipvsadm() {
+      n=$((n + 1))
+      printf '%s\n' "ipvsadm $*" > "$dir/$n.cmd"
+      if [ "$side" = real ]; then
+        ip netns exec "$ns" ipvsadm "$@" > "$dir/$n.out" 2> "$dir/$n.err"
+      else
+        ip netns exec "$ns" bash -c 'exec -a ipvsadm "$0" "$@"' "$ours" "$@" > "$dir/$n.out" 2> "$dir/$n.err"
+        echo $? > "$dir/$n.rc"
+        # The kernel's own order (--nosort) depends on the namespace: compare it against the
+        # real ipvsadm reading this same namespace.
+        case " $* " in *" --nosort "*)
+          ip netns exec "$ns" ipvsadm "$@" > "$dir/$n.same.out" 2> "$dir/$n.same.err"
+          echo $? > "$dir/$n.same.rc" ;;
+        esac
+        return
+      fi
+      echo $? > "$dir/$n.rc"
+    }
+    # shellcheck disable=SC1090
+    . "$case" < /dev/null
+    ip netns del "$ns"
+  done
+  for cmd in "$work/$name"/real/*.cmd; do
+    i="$(basename "$cmd" .cmd)"
+    bad=0
+    ref="$work/$name/real/$i"
+    [ -f "$work/$name/ours/$i.same.rc" ] && ref="$work/$name/ours/$i.same"
+    for part in out err rc; do
+      cmp -s "$ref.$part" "$work/$name/ours/$i.$part" || bad=1
+    done
+    if [ "$bad" = 0 ]; then
+      passed=$((passed + 1))
+    else
+      failed=$((failed + 1))
+      echo "DIFF $name #$i: $(cat "$cmd")"
+      for part in out err rc; do
+        diff -u --label "ipvsadm.$part" --label "ours.$part" \
+          "$ref.$part" "$work/$name/ours/$i.$part" | sed 's/^/    /'
+      done
+    fi
+  done
+  echo "case $name: $(ls "$work/$name"/real/*.cmd | wc -l) commands"
+done
+rm -rf "$work"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

@@ -272,7 +272,39 @@ fn run() -> Res<Vec<String>> {
 
     println!("\n== the table, with the library's statistics");
     print_table(&lb)?;
+
+    // The ipvsadm-compatible tool next to this program reads the live table (with its
+    // traffic counters) exactly as the real ipvsadm does.
+    let ours = std::env::current_exe()?.with_file_name("ipvsadm");
+    if ours.exists() {
+        println!("\n== ipvsadm -Ln --stats (ours; compared byte for byte with the real ipvsadm)");
+        for args in [
+            &["-Ln"][..],
+            &["-Ln", "--stats"],
+            &["-Ln", "--stats", "--exact"],
+            &["-Ln", "--persistent-conn"],
+            &["-Sn"],
+            &["-L"],
+        ] {
+            let real = listing("ipvsadm", args)?;
+            let mine = listing(&ours.to_string_lossy(), args)?;
+            if args == ["-Ln", "--stats"] {
+                print!("{mine}");
+            }
+            check(real == mine, format!("ipvsadm {}: ours prints what ipvsadm prints", args.join(" ")), &mut failures);
+        }
+    }
     Ok(failures)
+}
+
+/// What `PROGRAM ARGS` prints in the director's namespace, run as `ipvsadm`.
+fn listing(program: &str, args: &[&str]) -> Res<String> {
+    let out = Command::new("nsenter")
+        .args(["--net=/run/netns/lb", "bash", "-c", "exec -a ipvsadm \"$0\" \"$@\"", program])
+        .args(args)
+        .stdin(Stdio::null())
+        .output()?;
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr))
 }
 
 fn main() {

@@ -1125,6 +1125,77 @@ mod tests {
     }
 
     #[test]
+    fn every_command_line_message() {
+        let cases: &[(&str, &str, i32)] = &[
+            ("--set 1 2", "--set option requires 3 timeout values\n", 2),
+            ("--set 1 2 x", "invalid timeout value `x' specified\n", 2),
+            ("-A -6 -f 5", "-6 used before -f\n\n", 2),
+            (
+                "-a -t 192.0.2.1:80 -r [2001:db8::1]:80 -m",
+                "Different address family is allowed only for tunneling servers\n",
+                2,
+            ),
+            ("-A -t 192.0.2.1:80 -o", "One-Packet Scheduling is only for UDP virtual services\n", 2),
+            (
+                "-a -t 192.0.2.1:80 -r 198.51.100.1 -m --tun-type gre",
+                "Tunnel options conflict with forward method\n",
+                2,
+            ),
+            ("-A -u [2001:db8::1]:80 -p 1 -M 129", "illegal ipv6 netmask specified\n", 2),
+            ("-a -t 192.0.2.1:80 -r 198.51.100.1 -y x", "illegal l_threshold specified\n", 2),
+            ("-a -t 192.0.2.1:80 -r 198.51.100.1 -x -1", "illegal u_threshold specified\n", 2),
+            ("--start-daemon master --mcast-port 0", "illegal mcast-port specified\n", 2),
+            ("--start-daemon master --mcast-ttl 256", "illegal mcast-ttl specified\n", 2),
+            ("--start-daemon master --sync-maxlen 65508", "illegal sync-maxlen specified\n", 2),
+            ("--start-daemon master --syncid 256", "illegal syncid specified\n", 2),
+            ("--start-daemon primary", "illegal start-daemon parameter specified\n", 2),
+            ("--stop-daemon primary", "illegal start_daemon specified\n", 2),
+            ("--start-daemon master --mcast-group 198.51.100.1", "invalid IPv4 mcast-group `198.51.100.1'\n", 2),
+            ("--start-daemon master --mcast-group ff02::zz", "invalid IPv6 mcast-group `ff02::zz'\n", 2),
+            ("-a -t 192.0.2.1:80 -r nowhere.invalid", "illegal real server address[:port] specified\n", 2),
+            ("-A -t 192.0.2.300:80", "illegal virtual server address[:port] specified\n", 2),
+            ("-A -t 80", "illegal virtual server address[:port] specified\n", 2),
+            ("-A -t 192.0.2.1:80 -p 1 -M 300.0.0.0", "illegal virtual server persistent mask specified\n", 2),
+            ("-a -t 192.0.2.1:80 -r 198.51.100.1 -i --tun-type vxlan", "illegal tunnel type specified\n", 2),
+            ("-a -t 192.0.2.1:80 -r 198.51.100.1 -i --tun-type gue --tun-port 0", "illegal tunnel port specified\n", 2),
+            (
+                "-a -t 192.0.2.1:80 -r 198.51.100.1 -i --tun-type gue",
+                "You need to supply the 'tun-port' option for the 'gue' tunnel type\n",
+                2,
+            ),
+            (
+                "-a -t 192.0.2.1:80 -r 198.51.100.1 -i --tun-type ipip --tun-csum",
+                "Illegal 'tun-csum' option with the 'ipip' tunnel type\n",
+                2,
+            ),
+            (
+                "-a -t 192.0.2.1:80 -r 198.51.100.1 -i --tun-type gue --tun-port 1 --tun-csum --tun-nocsum",
+                "The option 'tun-csum' conflicts with the 'tun-nocsum' option in the 'gue' tunnel type\n",
+                2,
+            ),
+            ("-A -t 192.0.2.1:80 -s sh -b mh-port", "incompatible scheduler flag `mh-port'\n", 2),
+            ("-A -t 192.0.2.1:80 -b bogus", "invalid scheduler flag `bogus'\n", 2),
+            ("-A -f 0", "invalid fwmark value `0' specified\n", 2),
+            ("-A -t 192.0.2.1:80 -p 0", "invalid timeout value `0' specified\n", 2),
+            ("-A -t 192.0.2.1:80 extra", "unexpected argument extra\n", 2),
+            ("-A -D -t 192.0.2.1:80", "invalid option `-D'\n", 2),
+            (
+                "-L --timeout --daemon",
+                "The option 'daemon' conflicts with the 'timeout' option in the 'list' command\n",
+                2,
+            ),
+            ("-C -t 192.0.2.1:80", "Illegal 'service-address' option with the 'flush' command\n", 2),
+            ("-A -t", "-t: missing argument\n", 255),
+            ("-L -q", "-q: unknown option\n", 255),
+            ("-t 192.0.2.1:80 -A", "Try `ipvsadm -h' or 'ipvsadm --help' for more information.\n", 255),
+        ];
+        for &(line, stderr, code) in cases {
+            let e = p(line).err().unwrap_or_else(|| panic!("{line}: parsed"));
+            assert_eq!((e.stderr.as_str(), e.code), (stderr, code), "{line}");
+        }
+    }
+
+    #[test]
     fn inet_aton_forms() {
         assert_eq!(inet_aton("10.1"), Some(Ipv4Addr::new(10, 0, 0, 1)));
         assert_eq!(inet_aton("0x7f.1"), Some(Ipv4Addr::new(127, 0, 0, 1)));

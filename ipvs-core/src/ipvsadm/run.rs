@@ -439,6 +439,43 @@ mod tests {
     }
 
     #[test]
+    fn every_kernel_error_text() {
+        use Operation as O;
+        let cases = [
+            (O::AddService, Errno::EEXIST, "Service already exists"),
+            (O::AddService, Errno::ENOENT, "Scheduler or persistence engine not found"),
+            (O::UpdateService, Errno::ENOENT, "Scheduler or persistence engine not found"),
+            (O::UpdateService, Errno::ESRCH, "No such service"),
+            (O::DeleteService, Errno::ESRCH, "No such service"),
+            (O::Zero, Errno::ESRCH, "No such service"),
+            (O::AddDestination, Errno::ESRCH, "Service not defined"),
+            (O::AddDestination, Errno::EEXIST, "Destination already exists"),
+            (O::UpdateDestination, Errno::ESRCH, "Service not defined"),
+            (O::UpdateDestination, Errno::ENOENT, "No such destination"),
+            (O::DeleteDestination, Errno::ENOENT, "No such destination"),
+            (O::StartDaemon, Errno::EEXIST, "Daemon has already run"),
+            (O::StopDaemon, Errno::ESRCH, "No daemon is running"),
+            (O::ListServices, Errno::ESRCH, "No such service"),
+            (O::Flush, Errno::EPERM, "Permission denied (you must be root)"),
+            (
+                O::AddDestination,
+                Errno::EINVAL,
+                "Invalid operation.  Possibly wrong module version, address not unicast, ...",
+            ),
+            (O::Flush, Errno::ENOPROTOOPT, "Protocol not available"),
+            (O::Flush, Errno::ENOMEM, "Memory allocation problem"),
+            (O::Flush, Errno::EOPNOTSUPP, "Operation not supported with IPv6"),
+            (O::Flush, Errno::EAFNOSUPPORT, "Operation not supported with specified address family"),
+            (O::Flush, Errno::EMSGSIZE, "Module is wrong version"),
+            (O::AddService, Errno::ERANGE, "Numerical result out of range"),
+            (O::StartDaemon, Errno::ENODEV, "No such device"),
+        ];
+        for (op, errno, text) in cases {
+            assert_eq!(error_text(op, errno), text, "{op:?} {errno:?}");
+        }
+    }
+
+    #[test]
     fn restore_then_list() {
         let c = Client::mock();
         let r = sh(&c, "-R", "-A -t 192.0.2.1:80 -s wrr\n-a -t 192.0.2.1:80 -r 198.51.100.1:80 -m -w 2\n");

@@ -13,15 +13,20 @@ import time
 import ipvs
 
 
-def python_run(services: int) -> float:
-    client = ipvs.Client.mock()
-    # Model objects are built before the clock starts, as the Rust side builds its values
-    # inline; what is timed is the calls.
+def workload(services: int) -> list:
+    """The model objects, built before the clock starts (as the Rust side builds its values
+    inline, what is timed is the calls)."""
     work = []
     for i in range(services):
         svc = ipvs.Service(protocol="tcp", address=f"192.0.2.{i % 250 + 1}", port=1000 + i // 250, scheduler="wrr")
         dests = [ipvs.Destination(address=f"198.51.100.{d}", port=80, forward="nat", weight=d) for d in range(1, 5)]
         work.append((svc, dests))
+    return work
+
+
+def python_run(services: int) -> float:
+    """One call per service and per destination."""
+    client, work = ipvs.Client.mock(), workload(services)
     start = time.perf_counter()
     for svc, dests in work:
         client.add_service(svc)
@@ -31,13 +36,8 @@ def python_run(services: int) -> float:
 
 
 def python_list_run(services: int) -> float:
-    """The same, giving each service's destinations in one add_destinations call."""
-    client = ipvs.Client.mock()
-    work = []
-    for i in range(services):
-        svc = ipvs.Service(protocol="tcp", address=f"192.0.2.{i % 250 + 1}", port=1000 + i // 250, scheduler="wrr")
-        dests = [ipvs.Destination(address=f"198.51.100.{d}", port=80, forward="nat", weight=d) for d in range(1, 5)]
-        work.append((svc, dests))
+    """Each service's destinations in one add_destinations call."""
+    client, work = ipvs.Client.mock(), workload(services)
     start = time.perf_counter()
     for svc, dests in work:
         client.add_service(svc)

@@ -12,15 +12,7 @@ fn addr(field: &str) -> Option<IpAddr> {
 
 fn addrport(a: Option<IpAddr>, port: &str, protocol: u8, f: &Format, names: &dyn Names) -> String {
     let a = a.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
-    let port = u16::from_str_radix(port, 16).unwrap_or(0);
-    let (l, r) = if a.is_ipv4() { ("", "") } else { ("[", "]") };
-    if f.numeric {
-        format!("{l}{a}{r}:{port}")
-    } else {
-        let host = names.addr_to_host(a).unwrap_or_else(|| a.to_string());
-        let svc = names.port_to_service(port, protocol).unwrap_or_else(|| port.to_string());
-        format!("{l}{host}{r}:{svc}")
-    }
+    super::render::addrport(a, u16::from_str_radix(port, 16).unwrap_or(0), protocol, f, names)
 }
 
 /// Renders the connection table (`list_conn`): a title, then one line per entry.

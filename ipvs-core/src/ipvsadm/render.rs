@@ -190,8 +190,8 @@ fn protocol_of(s: &Service) -> u8 {
     }
 }
 
-/// `addrport_to_anyname`.
-fn addrport(addr: IpAddr, port: u16, protocol: u8, f: &Format, names: &dyn Names) -> String {
+/// `addrport_to_anyname`: `addr:port`, `[v6]:port`, with names unless numeric.
+pub(crate) fn addrport(addr: IpAddr, port: u16, protocol: u8, f: &Format, names: &dyn Names) -> String {
     let (l, r) = if addr.is_ipv4() { ("", "") } else { ("[", "]") };
     if f.numeric {
         format!("{l}{addr}{r}:{port}")
@@ -226,17 +226,12 @@ fn sched_flag_names(s: &Service) -> String {
     v.join(",")
 }
 
-fn netmask_v4(s: &Service) -> u32 {
-    match s.netmask {
-        Netmask::V4(m) => u32::from(m),
-        Netmask::Prefix(_) => 0xffff_ffff,
-    }
-}
-
-fn netmask_v6(s: &Service) -> u32 {
-    match s.netmask {
-        Netmask::Prefix(p) => u32::from(p),
-        Netmask::V4(_) => 128,
+/// The persistence mask ipvsadm prints: none for a full one (/32, /128).
+fn shown_mask(s: &Service) -> Option<String> {
+    match (s.id.family(), s.netmask) {
+        (Family::Inet, Netmask::V4(m)) if m != std::net::Ipv4Addr::BROADCAST => Some(m.to_string()),
+        (Family::Inet6, Netmask::Prefix(p)) if p != 128 => Some(p.to_string()),
+        _ => None,
     }
 }
 
@@ -324,11 +319,8 @@ pub fn service_entry(out: &mut String, s: &Service, dests: &[Destination], f: &F
         let _ = write!(out, "-A {svc_name} -s {}", s.scheduler.name());
         if persistent {
             let _ = write!(out, " -p {}", s.timeout);
-            if !v6 && netmask_v4(s) != 0xffff_ffff {
-                let _ = write!(out, " -M {}", std::net::Ipv4Addr::from(netmask_v4(s)));
-            }
-            if v6 && netmask_v6(s) != 128 {
-                let _ = write!(out, " -M {}", netmask_v6(s));
+            if let Some(mask) = shown_mask(s) {
+                let _ = write!(out, " -M {mask}");
             }
         }
         if !pe.is_empty() {
@@ -358,11 +350,8 @@ pub fn service_entry(out: &mut String, s: &Service, dests: &[Destination], f: &F
         }
         if persistent {
             let _ = write!(out, " persistent {}", s.timeout);
-            if !v6 && netmask_v4(s) != 0xffff_ffff {
-                let _ = write!(out, " mask {}", std::net::Ipv4Addr::from(netmask_v4(s)));
-            }
-            if v6 && netmask_v6(s) != 128 {
-                let _ = write!(out, " mask {}", netmask_v6(s));
+            if let Some(mask) = shown_mask(s) {
+                let _ = write!(out, " mask {mask}");
             }
             if !pe.is_empty() {
                 let _ = write!(out, " pe {pe}");

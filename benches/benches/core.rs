@@ -1,0 +1,108 @@
+//! Benchmarks of the parts that decide speed on large tables, each next to a baseline measured
+//! in the same run so results read as ratios:
+//! - wire: encoding and decoding service and destination messages (baseline: copying the
+//!   same bytes);
+//! - mock: adding 1,000 services x 4 destinations one call each vs one batch;
+//! - ipvsadm: rendering a 10,000-service `-Sn` listing (baseline: formatting the same
+//!   addresses with `format!`).
+//!
+//! `cargo bench -p ipvs-benches`
+
+use std::hint::black_box;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use ipvs::ipvsadm::{render, Format, NoNames};
+use ipvs::wire::{frame, IpvsMessage};
+use ipvs::{Client, Destination, Forward, Scheduler, Service, ServiceId};
+
+fn id(i: u32) -> ServiceId {
+    ServiceId::tcp(IpAddr::V4(Ipv4Addr::new(192, 0, 2, (i % 250) as u8 + 1)), 1000 + (i / 250) as u16)
+}
+
+fn dest(d: u8) -> Destination {
+    Destination::new(SocketAddr::new(IpAddr::V4(Ipv4Addr::new(198, 51, 100, d)), 80), Forward::Masquerade)
+        .with_weight(u32::from(d))
+}
+
+fn wire(c: &mut Criterion) {
+    let svc = Service::new(id(7), Scheduler::Wrr).with_persistence(300);
+    let mut buf = Vec::new();
+    frame::encode(&IpvsMessage::new_service(&svc), 30, 1, frame::REQUEST_ACK, &mut buf);
+    let bytes = buf.clone();
+    let mut g = c.benchmark_group("wire");
+    g.bench_function("baseline: copy one message's bytes", |b| b.iter(|| black_box(bytes.clone())));
+    g.bench_function("encode new_service", |b| {
+        b.iter(|| {
+            buf.clear();
+            frame::encode(&IpvsMessage::new_service(black_box(&svc)), 30, 1, frame::REQUEST_ACK, &mut buf);
+        })
+    });
+    g.bench_function("decode one service message", |b| b.iter(|| frame::decode_all(black_box(&bytes)).unwrap()));
+    g.finish();
+}
+
+fn mock(c: &mut Criterion) {
+    let mut g = c.benchmark_group("mock 1000 services x 4 destinations");
+    g.sample_size(20);
+    g.bench_function("one call each", |b| {
+        b.iter(|| {
+            let client = Client::mock();
+            for i in 0..1000 {
+                client.add_service(&Service::new(id(i), Scheduler::Wrr)).unwrap();
+                for d in 1..=4 {
+                    client.add_destination(&id(i), &dest(d)).unwrap();
+                }
+            }
+        })
+    });
+    let mut msgs = Vec::new();
+    for i in 0..1000 {
+        msgs.push(IpvsMessage::new_service(&Service::new(id(i), Scheduler::Wrr)));
+        for d in 1..=4 {
+            msgs.push(IpvsMessage::new_dest(&id(i), &dest(d)));
+        }
+    }
+    g.bench_function("one batch", |b| b.iter(|| Client::mock().batch(black_box(&msgs)).unwrap()));
+    g.finish();
+}
+
+fn ipvsadm(c: &mut Criterion) {
+    let services: Vec<Service> = (0..10_000).map(|i| Service::new(id(i), Scheduler::Wrr)).collect();
+    let dests: Vec<Destination> = (1..=4).map(dest).collect();
+    let f = Format { numeric: true, rule: true, ..Format::default() };
+    let mut g = c.benchmark_group("ipvsadm -Sn of 10000 services x 4");
+    g.sample_size(10);
+    g.bench_function("baseline: format! the addresses", |b| {
+        b.iter(|| {
+            let mut out = String::new();
+            for s in &services {
+                for d in &dests {
+                    out.push_str(&format!("{:?} {}\n", s.id, d.socket_addr()));
+                }
+            }
+            out
+        })
+    });
+    g.bench_function("render", |b| {
+        b.iter(|| {
+            let mut out = String::new();
+            for s in &services {
+                render::service_entry(&mut out, s, &dests, &f, &NoNames);
+            }
+            out
+        })
+    });
+    g.bench_function("sort services", |b| {
+        b.iter(|| {
+            let mut v = services.clone();
+            v.reverse();
+            render::sort_services(&mut v);
+            v
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, wire, mock, ipvsadm);
+criterion_main!(benches);

@@ -25,15 +25,20 @@ trap 'rm -rf "$share"' EXIT
   printf 'exec'; printf ' %q' "$@"; printf '\n'
 } > "$share/cmd.sh"
 
+# The working directory (the repository, or wherever the caller is) is shared on its own:
+# the guest's /tmp and /run are fresh, and a checkout may live there.
+work="$(git -C "$PWD" rev-parse --show-toplevel 2>/dev/null || pwd)"
+case "$work" in *' '*) echo "lab: paths with spaces are not supported: $work" >&2; exit 2;; esac
 mem="${IPVS_LAB_MEM:-2048}"
 smp="${IPVS_LAB_SMP:-$(nproc)}"
 timeout --foreground -k 10 "${IPVS_LAB_TIMEOUT:-1500}" \
   qemu-system-x86_64 -accel tcg,thread=multi -cpu max -m "$mem" -smp "$smp" \
     -nic none -nographic -no-reboot -monitor none -serial stdio \
     -kernel "$cache/vmlinuz" -initrd "$cache/initrd.cpio.gz" \
-    -append "console=ttyS0 quiet loglevel=1 panic=-1 labshare=$share" \
+    -append "console=ttyS0 quiet loglevel=1 panic=-1 labshare=$share labwork=$work" \
     -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
     -virtfs "local,path=$share,mount_tag=labshare,security_model=none,multidevs=remap" \
+    -virtfs "local,path=$work,mount_tag=labwork,security_model=none,readonly=on,multidevs=remap" \
     </dev/null | tr -d '\r' | awk '
       /IPVS-LAB-BEGIN$/ { on = 1; next }
       /^IPVS-LAB-EXIT /  { on = 0; next }

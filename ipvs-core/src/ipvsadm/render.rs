@@ -306,8 +306,8 @@ pub fn service_entry(out: &mut String, s: &Service, dests: &[Destination], f: &F
                     _ => "?",
                 };
                 let mut n = format!("{stype:<4} {vname}");
-                if !v6 && n.len() > 33 {
-                    n.truncate(33);
+                if !v6 {
+                    truncate_bytes(&mut n, 33);
                 }
                 n
             }
@@ -369,8 +369,8 @@ pub fn service_entry(out: &mut String, s: &Service, dests: &[Destination], f: &F
     }
     for e in &dests {
         let mut dname = addrport(e.addr, e.port, protocol, f, names);
-        if !f.rule && e.addr.is_ipv4() && dname.len() > 28 {
-            dname.truncate(28);
+        if !f.rule && e.addr.is_ipv4() {
+            truncate_bytes(&mut dname, 28);
         }
         // ipvsadm 1.31 reads a destination's 64-bit counters as 32-bit values.
         let st = e.stats;
@@ -440,6 +440,18 @@ pub fn service_entry(out: &mut String, s: &Service, dests: &[Destination], f: &F
     }
 }
 
+/// Cuts `s` to at most `n` bytes as ipvsadm does (a name that ends mid-character loses that
+/// character: the text stays valid UTF-8).
+fn truncate_bytes(s: &mut String, n: usize) {
+    if s.len() > n {
+        let mut at = n;
+        while !s.is_char_boundary(at) {
+            at -= 1;
+        }
+        s.truncate(at);
+    }
+}
+
 /// `--set`'s listing: `Timeout (tcp tcpfin udp): ...`.
 pub fn timeouts(t: &Timeouts) -> String {
     format!("Timeout (tcp tcpfin udp): {} {} {}\n", t.tcp, t.tcp_fin, t.udp)
@@ -478,6 +490,16 @@ pub fn service_order(a: &Service, b: &Service) -> Ordering {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_names_are_cut_without_splitting_characters() {
+        let mut s = "TCP  très-long-nom-d-hôte.example:http".to_string();
+        truncate_bytes(&mut s, 33);
+        assert!(s.len() <= 33 && s.starts_with("TCP  très"));
+        let mut s = "é".repeat(20);
+        truncate_bytes(&mut s, 7);
+        assert_eq!(s, "ééé");
+    }
 
     #[test]
     fn largenum_abbreviates() {

@@ -1,12 +1,15 @@
-//! The client: typed IPVS operations over any [`Transport`].
+//! The client: typed IPVS operations over any [`Transport`]. Its public functions take and
+//! return model types only.
 
 use std::net::SocketAddr;
 use std::path::Path;
 
-use crate::error::{Errno, Error, ErrorKind, Operation};
-use crate::model::{Daemon, DaemonState, Destination, Info, Service, ServiceId, Timeouts, Version};
-use crate::transport::{BatchOutcome, MockTransport, NetlinkTransport, Transport};
-use crate::wire::{daemon_from_attrs, destination_from_attrs, service_from_attrs, IpvsAttr, IpvsCmd, IpvsMessage};
+use crate::error::{Errno, Error, ErrorKind, InvalidInput, Operation};
+use crate::model::{
+    Daemon, DaemonState, Destination, DestinationStatus, Info, Request, Service, ServiceId, ServiceStatus, Timeouts,
+};
+use crate::transport::{MockTransport, NetlinkTransport, Transport};
+use crate::wire::IpvsMessage;
 
 /// Typed IPVS operations. `Send + Sync`; generic over the [`Transport`] (the kernel by
 /// default, or [`MockTransport`]).
@@ -25,7 +28,7 @@ use crate::wire::{daemon_from_attrs, destination_from_attrs, service_from_attrs,
 /// }
 /// let dests = client.destinations(&id)?;
 /// assert_eq!(dests.len(), 2);
-/// assert_eq!(dests.iter().map(|d| d.weight).sum::<u32>(), 4);
+/// assert_eq!(dests.iter().map(|d| d.destination.weight).sum::<u32>(), 4);
 /// # Ok::<(), ipvs::Error>(())
 /// ```
 #[derive(Debug)]
@@ -38,8 +41,8 @@ impl Client<NetlinkTransport> {
     ///
     /// ```no_run
     /// let client = ipvs::Client::new()?;
-    /// for svc in client.services()? {
-    ///     println!("{} {}", svc.id, svc.scheduler);
+    /// for status in client.services()? {
+    ///     println!("{} {}", status.service.id, status.service.scheduler);
     /// }
     /// # Ok::<(), ipvs::Error>(())
     /// ```
@@ -77,37 +80,52 @@ impl Client<MockTransport> {
     }
 }
 
-fn kernel_err(op: Operation, target: impl FnOnce() -> Option<String>) -> impl FnOnce(ErrorKind) -> Error {
-    move |kind| Error::new(op, target(), kind)
-}
-
-fn decode_err(op: Operation, e: crate::wire::DecodeError) -> Error {
-    Error::new(op, None, ErrorKind::Decode(e.to_string()))
-}
-
-fn dest_target(service: &ServiceId, dest: &SocketAddr) -> Option<String> {
-    Some(format!("{service} -> {dest}"))
+fn decode_err(op: Operation, target: Option<String>, e: crate::wire::DecodeError) -> Error {
+    Error::new(op, target, ErrorKind::Decode(e.to_string()))
 }
 
 impl<T: Transport> Client<T> {
-    /// A client over any transport.
+    /// A client over any transport. To look at a transport while a client uses it (a mock's
+    /// counters), share it: `Client::with_transport(Arc::clone(&mock))` or `&mock`.
     ///
     /// ```
-    /// use ipvs::{transport::MockTransport, Client};
-    /// let client = Client::with_transport(MockTransport::builder().privileged(false).build());
-    /// assert_eq!(client.services().unwrap_err().errno(), Some(ipvs::Errno::EPERM));
+    /// use ipvs::{transport::MockTransport, Client, Errno};
+    /// let mock = MockTransport::builder().privileged(false).build();
+    /// let client = Client::with_transport(&mock);
+    /// assert_eq!(client.services().unwrap_err().errno(), Errno::EPERM);
+    /// assert_eq!(mock.counters().round_trips, 1);
     /// ```
     pub fn with_transport(transport: T) -> Self {
         Client { transport }
     }
 
-    /// The transport (e.g. to read a mock's counters).
-    pub fn transport(&self) -> &T {
-        &self.transport
+    /// Validates and sends one write.
+    fn write(
+        &self,
+        op: Operation,
+        target: impl Fn() -> Option<String>,
+        check: Result<(), InvalidInput>,
+        msg: impl FnOnce() -> IpvsMessage,
+    ) -> Result<(), Error> {
+        check.map_err(|e| Error::new(op, target(), e))?;
+        self.transport.request(&msg()).map(|_| ()).map_err(|k| Error::new(op, target(), k))
     }
 
-    fn write(&self, op: Operation, target: impl Fn() -> Option<String>, msg: IpvsMessage) -> Result<(), Error> {
-        self.transport.request(&msg).map(|_| ()).map_err(kernel_err(op, target))
+    /// Sends one write request, validated first.
+    ///
+    /// ```
+    /// use ipvs::{Client, Request, Scheduler, Service, ServiceId};
+    /// let client = Client::mock();
+    /// let svc = Service::new(ServiceId::tcp("192.0.2.1".parse().unwrap(), 80), Scheduler::Rr);
+    /// client.execute(&Request::AddService(svc))?;
+    /// client.execute(&Request::Flush)?;
+    /// # Ok::<(), ipvs::Error>(())
+    /// ```
+    pub fn execute(&self, request: &Request) -> Result<(), Error> {
+        if let Request::StopDaemon(state) = request {
+            return self.stop_daemon(*state);
+        }
+        self.write(request.operation(), || request.target(), request.validate(), || IpvsMessage::from(request))
     }
 
     /// Adds a virtual service.
@@ -117,13 +135,12 @@ impl<T: Transport> Client<T> {
     /// let client = Client::mock();
     /// let svc = Service::new(ServiceId::tcp("192.0.2.1".parse().unwrap(), 80), Scheduler::Rr);
     /// client.add_service(&svc)?;
-    /// assert_eq!(client.add_service(&svc).unwrap_err().errno(), Some(Errno::EEXIST));
+    /// assert_eq!(client.add_service(&svc).unwrap_err().errno(), Errno::EEXIST);
     /// # Ok::<(), ipvs::Error>(())
     /// ```
     pub fn add_service(&self, service: &Service) -> Result<(), Error> {
         let target = || Some(service.id.to_string());
-        service.validate().map_err(|e| Error::new(Operation::AddService, target(), e))?;
-        self.write(Operation::AddService, target, IpvsMessage::new_service(service))
+        self.write(Operation::AddService, target, service.validate(), || IpvsMessage::add_service(service))
     }
 
     /// Replaces a service's settings (scheduler, flags, persistence, engine) with `service`'s.
@@ -134,15 +151,14 @@ impl<T: Transport> Client<T> {
     /// let id = ServiceId::tcp("192.0.2.1".parse().unwrap(), 80);
     /// client.add_service(&Service::new(id, Scheduler::Rr))?;
     /// client.update_service(&Service::new(id, Scheduler::Sh).with_persistence(60))?;
-    /// let now = client.service(&id)?;
+    /// let now = client.service(&id)?.service;
     /// assert_eq!(now.scheduler, Scheduler::Sh);
     /// assert_eq!(now.persistence_timeout(), Some(60));
     /// # Ok::<(), ipvs::Error>(())
     /// ```
     pub fn update_service(&self, service: &Service) -> Result<(), Error> {
         let target = || Some(service.id.to_string());
-        service.validate().map_err(|e| Error::new(Operation::UpdateService, target(), e))?;
-        self.write(Operation::UpdateService, target, IpvsMessage::set_service(service))
+        self.write(Operation::UpdateService, target, service.validate(), || IpvsMessage::update_service(service))
     }
 
     /// Deletes a service and its destinations.
@@ -153,36 +169,32 @@ impl<T: Transport> Client<T> {
     /// let id = ServiceId::fwmark(5, Family::Inet);
     /// client.add_service(&Service::new(id, Scheduler::Lc))?;
     /// client.delete_service(&id)?;
-    /// assert_eq!(client.delete_service(&id).unwrap_err().errno(), Some(Errno::ESRCH));
+    /// assert_eq!(client.delete_service(&id).unwrap_err().errno(), Errno::ESRCH);
     /// # Ok::<(), ipvs::Error>(())
     /// ```
     pub fn delete_service(&self, id: &ServiceId) -> Result<(), Error> {
         let target = || Some(id.to_string());
-        id.validate().map_err(|e| Error::new(Operation::DeleteService, target(), e))?;
-        self.write(Operation::DeleteService, target, IpvsMessage::del_service(id))
+        self.write(Operation::DeleteService, target, id.validate(), || IpvsMessage::delete_service(id))
     }
 
     /// Reads one service, with its statistics.
     ///
     /// ```
-    /// use ipvs::{Client, Scheduler, Service, ServiceFlags, ServiceId};
+    /// use ipvs::{Client, Scheduler, Service, ServiceId};
     /// let client = Client::mock();
-    /// let id = ServiceId::udp("2001:db8::53".parse().unwrap(), 53);
-    /// client.add_service(&Service::new(id, Scheduler::Sed))?;
-    /// let svc = client.service(&id)?;
-    /// assert!(svc.flags.contains(ServiceFlags::HASHED)); // set by the kernel
+    /// let svc = Service::new(ServiceId::udp("2001:db8::53".parse().unwrap(), 53), Scheduler::Sed);
+    /// client.add_service(&svc)?;
+    /// assert_eq!(client.service(&svc.id)?.service, svc);
     /// # Ok::<(), ipvs::Error>(())
     /// ```
-    pub fn service(&self, id: &ServiceId) -> Result<Service, Error> {
+    pub fn service(&self, id: &ServiceId) -> Result<ServiceStatus, Error> {
         let op = Operation::GetService;
         let target = || Some(id.to_string());
         id.validate().map_err(|e| Error::new(op, target(), e))?;
-        let reply = self.transport.request(&IpvsMessage::get_service(id)).map_err(kernel_err(op, target))?;
-        let attrs = reply
-            .as_ref()
-            .and_then(|m| m.service())
-            .ok_or_else(|| Error::new(op, target(), ErrorKind::UnexpectedReply("no service in the reply".into())))?;
-        service_from_attrs(attrs).map_err(|e| decode_err(op, e))
+        let reply = self.transport.request(&IpvsMessage::get_service(id)).map_err(|k| Error::new(op, target(), k))?;
+        let reply =
+            reply.ok_or_else(|| Error::new(op, target(), ErrorKind::UnexpectedReply("no service in the reply".into())))?;
+        reply.to_service_status().map_err(|e| decode_err(op, target(), e))
     }
 
     /// Lists every service, with statistics, in the kernel's order.
@@ -196,16 +208,16 @@ impl<T: Transport> Client<T> {
     /// assert_eq!(client.services()?.len(), 2);
     /// # Ok::<(), ipvs::Error>(())
     /// ```
-    pub fn services(&self) -> Result<Vec<Service>, Error> {
+    pub fn services(&self) -> Result<Vec<ServiceStatus>, Error> {
         let op = Operation::ListServices;
-        let msgs = self.transport.dump(&IpvsMessage::dump_services()).map_err(kernel_err(op, || None))?;
-        msgs.iter().filter_map(|m| m.service()).map(|a| service_from_attrs(a).map_err(|e| decode_err(op, e))).collect()
+        let msgs = self.transport.dump(&IpvsMessage::dump_services()).map_err(|k| Error::new(op, None, k))?;
+        msgs.iter().map(|m| m.to_service_status().map_err(|e| decode_err(op, None, e))).collect()
     }
 
     /// Adds a destination to a service.
     ///
     /// ```
-    /// use ipvs::{Client, Destination, Errno, Forward, Scheduler, Service, ServiceId, Tunnel, TunnelFlags};
+    /// use ipvs::{Client, Destination, Forward, Scheduler, Service, ServiceId, Tunnel, TunnelFlags};
     /// let client = Client::mock();
     /// let id = ServiceId::tcp("192.0.2.1".parse().unwrap(), 80);
     /// client.add_service(&Service::new(id, Scheduler::Rr))?;
@@ -218,10 +230,9 @@ impl<T: Transport> Client<T> {
     /// # Ok::<(), ipvs::Error>(())
     /// ```
     pub fn add_destination(&self, service: &ServiceId, dest: &Destination) -> Result<(), Error> {
-        let target = || dest_target(service, &dest.socket_addr());
-        let op = Operation::AddDestination;
-        service.validate().and_then(|_| dest.validate_for(service)).map_err(|e| Error::new(op, target(), e))?;
-        self.write(op, target, IpvsMessage::new_dest(service, dest))
+        let target = || Some(format!("{service} -> {}", dest.socket_addr()));
+        let check = service.validate().and_then(|_| dest.validate_for(service));
+        self.write(Operation::AddDestination, target, check, || IpvsMessage::add_destination(service, dest))
     }
 
     /// Changes a destination's forwarding method, weight and thresholds.
@@ -234,14 +245,13 @@ impl<T: Transport> Client<T> {
     /// let d = Destination::new("198.51.100.2:80".parse().unwrap(), Forward::Masquerade);
     /// client.add_destination(&id, &d)?;
     /// client.update_destination(&id, &d.clone().with_weight(0))?; // drain
-    /// assert_eq!(client.destinations(&id)?[0].weight, 0);
+    /// assert_eq!(client.destinations(&id)?[0].destination.weight, 0);
     /// # Ok::<(), ipvs::Error>(())
     /// ```
     pub fn update_destination(&self, service: &ServiceId, dest: &Destination) -> Result<(), Error> {
-        let target = || dest_target(service, &dest.socket_addr());
-        let op = Operation::UpdateDestination;
-        service.validate().and_then(|_| dest.validate_for(service)).map_err(|e| Error::new(op, target(), e))?;
-        self.write(op, target, IpvsMessage::set_dest(service, dest))
+        let target = || Some(format!("{service} -> {}", dest.socket_addr()));
+        let check = service.validate().and_then(|_| dest.validate_for(service));
+        self.write(Operation::UpdateDestination, target, check, || IpvsMessage::update_destination(service, dest))
     }
 
     /// Removes a destination from a service.
@@ -254,14 +264,14 @@ impl<T: Transport> Client<T> {
     /// let addr = "198.51.100.2:80".parse().unwrap();
     /// client.add_destination(&id, &Destination::new(addr, Forward::DirectRoute))?;
     /// client.delete_destination(&id, addr)?;
-    /// assert_eq!(client.delete_destination(&id, addr).unwrap_err().errno(), Some(Errno::ENOENT));
+    /// assert_eq!(client.delete_destination(&id, addr).unwrap_err().errno(), Errno::ENOENT);
     /// # Ok::<(), ipvs::Error>(())
     /// ```
     pub fn delete_destination(&self, service: &ServiceId, dest: SocketAddr) -> Result<(), Error> {
-        let target = || dest_target(service, &dest);
-        let op = Operation::DeleteDestination;
-        service.validate().map_err(|e| Error::new(op, target(), e))?;
-        self.write(op, target, IpvsMessage::del_dest(service, &dest))
+        let target = || Some(format!("{service} -> {dest}"));
+        self.write(Operation::DeleteDestination, target, service.validate(), || {
+            IpvsMessage::delete_destination(service, &dest)
+        })
     }
 
     /// Lists a service's destinations (newest first, as the kernel does), with counters.
@@ -273,16 +283,14 @@ impl<T: Transport> Client<T> {
     /// assert!(client.destinations(&ServiceId::tcp("192.0.2.1".parse().unwrap(), 80))?.is_empty());
     /// # Ok::<(), ipvs::Error>(())
     /// ```
-    pub fn destinations(&self, service: &ServiceId) -> Result<Vec<Destination>, Error> {
+    pub fn destinations(&self, service: &ServiceId) -> Result<Vec<DestinationStatus>, Error> {
         let op = Operation::ListDestinations;
         let target = || Some(service.to_string());
         service.validate().map_err(|e| Error::new(op, target(), e))?;
-        let msgs = self.transport.dump(&IpvsMessage::dump_dests(service)).map_err(kernel_err(op, target))?;
+        let msgs =
+            self.transport.dump(&IpvsMessage::dump_destinations(service)).map_err(|k| Error::new(op, target(), k))?;
         let family = service.family();
-        msgs.iter()
-            .filter_map(|m| m.dest())
-            .map(|a| destination_from_attrs(a, family).map_err(|e| decode_err(op, e)))
-            .collect()
+        msgs.iter().map(|m| m.to_destination_status(family).map_err(|e| decode_err(op, target(), e))).collect()
     }
 
     /// Deletes every service.
@@ -296,7 +304,7 @@ impl<T: Transport> Client<T> {
     /// # Ok::<(), ipvs::Error>(())
     /// ```
     pub fn flush(&self) -> Result<(), Error> {
-        self.write(Operation::Flush, || None, IpvsMessage::flush())
+        self.write(Operation::Flush, || None, Ok(()), IpvsMessage::flush)
     }
 
     /// Zeroes the counters of one service (and its destinations), or of everything.
@@ -306,15 +314,13 @@ impl<T: Transport> Client<T> {
     /// let client = Client::mock();
     /// client.zero(None)?;
     /// let missing = ServiceId::tcp("192.0.2.1".parse().unwrap(), 80);
-    /// assert_eq!(client.zero(Some(&missing)).unwrap_err().errno(), Some(Errno::ESRCH));
+    /// assert_eq!(client.zero(Some(&missing)).unwrap_err().errno(), Errno::ESRCH);
     /// # Ok::<(), ipvs::Error>(())
     /// ```
     pub fn zero(&self, service: Option<&ServiceId>) -> Result<(), Error> {
         let target = || service.map(|s| s.to_string());
-        if let Some(s) = service {
-            s.validate().map_err(|e| Error::new(Operation::Zero, target(), e))?;
-        }
-        self.write(Operation::Zero, target, IpvsMessage::zero(service))
+        let check = service.map_or(Ok(()), |s| s.validate());
+        self.write(Operation::Zero, target, check, || IpvsMessage::zero(service))
     }
 
     /// Reads the connection timeouts.
@@ -326,17 +332,10 @@ impl<T: Transport> Client<T> {
     /// ```
     pub fn timeouts(&self) -> Result<Timeouts, Error> {
         let op = Operation::GetTimeouts;
-        let reply = self.transport.request(&IpvsMessage::get_config()).map_err(kernel_err(op, || None))?;
-        let mut t = Timeouts::default();
-        for a in reply.iter().flat_map(|m| &m.attrs) {
-            match a {
-                IpvsAttr::TimeoutTcp(v) => t.tcp = *v,
-                IpvsAttr::TimeoutTcpFin(v) => t.tcp_fin = *v,
-                IpvsAttr::TimeoutUdp(v) => t.udp = *v,
-                _ => {}
-            }
-        }
-        Ok(t)
+        let reply = self.transport.request(&IpvsMessage::get_timeouts()).map_err(|k| Error::new(op, None, k))?;
+        reply
+            .map(|m| m.to_timeouts())
+            .ok_or_else(|| Error::new(op, None, ErrorKind::UnexpectedReply("no timeouts in the reply".into())))
     }
 
     /// Sets the connection timeouts; a 0 keeps the current value.
@@ -349,8 +348,7 @@ impl<T: Transport> Client<T> {
     /// # Ok::<(), ipvs::Error>(())
     /// ```
     pub fn set_timeouts(&self, timeouts: &Timeouts) -> Result<(), Error> {
-        timeouts.validate().map_err(|e| Error::new(Operation::SetTimeouts, None, e))?;
-        self.write(Operation::SetTimeouts, || None, IpvsMessage::set_config(timeouts))
+        self.write(Operation::SetTimeouts, || None, timeouts.validate(), || IpvsMessage::set_timeouts(timeouts))
     }
 
     /// Lists the running sync daemons (master first).
@@ -361,8 +359,8 @@ impl<T: Transport> Client<T> {
     /// ```
     pub fn daemons(&self) -> Result<Vec<Daemon>, Error> {
         let op = Operation::ListDaemons;
-        let msgs = self.transport.dump(&IpvsMessage::dump_daemons()).map_err(kernel_err(op, || None))?;
-        msgs.iter().filter_map(|m| m.daemon()).map(|a| daemon_from_attrs(a).map_err(|e| decode_err(op, e))).collect()
+        let msgs = self.transport.dump(&IpvsMessage::dump_daemons()).map_err(|k| Error::new(op, None, k))?;
+        msgs.iter().map(|m| m.to_daemon().map_err(|e| decode_err(op, None, e))).collect()
     }
 
     /// Starts a connection-sync daemon.
@@ -377,8 +375,7 @@ impl<T: Transport> Client<T> {
     /// ```
     pub fn start_daemon(&self, daemon: &Daemon) -> Result<(), Error> {
         let target = || Some(format!("{} on {}", daemon.state, daemon.interface));
-        daemon.validate().map_err(|e| Error::new(Operation::StartDaemon, target(), e))?;
-        self.write(Operation::StartDaemon, target, IpvsMessage::new_daemon(daemon))
+        self.write(Operation::StartDaemon, target, daemon.validate(), || IpvsMessage::start_daemon(daemon))
     }
 
     /// Stops the sync daemon in `state`.
@@ -386,7 +383,7 @@ impl<T: Transport> Client<T> {
     /// ```
     /// use ipvs::{Client, DaemonState, Errno};
     /// let err = Client::mock().stop_daemon(DaemonState::Backup).unwrap_err();
-    /// assert_eq!(err.errno(), Some(Errno::ESRCH));
+    /// assert_eq!(err.errno(), Errno::ESRCH);
     /// # Ok::<(), ipvs::Error>(())
     /// ```
     ///
@@ -395,7 +392,7 @@ impl<T: Transport> Client<T> {
     /// the daemon is no longer running.
     pub fn stop_daemon(&self, state: DaemonState) -> Result<(), Error> {
         let target = || Some(state.to_string());
-        match self.transport.request(&IpvsMessage::del_daemon(state)) {
+        match self.transport.request(&IpvsMessage::stop_daemon(state)) {
             Ok(_) => Ok(()),
             Err(ErrorKind::Kernel(Errno::EINTR)) if !self.daemons()?.iter().any(|d| d.state == state) => Ok(()),
             Err(kind) => Err(Error::new(Operation::StopDaemon, target(), kind)),
@@ -410,66 +407,59 @@ impl<T: Transport> Client<T> {
     /// ```
     pub fn info(&self) -> Result<Info, Error> {
         let op = Operation::GetInfo;
-        let reply = self.transport.request(&IpvsMessage::get_info()).map_err(kernel_err(op, || None))?;
-        let (mut version, mut size) = (None, None);
-        for a in reply.iter().flat_map(|m| &m.attrs) {
-            match a {
-                IpvsAttr::InfoVersion(v) => version = Some(*v),
-                IpvsAttr::InfoConnTabSize(v) => size = Some(*v),
-                _ => {}
-            }
-        }
-        match (version, size) {
-            (Some(v), Some(s)) => Ok(Info { version: Version(v), conn_table_size: s }),
-            _ => Err(Error::new(op, None, ErrorKind::UnexpectedReply("info reply without version or size".into()))),
-        }
+        let reply = self.transport.request(&IpvsMessage::get_info()).map_err(|k| Error::new(op, None, k))?;
+        let reply =
+            reply.ok_or_else(|| Error::new(op, None, ErrorKind::UnexpectedReply("no info in the reply".into())))?;
+        reply.to_info().map_err(|e| decode_err(op, None, e))
     }
 
-    /// Sends many write requests pipelined on one socket and returns, in order, whether each
-    /// succeeded. Build the requests with [`IpvsMessage`]'s constructors.
+    /// Sends many write requests pipelined on one socket and returns, in order, the outcome of
+    /// each: its error names its request (operation and target). Every request is validated
+    /// first; if one is invalid, nothing is sent and that request's error is returned. The
+    /// outer `Err` means the batch as a whole could not be carried out (invalid input, I/O, a
+    /// timeout): which of its requests took effect is then unknown, and a re-read tells.
+    /// Sync daemons are started and stopped one by one (the kernel may answer them late).
     ///
     /// ```
-    /// use ipvs::wire::IpvsMessage;
-    /// use ipvs::{Client, Errno, Scheduler, Service, ServiceId};
-    /// let client = Client::mock();
-    /// let svc = |port| Service::new(ServiceId::tcp("192.0.2.1".parse().unwrap(), port), Scheduler::Rr);
-    /// let out = client.batch(&[
-    ///     IpvsMessage::new_service(&svc(80)),
-    ///     IpvsMessage::new_service(&svc(80)),
-    ///     IpvsMessage::new_service(&svc(443)),
-    /// ])?;
-    /// assert_eq!(out, vec![Ok(()), Err(Errno::EEXIST), Ok(())]);
-    /// assert_eq!(client.transport().counters().round_trips, 1);
+    /// use std::sync::Arc;
+    /// use ipvs::transport::MockTransport;
+    /// use ipvs::{Client, Errno, Request, Scheduler, Service, ServiceId};
+    /// let mock = Arc::new(MockTransport::new());
+    /// let client = Client::with_transport(mock.clone());
+    /// let svc = |port| Request::AddService(Service::new(ServiceId::tcp("192.0.2.1".parse().unwrap(), port), Scheduler::Rr));
+    /// let out = client.batch(&[svc(80), svc(80), svc(443)])?;
+    /// assert!(out[0].is_ok() && out[2].is_ok());
+    /// let err = out[1].as_ref().unwrap_err();
+    /// assert_eq!(err.errno(), Errno::EEXIST);
+    /// assert_eq!(err.to_string(), "add_service TCP 192.0.2.1:80: File exists (EEXIST)");
+    /// assert_eq!(mock.counters().round_trips, 1);
     /// # Ok::<(), ipvs::Error>(())
     /// ```
-    pub fn batch(&self, requests: &[IpvsMessage]) -> Result<Vec<BatchOutcome>, Error> {
-        if let Some(bad) = requests.iter().find(|m| !is_write(m.cmd)) {
-            return Err(Error::new(
-                Operation::Batch,
-                None,
-                crate::error::InvalidInput::new("cmd", format!("{:?}", bad.cmd), "a batch carries write requests only"),
-            ));
+    pub fn batch(&self, requests: &[Request]) -> Result<Vec<Result<(), Error>>, Error> {
+        for r in requests {
+            r.validate().map_err(|e| Error::new(r.operation(), r.target(), e))?;
         }
-        self.transport.batch(requests).map_err(kernel_err(Operation::Batch, || None))
+        let mut out = Vec::with_capacity(requests.len());
+        let mut start = 0;
+        while start < requests.len() {
+            // Runs of table writes go in one pipelined batch; daemon commands one by one.
+            let daemon = |r: &Request| matches!(r, Request::StartDaemon(_) | Request::StopDaemon(_));
+            if daemon(&requests[start]) {
+                out.push(self.execute(&requests[start]));
+                start += 1;
+                continue;
+            }
+            let end = requests[start..].iter().position(daemon).map_or(requests.len(), |p| start + p);
+            let run = &requests[start..end];
+            let msgs: Vec<IpvsMessage> = run.iter().map(IpvsMessage::from).collect();
+            let outcomes = self.transport.batch(&msgs).map_err(|k| Error::new(Operation::Batch, None, k))?;
+            for (r, o) in run.iter().zip(outcomes) {
+                out.push(o.map_err(|e| Error::new(r.operation(), r.target(), e)));
+            }
+            start = end;
+        }
+        Ok(out)
     }
-}
-
-fn is_write(cmd: IpvsCmd) -> bool {
-    use IpvsCmd::*;
-    matches!(
-        cmd,
-        NewService
-            | SetService
-            | DelService
-            | NewDest
-            | SetDest
-            | DelDest
-            | NewDaemon
-            | DelDaemon
-            | SetConfig
-            | Zero
-            | Flush
-    )
 }
 
 #[cfg(test)]
@@ -483,14 +473,21 @@ mod tests {
         assert_send_sync::<Client>();
         assert_send_sync::<Client<MockTransport>>();
         assert_send_sync::<Client<Box<dyn Transport>>>();
+        assert_send_sync::<Client<&MockTransport>>();
     }
 
     #[test]
     fn invalid_input_sends_nothing() {
-        let client = Client::mock();
+        let mock = MockTransport::new();
+        let client = Client::with_transport(&mock);
         let id = ServiceId::tcp("192.0.2.1".parse().unwrap(), 0);
         let err = client.add_service(&Service::new(id, crate::Scheduler::Rr)).unwrap_err();
         assert_eq!(err.invalid_input().unwrap().field, "port");
-        assert_eq!(client.transport().counters().round_trips, 0);
+        assert_eq!(err.errno(), Errno::EINVAL);
+        assert_eq!(err.kernel_errno(), None);
+        let bad = Request::AddService(Service::new(id, crate::Scheduler::Rr));
+        let err = client.batch(&[Request::Flush, bad]).unwrap_err();
+        assert_eq!(err.operation(), Operation::AddService);
+        assert_eq!(mock.counters().round_trips, 0);
     }
 }

@@ -43,10 +43,10 @@ macro_rules! errnos {
 }
 
 errnos! {
-    EPERM = 1, ENOENT = 2, ESRCH = 3, EINTR = 4, EIO = 5, EAGAIN = 11, ENOMEM = 12,
-    EACCES = 13, EFAULT = 14, EBUSY = 16, EEXIST = 17, ENODEV = 19, EINVAL = 22,
-    ERANGE = 34, EMSGSIZE = 90, ENOPROTOOPT = 92, EPROTONOSUPPORT = 93, EOPNOTSUPP = 95,
-    EAFNOSUPPORT = 97, ENOBUFS = 105, ETIMEDOUT = 110,
+    EPERM = 1, ENOENT = 2, ESRCH = 3, EINTR = 4, EIO = 5, EBADF = 9, EAGAIN = 11, ENOMEM = 12,
+    EACCES = 13, EFAULT = 14, EBUSY = 16, EEXIST = 17, ENODEV = 19, ENOTDIR = 20, EINVAL = 22,
+    ENOSPC = 28, ERANGE = 34, EPROTO = 71, EBADMSG = 74, EMSGSIZE = 90, ENOPROTOOPT = 92,
+    EPROTONOSUPPORT = 93, EOPNOTSUPP = 95, EAFNOSUPPORT = 97, ENOBUFS = 105, ETIMEDOUT = 110,
 }
 
 impl Errno {
@@ -68,6 +68,8 @@ impl fmt::Display for Errno {
         }
     }
 }
+
+impl std::error::Error for Errno {}
 
 impl From<Errno> for io::Error {
     fn from(errno: Errno) -> io::Error {
@@ -128,8 +130,6 @@ pub enum Operation {
     StopDaemon,
     GetInfo,
     Batch,
-    Restore,
-    Parse,
 }
 
 impl Operation {
@@ -156,8 +156,6 @@ impl Operation {
             StopDaemon => "stop_daemon",
             GetInfo => "info",
             Batch => "batch",
-            Restore => "restore",
-            Parse => "parse",
         }
     }
 }
@@ -181,6 +179,9 @@ pub enum ErrorKind {
     /// The socket failed.
     #[error("netlink I/O: {0}")]
     Io(#[from] io::Error),
+    /// A request could not be encoded (an attribute or message beyond netlink's size limits).
+    #[error("request too large to encode: {0}")]
+    Encode(String),
     /// A reply could not be decoded.
     #[error("malformed reply: {0}")]
     Decode(String),
@@ -193,12 +194,38 @@ pub enum ErrorKind {
         /// How many attempts were made.
         attempts: u32,
     },
-    /// No reply arrived within the receive timeout.
-    #[error("no reply from the kernel within the receive timeout")]
+    /// The call did not finish within the transport's timeout.
+    #[error("no complete reply from the kernel within the timeout")]
     TimedOut,
     /// The kernel has no generic netlink family `IPVS` (module missing or not loadable).
     #[error("the kernel has no IPVS support (generic netlink family \"IPVS\" not found)")]
     NotSupported,
+}
+
+impl ErrorKind {
+    /// The errno of this failure: the one the kernel answered, or the one a system call
+    /// failed with, or for the library's own failures the errno that describes them (invalid
+    /// input: `EINVAL`; timeout: `ETIMEDOUT`; an unprovable dump: `EAGAIN`; an undecodable
+    /// reply: `EBADMSG`; a request too large: `EMSGSIZE`; no IPVS: `ENOPROTOOPT`). The one
+    /// errno mapping: the client, the command-line tools and Python all use it.
+    pub fn errno(&self) -> Errno {
+        match self {
+            ErrorKind::Kernel(e) => *e,
+            ErrorKind::Io(e) => e.raw_os_error().map_or(Errno::EIO, Errno),
+            ErrorKind::Invalid(_) => Errno::EINVAL,
+            ErrorKind::TimedOut => Errno::ETIMEDOUT,
+            ErrorKind::DumpInterrupted { .. } => Errno::EAGAIN,
+            ErrorKind::Decode(_) | ErrorKind::UnexpectedReply(_) => Errno::EBADMSG,
+            ErrorKind::Encode(_) => Errno::EMSGSIZE,
+            ErrorKind::NotSupported => Errno::ENOPROTOOPT,
+        }
+    }
+
+    /// Whether the kernel (or a system call) answered with this errno, as opposed to a failure
+    /// the library found itself.
+    pub fn from_kernel(&self) -> bool {
+        matches!(self, ErrorKind::Kernel(_)) || matches!(self, ErrorKind::Io(e) if e.raw_os_error().is_some())
+    }
 }
 
 impl From<Errno> for ErrorKind {
@@ -220,7 +247,8 @@ impl From<netlink_packet_core::DecodeError> for ErrorKind {
 /// let client = Client::mock();
 /// let err = client.delete_service(&ServiceId::tcp("192.0.2.1".parse().unwrap(), 80)).unwrap_err();
 /// assert_eq!(err.operation(), Operation::DeleteService);
-/// assert_eq!(err.errno(), Some(Errno::ESRCH));
+/// assert_eq!(err.errno(), Errno::ESRCH);
+/// assert_eq!(err.kernel_errno(), Some(Errno::ESRCH));
 /// assert_eq!(err.to_string(), "delete_service TCP 192.0.2.1:80: No such process (ESRCH)");
 /// let io: std::io::Error = err.into();
 /// assert_eq!(io.raw_os_error(), Some(3));
@@ -253,13 +281,17 @@ impl Error {
         &self.kind
     }
 
-    /// The errno of the failure: the one the kernel answered, or the one a system call
-    /// (opening a namespace, a socket) failed with. `None` for input rejected before sending
-    /// and for the library's own failures (timeouts, undecodable replies).
-    pub fn errno(&self) -> Option<Errno> {
-        match &self.kind {
-            ErrorKind::Kernel(e) => Some(*e),
-            ErrorKind::Io(e) => e.raw_os_error().map(Errno),
+    /// The errno of the failure (see [`ErrorKind::errno`]): what the kernel or a system call
+    /// answered, or `EINVAL` for input refused before sending, `ETIMEDOUT` for a timeout, ...
+    pub fn errno(&self) -> Errno {
+        self.kind.errno()
+    }
+
+    /// The errno the kernel answered, if the kernel refused (not a system call, not the
+    /// library).
+    pub fn kernel_errno(&self) -> Option<Errno> {
+        match self.kind {
+            ErrorKind::Kernel(e) => Some(e),
             _ => None,
         }
     }
@@ -293,21 +325,16 @@ impl std::error::Error for Error {
 }
 
 impl From<Error> for io::Error {
+    /// Keeps the errno: a kernel refusal becomes the raw OS error itself; anything else an
+    /// error of the errno's kind that carries the whole message.
     fn from(e: Error) -> io::Error {
-        let kind = match &e.kind {
-            // Keep the errno itself, so `raw_os_error()` and `kind()` work as for a syscall.
-            ErrorKind::Kernel(errno) => return io::Error::from(*errno),
-            ErrorKind::Io(inner) => match inner.raw_os_error() {
-                Some(code) => return io::Error::new(io::Error::from_raw_os_error(code).kind(), e),
-                None => inner.kind(),
-            },
-            ErrorKind::Invalid(_) => io::ErrorKind::InvalidInput,
-            ErrorKind::TimedOut => io::ErrorKind::TimedOut,
-            ErrorKind::NotSupported => io::ErrorKind::Unsupported,
-            ErrorKind::Decode(_) | ErrorKind::UnexpectedReply(_) => io::ErrorKind::InvalidData,
-            ErrorKind::DumpInterrupted { .. } => io::ErrorKind::Interrupted,
-        };
-        io::Error::new(kind, e)
+        let errno = e.errno();
+        match &e.kind {
+            ErrorKind::Kernel(_) => io::Error::from(errno),
+            ErrorKind::Io(inner) if inner.raw_os_error().is_some() => io::Error::new(io::Error::from(errno).kind(), e),
+            ErrorKind::Io(inner) => io::Error::new(inner.kind(), e),
+            _ => io::Error::new(io::Error::from(errno).kind(), e),
+        }
     }
 }
 

@@ -5,16 +5,21 @@
 //! direct routing or tunnelling. This crate configures it over the kernel's generic netlink
 //! family `IPVS`, the same interface `ipvsadm` uses.
 //!
-//! The crate is in four layers, each in one place:
+//! The crate is in layers, each in one place:
 //!
-//! * [`model`]: plain data types ([`Service`], [`Destination`], [`Stats`], ...) with
-//!   validation that names the bad field and value;
+//! * [`model`]: what a user configures ([`Service`], [`Destination`], ...) apart from what the
+//!   kernel reports ([`ServiceStatus`], [`DestinationStatus`], [`Stats`]), typed write
+//!   [`Request`]s, validation that names the bad field and value, and the one table of names
+//!   and numbers;
 //! * [`wire`]: the generic netlink codec, attribute enums that keep unknown attributes, and
 //!   framing; no I/O and no panics on any input;
 //! * [`transport`]: the [`Transport`](transport::Transport) trait, with the kernel's
-//!   [`NetlinkTransport`](transport::NetlinkTransport) and an in-memory kernel model,
-//!   [`MockTransport`](transport::MockTransport);
-//! * [`Client`]: the typed operations.
+//!   [`NetlinkTransport`](transport::NetlinkTransport), an in-memory kernel model
+//!   ([`MockTransport`](transport::MockTransport)) and a fault injector
+//!   ([`FaultTransport`](transport::FaultTransport));
+//! * [`Client`]: the typed operations, speaking model types only;
+//! * [`rules`]: the ipvsadm rule format (`ipvsadm -S` output, `ipvsadm -R` input) as a typed
+//!   data format.
 //!
 //! ```
 //! use ipvs::{Client, Destination, Forward, Scheduler, Service, ServiceId};
@@ -34,16 +39,16 @@
 
 mod client;
 mod error;
-pub mod ipvsadm;
 pub mod model;
+pub mod rules;
 pub mod transport;
 pub mod wire;
 
 pub use client::Client;
 pub use error::{Errno, Error, ErrorKind, InvalidInput, Operation};
 pub use model::{
-    Daemon, DaemonState, Destination, Family, Forward, Info, Netmask, PersistenceEngine, Protocol, Scheduler, Service,
-    ServiceFlags, ServiceId, Stats, Timeouts, Tunnel, TunnelFlags, Version,
+    Daemon, DaemonState, Destination, DestinationStatus, Family, Forward, Info, Netmask, PersistenceEngine, Protocol,
+    Request, Scheduler, Service, ServiceFlags, ServiceId, ServiceStatus, Stats, Timeouts, Tunnel, TunnelFlags, Version,
 };
 
 /// The README's Rust examples, run as doctests so they stay true.

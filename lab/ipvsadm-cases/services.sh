@@ -32,3 +32,11 @@ ipvsadm -E -f 7 -s wrr -p 60
 ipvsadm -E -u 192.0.2.5:5060 -s rr
 ipvsadm -Ln --nosort
 ipvsadm -Sn
+# Names: host and service names from /etc/hosts and /etc/services, both ways.
+ipvsadm -A -t localhost:http -s rr
+ipvsadm -A -u 127.0.0.1:domain -s rr
+ipvsadm -a -t 127.0.0.1:80 -r localhost:https -m
+ipvsadm -L
+ipvsadm -L -t localhost:80
+ipvsadm -S
+ipvsadm -A -t no-such-host.invalid:80

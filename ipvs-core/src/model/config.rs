@@ -3,7 +3,7 @@
 use std::fmt;
 use std::net::IpAddr;
 
-use super::check_name;
+use super::{check_name, HZ};
 use crate::error::InvalidInput;
 
 /// Connection timeouts in seconds. In a request, 0 keeps the current value.
@@ -25,9 +25,9 @@ pub struct Timeouts {
 }
 
 impl Timeouts {
-    /// The kernel keeps timeouts in jiffies in an `int`; with the largest common HZ (1000)
-    /// this is the largest value every kernel accepts.
-    pub const MAX: u32 = i32::MAX as u32 / 1000;
+    /// The kernel keeps timeouts in ticks in an `int`: the largest it accepts is
+    /// `INT_MAX / HZ` seconds.
+    pub const MAX: u32 = i32::MAX as u32 / HZ;
 
     /// Checks each timeout is within [`Timeouts::MAX`].
     pub fn validate(&self) -> Result<(), InvalidInput> {
@@ -151,9 +151,17 @@ impl Daemon {
         self
     }
 
-    /// Checks what the kernel would reject.
+    /// Checks what the kernel would reject. An optional setting given as 0 is refused: leave it
+    /// `None` for the kernel's default.
     pub fn validate(&self) -> Result<(), InvalidInput> {
         check_name("interface", &self.interface)?;
+        for (field, zero) in
+            [("max_len", self.max_len == Some(0)), ("port", self.port == Some(0)), ("ttl", self.ttl == Some(0))]
+        {
+            if zero {
+                return Err(InvalidInput::new(field, 0, "must not be 0 (leave it unset for the kernel's default)"));
+            }
+        }
         if let Some(g) = self.group {
             if !g.is_multicast() {
                 return Err(InvalidInput::new("group", g, "the sync group must be a multicast address"));

@@ -2,8 +2,9 @@
 
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
+use std::str::FromStr;
 
-use super::{Family, ServiceId, Stats};
+use super::{check_destination_address, names, Family, ServiceId};
 use crate::error::InvalidInput;
 
 bitflags::bitflags! {
@@ -14,6 +15,8 @@ bitflags::bitflags! {
     /// use ipvs::TunnelFlags;
     /// assert_eq!(TunnelFlags::CSUM.bits(), 1);
     /// assert_eq!(TunnelFlags::REMCSUM.bits(), 2);
+    /// assert_eq!(TunnelFlags::CSUM.checksum_name(), "csum");
+    /// assert_eq!(TunnelFlags::from_checksum_name("nocsum"), Some(TunnelFlags::empty()));
     /// ```
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
     pub struct TunnelFlags: u16 {
@@ -25,15 +28,37 @@ bitflags::bitflags! {
     }
 }
 
+impl TunnelFlags {
+    /// The checksum mode's name: `nocsum`, `csum` or `remcsum` (remote offload wins when
+    /// both bits are set, as ipvsadm reads them).
+    pub fn checksum_name(self) -> &'static str {
+        if self.contains(TunnelFlags::REMCSUM) {
+            "remcsum"
+        } else if self.contains(TunnelFlags::CSUM) {
+            "csum"
+        } else {
+            "nocsum"
+        }
+    }
+
+    /// The flags of a checksum mode name.
+    pub fn from_checksum_name(name: &str) -> Option<TunnelFlags> {
+        names::TUNNEL_CHECKSUMS.iter().find(|(_, n)| *n == name).map(|(f, _)| *f)
+    }
+}
+
 /// The encapsulation of a tunnelled destination.
 ///
 /// ```
 /// use ipvs::{Tunnel, TunnelFlags};
 /// let gue = Tunnel::Gue { port: 6080, flags: TunnelFlags::CSUM };
 /// assert_eq!(gue.kind(), 1);
+/// assert_eq!(gue.kind_name(), "gue");
 /// assert_eq!(gue.to_string(), "gue port 6080 csum");
+/// assert_eq!(Tunnel::from_parts(2, 0, TunnelFlags::CSUM), Tunnel::Gre { flags: TunnelFlags::CSUM });
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[non_exhaustive]
 pub enum Tunnel {
     /// IP-in-IP (the default).
     #[default]
@@ -65,10 +90,18 @@ impl Tunnel {
     /// The kernel's tunnel type number (IPIP 0, GUE 1, GRE 2).
     pub fn kind(&self) -> u8 {
         match self {
-            Tunnel::Ipip => 0,
-            Tunnel::Gue { .. } => 1,
-            Tunnel::Gre { .. } => 2,
             Tunnel::Other { kind, .. } => *kind,
+            known => names::TUNNEL_TYPES.iter().find(|(_, n)| *n == known.kind_name()).map_or(0, |(k, _)| *k),
+        }
+    }
+
+    /// The type's name: `ipip`, `gue`, `gre` (`other` for an unknown type).
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            Tunnel::Ipip => "ipip",
+            Tunnel::Gue { .. } => "gue",
+            Tunnel::Gre { .. } => "gre",
+            Tunnel::Other { .. } => "other",
         }
     }
 
@@ -88,6 +121,31 @@ impl Tunnel {
         }
     }
 
+    /// A tunnel of a named type (`ipip`, `gue`, `gre`) with a port and flags. Fields the type
+    /// does not have must be empty: an IPIP tunnel has no port and no flags, GRE no port.
+    pub fn from_name(name: &str, port: u16, flags: TunnelFlags) -> Result<Tunnel, InvalidInput> {
+        let (_, name) = names::TUNNEL_TYPES
+            .iter()
+            .find(|(_, n)| *n == name)
+            .ok_or_else(|| InvalidInput::new("tunnel_type", name, "expected ipip, gue or gre"))?;
+        let t = match *name {
+            "gue" => Tunnel::Gue { port, flags },
+            "gre" => Tunnel::Gre { flags },
+            _ => Tunnel::Ipip,
+        };
+        if t.port() != port {
+            return Err(InvalidInput::new("tunnel_port", port, format!("a {name} tunnel has no port")));
+        }
+        if t.flags() != flags {
+            return Err(InvalidInput::new(
+                "tunnel_checksum",
+                flags.checksum_name(),
+                format!("a {name} tunnel has no checksum option"),
+            ));
+        }
+        Ok(t)
+    }
+
     /// Rebuilds a tunnel from the kernel's type, port and flags.
     pub fn from_parts(kind: u8, port: u16, flags: TunnelFlags) -> Self {
         match kind {
@@ -101,14 +159,14 @@ impl Tunnel {
     fn validate(&self) -> Result<(), InvalidInput> {
         let flags = self.flags();
         if flags.contains(TunnelFlags::CSUM | TunnelFlags::REMCSUM) {
-            return Err(InvalidInput::new("tunnel_flags", "csum|remcsum", "choose one checksum mode: csum or remcsum"));
+            return Err(InvalidInput::new("tunnel_checksum", "csum|remcsum", "choose one checksum mode"));
         }
         match self {
             Tunnel::Gue { port: 0, .. } => {
                 Err(InvalidInput::new("tunnel_port", 0, "a GUE tunnel needs a non-zero port"))
             }
             Tunnel::Gre { flags } if flags.contains(TunnelFlags::REMCSUM) => {
-                Err(InvalidInput::new("tunnel_flags", "remcsum", "remote checksum offload is only for GUE tunnels"))
+                Err(InvalidInput::new("tunnel_checksum", "remcsum", "remote checksum offload is only for GUE tunnels"))
             }
             Tunnel::Other { kind, .. } => Err(InvalidInput::new("tunnel_type", kind, "unknown tunnel type")),
             _ => Ok(()),
@@ -118,33 +176,28 @@ impl Tunnel {
 
 impl fmt::Display for Tunnel {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mode = |flags: TunnelFlags| {
-            if flags.contains(TunnelFlags::REMCSUM) {
-                "remcsum"
-            } else if flags.contains(TunnelFlags::CSUM) {
-                "csum"
-            } else {
-                "nocsum"
-            }
-        };
         match self {
             Tunnel::Ipip => f.write_str("ipip"),
-            Tunnel::Gue { port, flags } => write!(f, "gue port {port} {}", mode(*flags)),
-            Tunnel::Gre { flags } => write!(f, "gre {}", mode(*flags)),
+            Tunnel::Gue { port, flags } => write!(f, "gue port {port} {}", flags.checksum_name()),
+            Tunnel::Gre { flags } => write!(f, "gre {}", flags.checksum_name()),
             Tunnel::Other { kind, port, flags } => write!(f, "type {kind} port {port} flags {:#x}", flags.bits()),
         }
     }
 }
 
-/// How the director forwards packets to a destination.
+/// How the director forwards packets to a destination. The default is direct routing.
 ///
 /// ```
 /// use ipvs::{Forward, Tunnel};
 /// assert_eq!(Forward::Masquerade.method(), 0);
 /// assert_eq!(Forward::Tunnel(Tunnel::Ipip).method(), 2);
-/// assert_eq!(Forward::DirectRoute.to_string(), "Route");
+/// assert_eq!(Forward::DirectRoute.to_string(), "dr");
+/// assert_eq!(Forward::Masquerade.label(), "Masq");
+/// assert_eq!("nat".parse::<Forward>().unwrap(), Forward::Masquerade);
+/// assert_eq!(Forward::default(), Forward::DirectRoute);
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[non_exhaustive]
 pub enum Forward {
     /// NAT (masquerading): the director rewrites the destination address.
     Masquerade,
@@ -153,6 +206,7 @@ pub enum Forward {
     /// Tunnelling, with its encapsulation.
     Tunnel(Tunnel),
     /// Direct routing (gatewaying): the frame is sent to the real server's MAC.
+    #[default]
     DirectRoute,
     /// Bypass.
     Bypass,
@@ -185,6 +239,27 @@ impl Forward {
         }
     }
 
+    fn row(&self) -> Option<&'static names::ForwardRow> {
+        let m = self.method();
+        names::FORWARDS.iter().find(|r| r.method == m)
+    }
+
+    /// The name used in files and Python: `nat`, `dr`, `tunnel`, `local`, `bypass`
+    /// (`method-N` for an unknown method).
+    pub fn name(&self) -> String {
+        self.row().map_or_else(|| format!("method-{}", self.method()), |r| r.name.to_owned())
+    }
+
+    /// ipvsadm's label in listings: `Masq`, `Route`, `Tunnel`, `Local`, `Bypass`.
+    pub fn label(&self) -> Option<&'static str> {
+        self.row().map(|r| r.label)
+    }
+
+    /// The ipvsadm rule-format switch: `-m`, `-g`, `-i` (None where it has none).
+    pub fn rule_switch(&self) -> Option<&'static str> {
+        self.row().and_then(|r| r.rule)
+    }
+
     /// The tunnel settings, if tunnelling.
     pub fn tunnel(&self) -> Option<Tunnel> {
         match self {
@@ -195,20 +270,28 @@ impl Forward {
 }
 
 impl fmt::Display for Forward {
-    /// ipvsadm's names: `Masq`, `Local`, `Tunnel`, `Route`, `Bypass`.
+    /// The name: `nat`, `dr`, `tunnel`, `local`, `bypass`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Forward::Masquerade => f.write_str("Masq"),
-            Forward::Local => f.write_str("Local"),
-            Forward::Tunnel(_) => f.write_str("Tunnel"),
-            Forward::DirectRoute => f.write_str("Route"),
-            Forward::Bypass => f.write_str("Bypass"),
-            Forward::Other(n) => write!(f, "Method{n}"),
-        }
+        f.write_str(&self.name())
     }
 }
 
-/// A destination (real server) of a virtual service.
+impl FromStr for Forward {
+    type Err = InvalidInput;
+    /// A method by name (`nat`, `dr`, `tunnel`, `local`, `bypass`; also ipvsadm's labels in
+    /// any case). `tunnel` is an IPIP tunnel.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let row = names::FORWARDS
+            .iter()
+            .find(|r| r.name == s || r.label.eq_ignore_ascii_case(s))
+            .ok_or_else(|| InvalidInput::new("forward", s, "expected nat, dr, tunnel, local or bypass"))?;
+        Ok(Forward::from_method(row.method, Tunnel::Ipip))
+    }
+}
+
+/// A destination (real server) of a virtual service, as configured. What the kernel reports
+/// about it (connection counts, statistics) is a
+/// [`DestinationStatus`](super::DestinationStatus).
 ///
 /// ```
 /// use ipvs::{Destination, Forward};
@@ -218,7 +301,7 @@ impl fmt::Display for Forward {
 /// assert_eq!(d.socket_addr().to_string(), "198.51.100.1:8080");
 /// d.validate().unwrap();
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Destination {
     /// The real server's address; it may differ in family from the service only when tunnelling.
     pub addr: IpAddr,
@@ -226,36 +309,30 @@ pub struct Destination {
     pub port: u16,
     /// The forwarding method.
     pub forward: Forward,
-    /// Scheduling weight, 0..=i32::MAX; 0 takes the server out of new scheduling.
+    /// Scheduling weight, 0..=[`Destination::MAX_WEIGHT`]; 0 takes the server out of new
+    /// scheduling.
     pub weight: u32,
     /// Upper connection threshold (0: none).
     pub upper_threshold: u32,
     /// Lower connection threshold.
     pub lower_threshold: u32,
-    /// Active connections (read-only).
-    pub active_conns: u32,
-    /// Inactive connections (read-only).
-    pub inactive_conns: u32,
-    /// Persistent connection templates (read-only).
-    pub persistent_conns: u32,
-    /// Counters and rates (read-only).
-    pub stats: Stats,
 }
 
 impl Destination {
+    /// The largest weight: the kernel reads it as a signed int.
+    pub const MAX_WEIGHT: u32 = i32::MAX as u32;
+    /// The weight of a new destination.
+    pub const DEFAULT_WEIGHT: u32 = 1;
+
     /// A destination at `addr` with weight 1 and no thresholds.
     pub fn new(addr: SocketAddr, forward: Forward) -> Self {
         Destination {
             addr: addr.ip(),
             port: addr.port(),
             forward,
-            weight: 1,
+            weight: Self::DEFAULT_WEIGHT,
             upper_threshold: 0,
             lower_threshold: 0,
-            active_conns: 0,
-            inactive_conns: 0,
-            persistent_conns: 0,
-            stats: Stats::default(),
         }
     }
 
@@ -284,8 +361,8 @@ impl Destination {
 
     /// Checks what the kernel would reject of the destination alone.
     pub fn validate(&self) -> Result<(), InvalidInput> {
-        if self.weight > i32::MAX as u32 {
-            return Err(InvalidInput::new("weight", self.weight, "must be in 0..=2147483647"));
+        if self.weight > Self::MAX_WEIGHT {
+            return Err(InvalidInput::new("weight", self.weight, format!("must be in 0..={}", Self::MAX_WEIGHT)));
         }
         if self.lower_threshold > self.upper_threshold {
             return Err(InvalidInput::new(
@@ -301,7 +378,7 @@ impl Destination {
             }
             _ => {}
         }
-        check_unicast(&self.addr)
+        check_destination_address(&self.addr)
     }
 
     /// Checks the destination, and that it suits a service with identity `service`.
@@ -323,23 +400,6 @@ impl Destination {
                 format!("an {} destination of an {} service needs tunnel forwarding", self.family(), service.family()),
             ));
         }
-        Ok(())
-    }
-}
-
-/// The kernel accepts only unicast (or local) destination addresses.
-fn check_unicast(addr: &IpAddr) -> Result<(), InvalidInput> {
-    let bad = match addr {
-        IpAddr::V4(a) => a.is_unspecified() || a.is_multicast() || a.is_broadcast(),
-        IpAddr::V6(a) => a.is_unspecified() || a.is_multicast() || (a.segments()[0] & 0xffc0) == 0xfe80,
-    };
-    if bad {
-        Err(InvalidInput::new(
-            "address",
-            addr,
-            "a destination address must be unicast (not unspecified, multicast, broadcast, v4-mapped or link-local)",
-        ))
-    } else {
         Ok(())
     }
 }

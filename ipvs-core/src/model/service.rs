@@ -4,7 +4,7 @@ use std::fmt;
 use std::net::{IpAddr, Ipv4Addr};
 use std::str::FromStr;
 
-use super::{check_name, Family, Stats};
+use super::{check_name, names, Family, HZ};
 use crate::error::InvalidInput;
 
 /// The transport protocol of an address-based virtual service.
@@ -16,6 +16,7 @@ use crate::error::InvalidInput;
 /// assert_eq!(Protocol::from_number(6), Protocol::Tcp);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum Protocol {
     /// TCP (6).
     Tcp,
@@ -28,47 +29,62 @@ pub enum Protocol {
 }
 
 impl Protocol {
+    fn row(self) -> Option<&'static names::ProtocolRow> {
+        names::PROTOCOLS.iter().find(|r| r.protocol == self)
+    }
+
     /// The IP protocol number.
     pub fn number(self) -> u16 {
         match self {
-            Protocol::Tcp => 6,
-            Protocol::Udp => 17,
-            Protocol::Sctp => 132,
             Protocol::Other(n) => n,
+            known => known.row().map_or(0, |r| r.number),
         }
     }
 
     /// The protocol with this IP protocol number.
     pub fn from_number(n: u16) -> Protocol {
-        match n {
-            6 => Protocol::Tcp,
-            17 => Protocol::Udp,
-            132 => Protocol::Sctp,
-            n => Protocol::Other(n),
+        names::PROTOCOLS.iter().find(|r| r.number == n).map_or(Protocol::Other(n), |r| r.protocol)
+    }
+
+    /// The name used in files and Python: `tcp`, `udp`, `sctp` (`proto-N` for others).
+    pub fn name(self) -> String {
+        match self.row() {
+            Some(r) => r.name.to_owned(),
+            None => format!("proto-{}", self.number()),
         }
+    }
+
+    /// The ipvsadm rule-format option that names a service of this protocol (`-t`, `-u`,
+    /// `--sctp-service`).
+    pub fn rule_option(self) -> Option<&'static str> {
+        self.row().map(|r| r.rule)
+    }
+
+    /// Every protocol the library names.
+    pub fn known() -> impl Iterator<Item = Protocol> {
+        names::PROTOCOLS.iter().map(|r| r.protocol)
     }
 }
 
 impl fmt::Display for Protocol {
+    /// `TCP`, `UDP`, `SCTP`, `proto-N`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Protocol::Tcp => f.write_str("TCP"),
-            Protocol::Udp => f.write_str("UDP"),
-            Protocol::Sctp => f.write_str("SCTP"),
-            Protocol::Other(n) => write!(f, "proto-{n}"),
+        match self.row() {
+            Some(r) => f.write_str(r.label),
+            None => write!(f, "proto-{}", self.number()),
         }
     }
 }
 
 impl FromStr for Protocol {
     type Err = InvalidInput;
+    /// `tcp`, `udp`, `sctp`, any case.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.to_ascii_lowercase().as_str() {
-            "tcp" => Ok(Protocol::Tcp),
-            "udp" => Ok(Protocol::Udp),
-            "sctp" => Ok(Protocol::Sctp),
-            _ => Err(InvalidInput::new("protocol", s, "expected tcp, udp or sctp")),
-        }
+        names::PROTOCOLS
+            .iter()
+            .find(|r| r.name.eq_ignore_ascii_case(s))
+            .map(|r| r.protocol)
+            .ok_or_else(|| InvalidInput::new("protocol", s, "expected tcp, udp or sctp"))
     }
 }
 
@@ -169,16 +185,19 @@ impl fmt::Display for ServiceId {
 /// A connection scheduler, by its kernel module name (`ip_vs_<name>`).
 ///
 /// Every scheduler the kernel ships has a variant; [`Scheduler::Other`] keeps any other name
-/// so that a scheduler this library does not know still round-trips.
+/// so that a scheduler this library does not know still round-trips. The default is
+/// [`Scheduler::Wlc`].
 ///
 /// ```
 /// use ipvs::Scheduler;
 /// assert_eq!("wlc".parse::<Scheduler>().unwrap(), Scheduler::Wlc);
 /// assert_eq!(Scheduler::Mh.name(), "mh");
+/// assert_eq!(Scheduler::default(), Scheduler::Wlc);
 /// assert_eq!("mine".parse::<Scheduler>().unwrap(), Scheduler::Other("mine".into()));
 /// assert!("a-name-longer-than-15".parse::<Scheduler>().is_err());
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[non_exhaustive]
 pub enum Scheduler {
     /// Round robin.
     Rr,
@@ -186,7 +205,8 @@ pub enum Scheduler {
     Wrr,
     /// Least connections.
     Lc,
-    /// Weighted least connections (ipvsadm's default).
+    /// Weighted least connections (the default).
+    #[default]
     Wlc,
     /// Locality-based least connections.
     Lblc,
@@ -214,44 +234,37 @@ pub enum Scheduler {
     Other(String),
 }
 
-const SCHEDULERS: [(Scheduler, &str); 15] = [
-    (Scheduler::Rr, "rr"),
-    (Scheduler::Wrr, "wrr"),
-    (Scheduler::Lc, "lc"),
-    (Scheduler::Wlc, "wlc"),
-    (Scheduler::Lblc, "lblc"),
-    (Scheduler::Lblcr, "lblcr"),
-    (Scheduler::Dh, "dh"),
-    (Scheduler::Sh, "sh"),
-    (Scheduler::Sed, "sed"),
-    (Scheduler::Nq, "nq"),
-    (Scheduler::Fo, "fo"),
-    (Scheduler::Ovf, "ovf"),
-    (Scheduler::Mh, "mh"),
-    (Scheduler::Twos, "twos"),
-    (Scheduler::None, "none"),
-];
-
 impl Scheduler {
     /// Every scheduler the library knows by name, `none` included.
     pub fn known() -> impl Iterator<Item = Scheduler> {
-        SCHEDULERS.iter().map(|(s, _)| s.clone())
+        names::SCHEDULERS.iter().map(|r| r.scheduler.clone())
+    }
+
+    /// The schedulers Debian bookworm's 6.1 kernel has (every known one but `twos`): what
+    /// the mock kernel has by default.
+    pub fn in_debian_6_1() -> impl Iterator<Item = Scheduler> {
+        names::SCHEDULERS.iter().filter(|r| r.in_debian_6_1).map(|r| r.scheduler.clone())
     }
 
     /// The kernel's name for it.
     pub fn name(&self) -> &str {
         match self {
             Scheduler::Other(name) => name,
-            known => SCHEDULERS.iter().find(|(s, _)| s == known).map_or("", |(_, n)| n),
+            known => names::SCHEDULERS.iter().find(|r| r.scheduler == *known).map_or("", |r| r.name),
         }
+    }
+
+    /// What the scheduler does, for a known one (`"weighted round robin"`).
+    pub fn description(&self) -> Option<&'static str> {
+        names::SCHEDULERS.iter().find(|r| r.scheduler == *self).map(|r| r.description)
     }
 
     /// The scheduler for a kernel name, without validation (see [`FromStr`]).
     pub fn from_name(name: &str) -> Scheduler {
-        SCHEDULERS
+        names::SCHEDULERS
             .iter()
-            .find(|(_, n)| *n == name)
-            .map_or_else(|| Scheduler::Other(name.to_string()), |(s, _)| s.clone())
+            .find(|r| r.name == name)
+            .map_or_else(|| Scheduler::Other(name.to_string()), |r| r.scheduler.clone())
     }
 
     /// Checks the name fits the kernel's limit (1..=15 bytes, no NUL).
@@ -283,6 +296,7 @@ impl FromStr for Scheduler {
 /// assert_eq!(PersistenceEngine::Sip.to_string(), "sip");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum PersistenceEngine {
     /// SIP Call-ID persistence.
     Sip,
@@ -331,17 +345,25 @@ impl FromStr for PersistenceEngine {
 bitflags::bitflags! {
     /// Service flags (`IP_VS_SVC_F_*`). Bits this library does not name are kept.
     ///
+    /// [`ServiceFlags::HASHED`] is the kernel's own mark of a service in its table: the
+    /// library drops it from what it reads and never sends it, so it is never part of a
+    /// [`Service`].
+    ///
     /// ```
-    /// use ipvs::ServiceFlags;
+    /// use ipvs::{Scheduler, ServiceFlags};
     /// let f = ServiceFlags::SH_FALLBACK | ServiceFlags::SH_PORT;
     /// assert_eq!(f.bits(), 0x18);
+    /// assert_eq!(f.scheduler_flag_names(&Scheduler::Sh), ["sh-fallback", "sh-port"]);
+    /// assert_eq!(f.scheduler_flag_names(&Scheduler::Rr), ["flag-1", "flag-2"]);
+    /// assert_eq!(ServiceFlags::parse_scheduler_flag("mh-port", &Scheduler::Mh).unwrap(), ServiceFlags::MH_PORT);
+    /// assert!(ServiceFlags::parse_scheduler_flag("mh-port", &Scheduler::Sh).is_err());
     /// assert_eq!(ServiceFlags::from_bits_retain(0x8000_0001).bits(), 0x8000_0001);
     /// ```
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
     pub struct ServiceFlags: u32 {
         /// Persistent service: a client sticks to one real server for the timeout.
         const PERSISTENT = 0x1;
-        /// Set by the kernel on every service in its table; ignored in requests.
+        /// Set by the kernel on every service in its table; never configured.
         const HASHED = 0x2;
         /// One-packet scheduling (UDP): schedule every datagram, keep no connection.
         const ONE_PACKET = 0x4;
@@ -352,14 +374,76 @@ bitflags::bitflags! {
         /// Scheduler flag 3.
         const SCHED3 = 0x20;
         /// sh: fall back to another server if the chosen one is unavailable.
-        const SH_FALLBACK = 0x8;
+        const SH_FALLBACK = Self::SCHED1.bits();
         /// sh: include the source port in the hash.
-        const SH_PORT = 0x10;
+        const SH_PORT = Self::SCHED2.bits();
         /// mh: fall back to another server if the chosen one is unavailable.
-        const MH_FALLBACK = 0x8;
+        const MH_FALLBACK = Self::SCHED1.bits();
         /// mh: include the source port in the hash.
-        const MH_PORT = 0x10;
+        const MH_PORT = Self::SCHED2.bits();
         const _ = !0;
+    }
+}
+
+impl ServiceFlags {
+    /// The scheduler flags (SCHED1..3).
+    pub const SCHEDULER_FLAGS: ServiceFlags =
+        ServiceFlags::SCHED1.union(ServiceFlags::SCHED2).union(ServiceFlags::SCHED3);
+
+    /// The names of the scheduler flags set, as `scheduler` calls them (`sh-port`), or their
+    /// generic names (`flag-2`) for a scheduler that does not name them.
+    pub fn scheduler_flag_names(self, scheduler: &Scheduler) -> Vec<String> {
+        let own = names::SCHED_FLAGS.iter().any(|r| r.schedulers.contains(&scheduler.name()));
+        names::SCHED_FLAGS
+            .iter()
+            .filter(|r| self.contains(r.flag))
+            .map(|r| match r.suffix {
+                Some(suffix) if own && r.schedulers.contains(&scheduler.name()) => {
+                    format!("{}-{suffix}", scheduler.name())
+                }
+                _ => r.generic.to_owned(),
+            })
+            .collect()
+    }
+
+    /// The flag a scheduler-flag name means (`flag-1`..`flag-3`, `sh-fallback`, `sh-port`,
+    /// `mh-fallback`, `mh-port`). A scheduler's own name for a flag is refused for another
+    /// scheduler (`reason` says so).
+    pub fn parse_scheduler_flag(name: &str, scheduler: &Scheduler) -> Result<ServiceFlags, InvalidInput> {
+        for r in &names::SCHED_FLAGS {
+            if r.generic == name {
+                return Ok(r.flag);
+            }
+            let Some(suffix) = r.suffix else { continue };
+            for s in r.schedulers {
+                if name.strip_prefix(s).and_then(|x| x.strip_prefix('-')) == Some(suffix) {
+                    if *s != scheduler.name() {
+                        return Err(InvalidInput::new(
+                            "scheduler_flags",
+                            name,
+                            format!("a flag of the {s} scheduler, not of {scheduler}"),
+                        ));
+                    }
+                    return Ok(r.flag);
+                }
+            }
+        }
+        Err(InvalidInput::new("scheduler_flags", name, "unknown scheduler flag"))
+    }
+
+    /// The names of the other flags set (`persistent`, `one-packet`).
+    pub fn other_flag_names(self) -> Vec<&'static str> {
+        names::SERVICE_FLAGS.iter().filter(|r| self.contains(r.0)).map(|r| r.1).collect()
+    }
+
+    /// ipvsadm's listing label of a non-scheduler flag (`persistent`, `ops`).
+    pub fn label(self) -> Option<&'static str> {
+        names::SERVICE_FLAGS.iter().find(|r| r.0 == self).map(|r| r.2)
+    }
+
+    /// The rule-format switch of a non-scheduler flag (`-p`, `-o`).
+    pub fn rule_switch(self) -> Option<&'static str> {
+        names::SERVICE_FLAGS.iter().find(|r| r.0 == self).map(|r| r.3)
     }
 }
 
@@ -428,10 +512,10 @@ impl FromStr for Netmask {
     }
 }
 
-/// A virtual service and its settings.
+/// A virtual service as configured: identity, scheduler, persistence and flags. What the
+/// kernel reports about it (statistics) is a [`ServiceStatus`](super::ServiceStatus).
 ///
-/// Build one with [`Service::new`] and the `with_*` methods; services read from the kernel
-/// also carry [`Service::stats`].
+/// Build one with [`Service::new`] and the `with_*` methods.
 ///
 /// ```
 /// use ipvs::{Scheduler, Service, ServiceId};
@@ -441,14 +525,15 @@ impl FromStr for Netmask {
 /// assert!(svc.is_persistent());
 /// assert_eq!(svc.persistence_timeout(), Some(600));
 /// svc.validate().unwrap();
+/// assert!(svc.clone().with_persistence(0).validate().is_err());
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Service {
     /// What identifies the service.
     pub id: ServiceId,
     /// The connection scheduler.
     pub scheduler: Scheduler,
-    /// Flags; [`ServiceFlags::PERSISTENT`] turns persistence on.
+    /// Flags; [`ServiceFlags::PERSISTENT`] turns persistence on. Never [`ServiceFlags::HASHED`].
     pub flags: ServiceFlags,
     /// Persistence timeout in seconds (used when persistent).
     pub timeout: u32,
@@ -456,11 +541,12 @@ pub struct Service {
     pub netmask: Netmask,
     /// Persistence engine, if any.
     pub persistence_engine: Option<PersistenceEngine>,
-    /// Counters and rates (read from the kernel; ignored in requests).
-    pub stats: Stats,
 }
 
 impl Service {
+    /// The longest persistence timeout the kernel can hold: it keeps `timeout * HZ` in 32 bits.
+    pub const MAX_PERSISTENCE: u32 = u32::MAX / HZ;
+
     /// A non-persistent service with `scheduler` and default settings.
     pub fn new(id: ServiceId, scheduler: Scheduler) -> Self {
         Service {
@@ -470,7 +556,6 @@ impl Service {
             flags: ServiceFlags::empty(),
             timeout: 0,
             persistence_engine: None,
-            stats: Stats::default(),
         }
     }
 
@@ -509,7 +594,7 @@ impl Service {
         self.is_persistent().then_some(self.timeout)
     }
 
-    /// Checks everything the kernel (or ipvsadm) would reject, before anything is sent.
+    /// Checks everything the kernel would reject or could not hold, before anything is sent.
     pub fn validate(&self) -> Result<(), InvalidInput> {
         self.id.validate()?;
         self.scheduler.validate()?;
@@ -517,6 +602,23 @@ impl Service {
             pe.validate()?;
         }
         self.netmask.validate(self.id.family())?;
+        if self.flags.contains(ServiceFlags::HASHED) {
+            return Err(InvalidInput::new("flags", "hashed", "the kernel sets HASHED itself; it is not configured"));
+        }
+        if self.is_persistent() && !(1..=Self::MAX_PERSISTENCE).contains(&self.timeout) {
+            return Err(InvalidInput::new(
+                "persistence",
+                self.timeout,
+                format!("a persistence timeout must be in 1..={} seconds", Self::MAX_PERSISTENCE),
+            ));
+        }
+        if !self.is_persistent() && self.timeout > Self::MAX_PERSISTENCE {
+            return Err(InvalidInput::new(
+                "timeout",
+                self.timeout,
+                format!("must be at most {} seconds", Self::MAX_PERSISTENCE),
+            ));
+        }
         if let ServiceId::Inet { protocol, port, .. } = self.id {
             if port == 0 && !self.is_persistent() {
                 return Err(InvalidInput::new("port", 0, "port 0 is only allowed for a persistent service"));

@@ -3,13 +3,17 @@
 //! A [`Transport`] carries [`IpvsMessage`]s: single requests, dumps, and pipelined batches of
 //! writes. [`NetlinkTransport`] talks to the kernel; [`MockTransport`] is an in-memory model
 //! of the kernel's IPVS tables that enforces the kernel's rules and answers its errnos, so
-//! everything above this seam can be tested without root.
+//! everything above this seam can be tested without root; [`FaultTransport`] wraps either and
+//! injects failures (errnos, timeouts, lost acknowledgements, truncated dumps, batches cut
+//! short) to show what the layers above do with them.
 
+mod fault;
 mod mock;
 mod netlink;
 
-pub use mock::{MockCounters, MockTransport};
-pub use netlink::{NetlinkTransport, NetlinkTransportBuilder};
+pub use fault::{Fault, FaultTransport, Faults};
+pub use mock::{MockCounters, MockTransport, MockTransportBuilder};
+pub use netlink::{NetlinkTransport, NetlinkTransportBuilder, MAX_DUMP_RETRIES, MAX_TIMEOUT};
 
 use crate::error::{Errno, ErrorKind};
 use crate::wire::IpvsMessage;
@@ -22,10 +26,11 @@ pub type BatchOutcome = Result<(), Errno>;
 /// ```
 /// use ipvs::transport::{MockTransport, Transport};
 /// use ipvs::wire::IpvsMessage;
-/// use ipvs::{Errno, Scheduler, Service, ServiceId};
+/// use ipvs::{Errno, Request, Scheduler, Service, ServiceId};
 /// let t = MockTransport::new();
 /// let svc = Service::new(ServiceId::tcp("192.0.2.1".parse().unwrap(), 80), Scheduler::Rr);
-/// let out = t.batch(&[IpvsMessage::new_service(&svc), IpvsMessage::new_service(&svc)]).unwrap();
+/// let add = IpvsMessage::from(&Request::AddService(svc));
+/// let out = t.batch(&[add.clone(), add]).unwrap();
 /// assert_eq!(out, vec![Ok(()), Err(Errno::EEXIST)]);
 /// assert_eq!(t.dump(&IpvsMessage::dump_services()).unwrap().len(), 1);
 /// ```
@@ -45,6 +50,18 @@ pub trait Transport: Send + Sync {
 }
 
 impl<T: Transport + ?Sized> Transport for Box<T> {
+    fn request(&self, msg: &IpvsMessage) -> Result<Option<IpvsMessage>, ErrorKind> {
+        (**self).request(msg)
+    }
+    fn dump(&self, msg: &IpvsMessage) -> Result<Vec<IpvsMessage>, ErrorKind> {
+        (**self).dump(msg)
+    }
+    fn batch(&self, msgs: &[IpvsMessage]) -> Result<Vec<BatchOutcome>, ErrorKind> {
+        (**self).batch(msgs)
+    }
+}
+
+impl<T: Transport + ?Sized> Transport for &T {
     fn request(&self, msg: &IpvsMessage) -> Result<Option<IpvsMessage>, ErrorKind> {
         (**self).request(msg)
     }

@@ -9,9 +9,9 @@ use netlink_packet_core::{
     DecodeError, DefaultNla, Emitable, Nla, NlaBuffer, NlasIterator, Parseable,
 };
 
-/// Attribute numbers and constants from `include/uapi/linux/ip_vs.h`.
+/// Attribute numbers from `include/uapi/linux/ip_vs.h`.
 #[allow(missing_docs)]
-pub mod consts {
+pub(crate) mod consts {
     pub const IPVS_CMD_ATTR_SERVICE: u16 = 1;
     pub const IPVS_CMD_ATTR_DEST: u16 = 2;
     pub const IPVS_CMD_ATTR_DAEMON: u16 = 3;
@@ -67,7 +67,6 @@ pub mod consts {
     pub const IPVS_STATS_ATTR_OUTPPS: u16 = 8;
     pub const IPVS_STATS_ATTR_INBPS: u16 = 9;
     pub const IPVS_STATS_ATTR_OUTBPS: u16 = 10;
-    pub const IPVS_STATS_ATTR_PAD: u16 = 11;
 
     pub const IPVS_INFO_ATTR_VERSION: u16 = 1;
     pub const IPVS_INFO_ATTR_CONN_TAB_SIZE: u16 = 2;
@@ -115,6 +114,7 @@ fn emit_cstr(buffer: &mut [u8], s: &str) {
 /// Top-level attributes of an IPVS message (`IPVS_CMD_ATTR_*`), and the info attributes
 /// (`IPVS_INFO_ATTR_*`) that share their numbers in GET_INFO replies.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum IpvsAttr {
     /// A nested service.
     Service(Vec<ServiceAttr>),
@@ -203,6 +203,7 @@ impl IpvsAttr {
 
 /// Service attributes (`IPVS_SVC_ATTR_*`).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ServiceAttr {
     /// Address family (`AF_INET`, `AF_INET6`).
     Af(u16),
@@ -328,6 +329,7 @@ impl<'a> Parseable<NlaBuffer<&'a [u8]>> for ServiceAttr {
 
 /// Destination attributes (`IPVS_DEST_ATTR_*`).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum DestAttr {
     /// Address, 16 bytes.
     Addr([u8; 16]),
@@ -453,6 +455,7 @@ impl<'a> Parseable<NlaBuffer<&'a [u8]>> for DestAttr {
 
 /// Sync daemon attributes (`IPVS_DAEMON_ATTR_*`).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum DaemonAttr {
     /// Master (1) or backup (2).
     State(u32),
@@ -560,6 +563,7 @@ impl<'a> Parseable<NlaBuffer<&'a [u8]>> for DaemonAttr {
 /// One statistics counter (`IPVS_STATS_ATTR_*`) with the width it has on the wire:
 /// in `STATS` the byte counters are 64-bit and the rest 32-bit; in `STATS64` all are 64-bit.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum StatsAttr {
     /// A 32-bit counter: (attribute number 1..=10, value).
     U32(u16, u32),

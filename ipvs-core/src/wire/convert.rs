@@ -1,14 +1,12 @@
-//! Conversions between the typed model and IPVS attributes, and the request constructors.
-//!
-//! This is the one place that knows how a model value is laid out in attributes.
+//! How model values are laid out in IPVS attributes, both ways. The one place that knows it.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use super::attrs::consts::*;
-use super::{DaemonAttr, DecodeError, DestAttr, IpvsAttr, IpvsCmd, IpvsMessage, ServiceAttr, StatsAttr};
+use super::{DaemonAttr, DecodeError, DestAttr, ServiceAttr, StatsAttr};
 use crate::model::{
-    Daemon, DaemonState, Destination, Family, Forward, Netmask, PersistenceEngine, Protocol, Scheduler, Service,
-    ServiceFlags, ServiceId, Stats, Timeouts, Tunnel, TunnelFlags,
+    Daemon, DaemonState, Destination, DestinationStatus, Family, Forward, Netmask, PersistenceEngine, Protocol,
+    Scheduler, Service, ServiceFlags, ServiceId, ServiceStatus, Stats, Tunnel, TunnelFlags,
 };
 
 /// The 16-byte attribute form of an address (IPv4 in the first 4 bytes).
@@ -31,14 +29,15 @@ pub(crate) fn addr_from_bytes(family: Family, b: &[u8; 16]) -> IpAddr {
     }
 }
 
-fn netmask_raw(mask: &Netmask) -> u32 {
+/// The NETMASK attribute: an IPv4 mask's bytes read as a native u32, or the prefix length.
+pub(crate) fn netmask_raw(mask: &Netmask) -> u32 {
     match mask {
         Netmask::V4(m) => u32::from_ne_bytes(m.octets()),
         Netmask::Prefix(p) => u32::from(*p),
     }
 }
 
-fn netmask_from_raw(family: Family, raw: u32) -> Netmask {
+pub(crate) fn netmask_from_raw(family: Family, raw: u32) -> Netmask {
     match family {
         Family::Inet => Netmask::V4(Ipv4Addr::from(raw.to_ne_bytes())),
         Family::Inet6 => Netmask::Prefix(u8::try_from(raw).unwrap_or(u8::MAX)),
@@ -66,6 +65,7 @@ pub(crate) fn service_id_attrs(id: &ServiceId) -> Vec<ServiceAttr> {
 /// flags with a full mask (HASHED left to the kernel), timeout and netmask.
 pub(crate) fn service_attrs(svc: &Service) -> Vec<ServiceAttr> {
     let mut a = service_id_attrs(&svc.id);
+    a.reserve(5);
     a.push(ServiceAttr::SchedName(svc.scheduler.name().to_string()));
     if let Some(pe) = &svc.persistence_engine {
         a.push(ServiceAttr::PeName(pe.name().to_string()));
@@ -77,7 +77,7 @@ pub(crate) fn service_attrs(svc: &Service) -> Vec<ServiceAttr> {
 }
 
 /// The identity of a service from its attributes.
-pub fn service_id_from_attrs(attrs: &[ServiceAttr]) -> Result<ServiceId, DecodeError> {
+pub(crate) fn service_id_from_attrs(attrs: &[ServiceAttr]) -> Result<ServiceId, DecodeError> {
     let (mut af, mut proto, mut addr, mut port, mut mark) = (None, None, None, None, None);
     for a in attrs {
         match a {
@@ -101,8 +101,9 @@ pub fn service_id_from_attrs(attrs: &[ServiceAttr]) -> Result<ServiceId, DecodeE
     })
 }
 
-/// A service from the attributes of a reply.
-pub fn service_from_attrs(attrs: &[ServiceAttr]) -> Result<Service, DecodeError> {
+/// A service and its statistics from the attributes of a reply. The kernel's HASHED flag is
+/// dropped: it is not configuration.
+pub(crate) fn service_status_from_attrs(attrs: &[ServiceAttr]) -> Result<ServiceStatus, DecodeError> {
     let id = service_id_from_attrs(attrs)?;
     let mut svc = Service::new(id, Scheduler::None);
     let (mut sched, mut flags) = (false, false);
@@ -117,7 +118,7 @@ pub fn service_from_attrs(attrs: &[ServiceAttr]) -> Result<Service, DecodeError>
                 svc.persistence_engine = Some(PersistenceEngine::from_name(s));
             }
             ServiceAttr::Flags { flags: f, .. } => {
-                svc.flags = ServiceFlags::from_bits_retain(*f);
+                svc.flags = ServiceFlags::from_bits_retain(*f) - ServiceFlags::HASHED;
                 flags = true;
             }
             ServiceAttr::Timeout(t) => svc.timeout = *t,
@@ -133,14 +134,12 @@ pub fn service_from_attrs(attrs: &[ServiceAttr]) -> Result<Service, DecodeError>
     if !flags {
         return Err(missing("IPVS_SVC_ATTR_FLAGS"));
     }
-    if let Some(s) = stats64.or(stats32) {
-        svc.stats = stats_from_attrs(s);
-    }
-    Ok(svc)
+    let stats = stats64.or(stats32).map(|s| stats_from_attrs(s)).unwrap_or_default();
+    Ok(ServiceStatus { service: svc, stats })
 }
 
 /// Statistics from a STATS or STATS64 nest; 32- and 64-bit counters both accepted.
-pub fn stats_from_attrs(attrs: &[StatsAttr]) -> Stats {
+pub(crate) fn stats_from_attrs(attrs: &[StatsAttr]) -> Stats {
     let mut s = Stats::default();
     for a in attrs {
         let (k, v) = match a {
@@ -197,18 +196,16 @@ pub(crate) fn stats64_attrs(s: &Stats) -> Vec<StatsAttr> {
     stats_fields(s).into_iter().map(|(k, v)| StatsAttr::U64(k, v)).collect()
 }
 
-/// A service as the kernel reports it (with HASHED, stats in both widths).
-pub(crate) fn service_reply_attrs(svc: &Service) -> Vec<ServiceAttr> {
-    let mut a = service_id_attrs(&svc.id);
-    a.push(ServiceAttr::SchedName(svc.scheduler.name().to_string()));
-    if let Some(pe) = &svc.persistence_engine {
-        a.push(ServiceAttr::PeName(pe.name().to_string()));
+/// A service as the kernel reports it (HASHED set, stats in both widths).
+pub(crate) fn service_reply_attrs(svc: &Service, stats: &Stats) -> Vec<ServiceAttr> {
+    let mut a = service_attrs(svc);
+    for attr in &mut a {
+        if let ServiceAttr::Flags { flags, .. } = attr {
+            *flags |= ServiceFlags::HASHED.bits();
+        }
     }
-    a.push(ServiceAttr::Flags { flags: svc.flags.bits(), mask: u32::MAX });
-    a.push(ServiceAttr::Timeout(svc.timeout));
-    a.push(ServiceAttr::Netmask(netmask_raw(&svc.netmask)));
-    a.push(ServiceAttr::Stats(stats32_attrs(&svc.stats)));
-    a.push(ServiceAttr::Stats64(stats64_attrs(&svc.stats)));
+    a.push(ServiceAttr::Stats(stats32_attrs(stats)));
+    a.push(ServiceAttr::Stats64(stats64_attrs(stats)));
     a
 }
 
@@ -238,8 +235,8 @@ pub(crate) fn dest_attrs(d: &Destination) -> Vec<DestAttr> {
 }
 
 /// A destination as the kernel reports it.
-pub(crate) fn dest_reply_attrs(d: &Destination) -> Vec<DestAttr> {
-    let mut a = dest_attrs(d);
+pub(crate) fn dest_reply_attrs(d: &DestinationStatus) -> Vec<DestAttr> {
+    let mut a = dest_attrs(&d.destination);
     a.extend([
         DestAttr::ActiveConns(d.active_conns),
         DestAttr::InactiveConns(d.inactive_conns),
@@ -252,12 +249,18 @@ pub(crate) fn dest_reply_attrs(d: &Destination) -> Vec<DestAttr> {
 
 /// A destination from the attributes of a reply; `service_family` is used when the reply
 /// has no address family attribute (old kernels).
-pub fn destination_from_attrs(attrs: &[DestAttr], service_family: Family) -> Result<Destination, DecodeError> {
+pub(crate) fn dest_status_from_attrs(
+    attrs: &[DestAttr],
+    service_family: Family,
+) -> Result<DestinationStatus, DecodeError> {
     let mut family = service_family;
     let (mut addr, mut port, mut fwd) = (None, None, None);
     let (mut tun_type, mut tun_port, mut tun_flags) = (0u8, 0u16, 0u16);
     let (mut stats32, mut stats64) = (None, None);
-    let mut d = Destination::new(SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0), Forward::Masquerade);
+    let mut d = DestinationStatus::idle(Destination::new(
+        SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0),
+        Forward::Masquerade,
+    ));
     for a in attrs {
         match a {
             DestAttr::AddrFamily(f) => {
@@ -267,9 +270,9 @@ pub fn destination_from_attrs(attrs: &[DestAttr], service_family: Family) -> Res
             DestAttr::Addr(b) => addr = Some(b),
             DestAttr::Port(p) => port = Some(*p),
             DestAttr::FwdMethod(m) => fwd = Some(*m),
-            DestAttr::Weight(w) => d.weight = *w,
-            DestAttr::UpperThreshold(v) => d.upper_threshold = *v,
-            DestAttr::LowerThreshold(v) => d.lower_threshold = *v,
+            DestAttr::Weight(w) => d.destination.weight = *w,
+            DestAttr::UpperThreshold(v) => d.destination.upper_threshold = *v,
+            DestAttr::LowerThreshold(v) => d.destination.lower_threshold = *v,
             DestAttr::ActiveConns(v) => d.active_conns = *v,
             DestAttr::InactiveConns(v) => d.inactive_conns = *v,
             DestAttr::PersistConns(v) => d.persistent_conns = *v,
@@ -281,11 +284,11 @@ pub fn destination_from_attrs(attrs: &[DestAttr], service_family: Family) -> Res
             DestAttr::Other(_) => {}
         }
     }
-    d.addr = addr_from_bytes(family, addr.ok_or_else(|| missing("IPVS_DEST_ATTR_ADDR"))?);
-    d.port = port.ok_or_else(|| missing("IPVS_DEST_ATTR_PORT"))?;
+    d.destination.addr = addr_from_bytes(family, addr.ok_or_else(|| missing("IPVS_DEST_ATTR_ADDR"))?);
+    d.destination.port = port.ok_or_else(|| missing("IPVS_DEST_ATTR_PORT"))?;
     let method = fwd.ok_or_else(|| missing("IPVS_DEST_ATTR_FWD_METHOD"))?;
-    d.forward =
-        Forward::from_method(method, Tunnel::from_parts(tun_type, tun_port, TunnelFlags::from_bits_retain(tun_flags)));
+    let tunnel = Tunnel::from_parts(tun_type, tun_port, TunnelFlags::from_bits_retain(tun_flags));
+    d.destination.forward = Forward::from_method(method, tunnel);
     if let Some(s) = stats64.or(stats32) {
         d.stats = stats_from_attrs(s);
     }
@@ -316,7 +319,7 @@ pub(crate) fn daemon_attrs(d: &Daemon) -> Vec<DaemonAttr> {
 }
 
 /// A sync daemon from the attributes of a reply.
-pub fn daemon_from_attrs(attrs: &[DaemonAttr]) -> Result<Daemon, DecodeError> {
+pub(crate) fn daemon_from_attrs(attrs: &[DaemonAttr]) -> Result<Daemon, DecodeError> {
     let (mut state, mut ifn, mut id) = (None, None, None);
     let mut d = Daemon::new(DaemonState::Master, "", 0);
     for a in attrs {
@@ -336,90 +339,9 @@ pub fn daemon_from_attrs(attrs: &[DaemonAttr]) -> Result<Daemon, DecodeError> {
     d.state =
         DaemonState::from_number(state).ok_or_else(|| DecodeError::from(format!("unknown daemon state {state}")))?;
     d.interface = ifn.ok_or_else(|| missing("IPVS_DAEMON_ATTR_MCAST_IFN"))?;
-    d.sync_id = id.ok_or_else(|| missing("IPVS_DAEMON_ATTR_SYNC_ID"))? as u8;
+    let id = id.ok_or_else(|| missing("IPVS_DAEMON_ATTR_SYNC_ID"))?;
+    d.sync_id = u8::try_from(id).map_err(|_| DecodeError::from(format!("sync id {id} out of range")))?;
     Ok(d)
-}
-
-/// Request constructors: every request the client sends is built here.
-impl IpvsMessage {
-    fn with(cmd: IpvsCmd, attrs: Vec<IpvsAttr>) -> Self {
-        IpvsMessage { cmd, attrs }
-    }
-
-    /// NEW_SERVICE with the whole service.
-    pub fn new_service(svc: &Service) -> Self {
-        Self::with(IpvsCmd::NewService, vec![IpvsAttr::Service(service_attrs(svc))])
-    }
-    /// SET_SERVICE with the whole service.
-    pub fn set_service(svc: &Service) -> Self {
-        Self::with(IpvsCmd::SetService, vec![IpvsAttr::Service(service_attrs(svc))])
-    }
-    /// DEL_SERVICE.
-    pub fn del_service(id: &ServiceId) -> Self {
-        Self::with(IpvsCmd::DelService, vec![IpvsAttr::Service(service_id_attrs(id))])
-    }
-    /// GET_SERVICE for one service.
-    pub fn get_service(id: &ServiceId) -> Self {
-        Self::with(IpvsCmd::GetService, vec![IpvsAttr::Service(service_id_attrs(id))])
-    }
-    /// GET_SERVICE as a dump of every service.
-    pub fn dump_services() -> Self {
-        Self::bare(IpvsCmd::GetService)
-    }
-    /// NEW_DEST for `dest` in service `svc`.
-    pub fn new_dest(svc: &ServiceId, dest: &Destination) -> Self {
-        Self::with(IpvsCmd::NewDest, vec![IpvsAttr::Service(service_id_attrs(svc)), IpvsAttr::Dest(dest_attrs(dest))])
-    }
-    /// SET_DEST for `dest` in service `svc`.
-    pub fn set_dest(svc: &ServiceId, dest: &Destination) -> Self {
-        Self::with(IpvsCmd::SetDest, vec![IpvsAttr::Service(service_id_attrs(svc)), IpvsAttr::Dest(dest_attrs(dest))])
-    }
-    /// DEL_DEST.
-    pub fn del_dest(svc: &ServiceId, dest: &SocketAddr) -> Self {
-        Self::with(
-            IpvsCmd::DelDest,
-            vec![IpvsAttr::Service(service_id_attrs(svc)), IpvsAttr::Dest(dest_id_attrs(dest))],
-        )
-    }
-    /// GET_DEST dump of a service's destinations.
-    pub fn dump_dests(svc: &ServiceId) -> Self {
-        Self::with(IpvsCmd::GetDest, vec![IpvsAttr::Service(service_id_attrs(svc))])
-    }
-    /// FLUSH.
-    pub fn flush() -> Self {
-        Self::bare(IpvsCmd::Flush)
-    }
-    /// ZERO of one service, or of everything.
-    pub fn zero(svc: Option<&ServiceId>) -> Self {
-        Self::with(IpvsCmd::Zero, svc.map(|s| IpvsAttr::Service(service_id_attrs(s))).into_iter().collect())
-    }
-    /// GET_CONFIG (timeouts).
-    pub fn get_config() -> Self {
-        Self::bare(IpvsCmd::GetConfig)
-    }
-    /// SET_CONFIG with all three timeouts (0 keeps a value).
-    pub fn set_config(t: &Timeouts) -> Self {
-        Self::with(
-            IpvsCmd::SetConfig,
-            vec![IpvsAttr::TimeoutTcp(t.tcp), IpvsAttr::TimeoutTcpFin(t.tcp_fin), IpvsAttr::TimeoutUdp(t.udp)],
-        )
-    }
-    /// GET_INFO.
-    pub fn get_info() -> Self {
-        Self::bare(IpvsCmd::GetInfo)
-    }
-    /// GET_DAEMON dump.
-    pub fn dump_daemons() -> Self {
-        Self::bare(IpvsCmd::GetDaemon)
-    }
-    /// NEW_DAEMON.
-    pub fn new_daemon(d: &Daemon) -> Self {
-        Self::with(IpvsCmd::NewDaemon, vec![IpvsAttr::Daemon(daemon_attrs(d))])
-    }
-    /// DEL_DAEMON of the daemon in `state`.
-    pub fn del_daemon(state: DaemonState) -> Self {
-        Self::with(IpvsCmd::DelDaemon, vec![IpvsAttr::Daemon(vec![DaemonAttr::State(state.number())])])
-    }
 }
 
 #[cfg(test)]
@@ -437,27 +359,29 @@ mod tests {
 
     #[test]
     fn service_survives_reply_encoding() {
-        let mut svc = Service::new(ServiceId::tcp("2001:db8::1".parse().unwrap(), 80), Scheduler::Mh)
+        let svc = Service::new(ServiceId::tcp("2001:db8::1".parse().unwrap(), 80), Scheduler::Mh)
             .with_persistence(300)
             .with_netmask(Netmask::Prefix(64))
-            .with_flags(ServiceFlags::MH_PORT | ServiceFlags::HASHED)
+            .with_flags(ServiceFlags::MH_PORT)
             .with_persistence_engine(PersistenceEngine::Sip);
-        svc.stats.in_bytes = 1 << 40;
-        svc.stats.conns = (1 << 33) + 5;
-        let back = service_from_attrs(&service_reply_attrs(&svc)).unwrap();
-        assert_eq!(back, svc);
+        let stats = Stats { in_bytes: 1 << 40, conns: (1 << 33) + 5, ..Stats::default() };
+        let back = service_status_from_attrs(&service_reply_attrs(&svc, &stats)).unwrap();
+        assert_eq!(back, ServiceStatus { service: svc.clone(), stats });
         // Only the 32-bit nest: the connection counter is truncated, bytes are not.
         let only32: Vec<_> =
-            service_reply_attrs(&svc).into_iter().filter(|a| !matches!(a, ServiceAttr::Stats64(_))).collect();
-        let back32 = service_from_attrs(&only32).unwrap();
+            service_reply_attrs(&svc, &stats).into_iter().filter(|a| !matches!(a, ServiceAttr::Stats64(_))).collect();
+        let back32 = service_status_from_attrs(&only32).unwrap();
         assert_eq!(back32.stats.conns, 5);
         assert_eq!(back32.stats.in_bytes, 1 << 40);
     }
 
     #[test]
-    fn request_leaves_hashed_to_the_kernel() {
-        let svc = Service::new(ServiceId::fwmark(3, Family::Inet), Scheduler::Rr).with_flags(ServiceFlags::HASHED);
-        let attrs = service_attrs(&svc);
+    fn hashed_is_the_kernels_and_never_configuration() {
+        let svc = Service::new(ServiceId::fwmark(3, Family::Inet), Scheduler::Rr);
+        let reply = service_reply_attrs(&svc, &Stats::default());
+        assert!(reply.contains(&ServiceAttr::Flags { flags: ServiceFlags::HASHED.bits(), mask: u32::MAX }));
+        assert_eq!(service_status_from_attrs(&reply).unwrap().service, svc);
+        let attrs = service_attrs(&svc.clone().with_flags(ServiceFlags::HASHED));
         assert!(attrs.contains(&ServiceAttr::Flags { flags: 0, mask: u32::MAX }));
         assert_eq!(attrs[0], ServiceAttr::Af(2));
         assert_eq!(attrs[1], ServiceAttr::Fwmark(3));
@@ -465,16 +389,17 @@ mod tests {
 
     #[test]
     fn destination_survives_reply_encoding() {
-        let mut d = Destination::new(
+        let d = Destination::new(
             "[2001:db8::7]:6080".parse().unwrap(),
             Forward::Tunnel(Tunnel::Gue { port: 5555, flags: TunnelFlags::REMCSUM }),
         )
         .with_weight(9)
         .with_thresholds(50, 5);
-        d.active_conns = 3;
-        d.stats.out_bps = 77;
-        let back = destination_from_attrs(&dest_reply_attrs(&d), Family::Inet).unwrap();
-        assert_eq!(back, d);
+        let mut status = DestinationStatus::idle(d);
+        status.active_conns = 3;
+        status.stats.out_bps = 77;
+        let back = dest_status_from_attrs(&dest_reply_attrs(&status), Family::Inet).unwrap();
+        assert_eq!(back, status);
     }
 
     #[test]
@@ -489,8 +414,10 @@ mod tests {
 
     #[test]
     fn missing_identity_is_an_error() {
-        assert!(service_from_attrs(&[ServiceAttr::SchedName("rr".into())]).is_err());
-        assert!(service_from_attrs(&[ServiceAttr::Af(99), ServiceAttr::Fwmark(1)]).is_err());
-        assert!(destination_from_attrs(&[DestAttr::Port(1)], Family::Inet).is_err());
+        assert!(service_status_from_attrs(&[ServiceAttr::SchedName("rr".into())]).is_err());
+        assert!(service_status_from_attrs(&[ServiceAttr::Af(99), ServiceAttr::Fwmark(1)]).is_err());
+        assert!(dest_status_from_attrs(&[DestAttr::Port(1)], Family::Inet).is_err());
+        let bad_id = [DaemonAttr::State(1), DaemonAttr::McastIfn("lo".into()), DaemonAttr::SyncId(256)];
+        assert!(daemon_from_attrs(&bad_id).is_err());
     }
 }

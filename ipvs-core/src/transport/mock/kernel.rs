@@ -1,262 +1,89 @@
-//! An in-memory model of the kernel's IPVS tables, behind the same [`Transport`] seam as the
-//! kernel. It interprets the same messages the kernel does, in the kernel's order of checks,
-//! and answers the errno the kernel answers (Linux 6.1 `ip_vs_ctl.c`):
-//!
-//! * identity: missing AF or fwmark/protocol+addr+port, or a missing mandatory attribute on
-//!   NEW/SET: `EINVAL`; AF not INET/INET6: `EAFNOSUPPORT`; a fwmark of 0 means the TCP service
-//!   on the unspecified address, port 0, as in the kernel;
-//! * services: exists on NEW: `EEXIST`; missing on SET/DEL/GET/ZERO and on destination
-//!   commands: `ESRCH`; unknown scheduler or persistence engine: `ENOENT`; IPv6 prefix outside
-//!   1..=128: `EINVAL`; flags applied as `(old & !mask) | (new & mask)`, HASHED always set;
-//!   an empty persistence engine name means none;
-//! * destinations: weight < 0 or lower threshold > upper: `ERANGE`; GUE with port 0: `EINVAL`;
-//!   exists on NEW: `EEXIST`; missing on SET/DEL: `ENOENT`; address not unicast (0.0.0.0,
-//!   255.255.255.255, multicast, IPv6 unspecified, mapped, multicast or link-local): `EINVAL`;
-//!   family differing from the service without tunnelling, or while a sync daemon runs:
-//!   `EINVAL`; newest first in dumps; a GET_DEST dump of a missing service is empty;
-//! * timeouts: above `INT_MAX / HZ` (HZ = 250, Debian's) or negative as an int: `EINVAL`;
-//!   0 keeps the current value; defaults 900/120/300;
-//! * daemons: missing state, interface or sync id, or a non-multicast group: `EINVAL`;
-//!   unknown interface: `ENODEV`; already running: `EEXIST`; stopping one not running: `ESRCH`;
-//!   defaults group 224.0.0.81, port 8848, ttl 1, max length MTU (1500) minus headers; a
-//!   daemon cannot start while mixed-family destinations exist: `EINVAL`;
-//! * zero: of one service or, with no service, of everything; flush; info (1.2.1, 4096);
-//! * an unprivileged mock answers `EPERM` to everything, as the kernel does without
-//!   CAP_NET_ADMIN; unknown commands and operations without a handler: `EOPNOTSUPP`.
-//!
-//! What it knowingly does not model: traffic, connections and rate estimation (counters stay
-//! as set by [`MockTransport::set_stats`]); the kernel's hash-bucket order of services (the
-//! mock lists address services in insertion order, then firewall-mark services); the
-//! destination trash; which IPv4 addresses are local broadcast addresses of interfaces.
+//! The mock's kernel: IPVS tables and the kernel's handling of each command, in the kernel's
+//! order of checks (Linux 6.1 `ip_vs_ctl.c`). Memory is that of the live entries; every
+//! lookup, insertion and deletion is logarithmic or constant.
 
-use std::collections::HashMap;
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, HashMap};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
 
-use super::{BatchOutcome, Transport};
-use crate::error::{Errno, ErrorKind};
+use crate::error::Errno;
 use crate::model::{
-    Daemon, DaemonState, Destination, Family, Forward, Netmask, PersistenceEngine, Protocol, Scheduler, Service,
-    ServiceFlags, ServiceId, Stats, Timeouts, Tunnel, TunnelFlags,
+    is_destination_address, Daemon, DaemonState, Destination, DestinationStatus, Family, Forward, PersistenceEngine,
+    Protocol, Scheduler, Service, ServiceFlags, ServiceId, Stats, Timeouts, Tunnel, TunnelFlags, MAX_NAME_LEN, HZ,
 };
-use crate::wire::convert::{addr_from_bytes, daemon_attrs, dest_reply_attrs, service_reply_attrs};
+use crate::wire::convert::{
+    addr_from_bytes, daemon_attrs, dest_reply_attrs, netmask_from_raw, service_reply_attrs,
+};
 use crate::wire::{DaemonAttr, DestAttr, IpvsAttr, IpvsCmd, IpvsMessage, ServiceAttr};
 
-const HZ: u32 = 250;
-const DEFAULT_SCHEDULERS: [&str; 13] =
-    ["rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "fo", "ovf", "mh"];
-const IP_VS_CONN_F_TUNNEL: u32 = 2;
-const TUNNEL_TYPE_GUE: u8 = 1;
-
-/// How many round trips and messages a [`MockTransport`] has carried.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct MockCounters {
-    /// Calls of `request`, `dump` and `batch`: one round trip each.
-    pub round_trips: u64,
-    /// Messages carried (a batch counts each of its requests).
-    pub messages: u64,
-}
+/// The kernel's defaults for the connection timeouts.
+pub(super) const DEFAULT_TIMEOUTS: Timeouts = Timeouts { tcp: 900, tcp_fin: 120, udp: 300 };
+/// What GET_INFO answers: version 1.2.1 and the connection table size of a default build.
+const INFO_VERSION: u32 = 0x010201;
+const INFO_CONN_TAB_SIZE: u32 = 4096;
 
 #[derive(Debug, Clone)]
-struct MockDest {
-    dest: Destination,
+pub(super) struct MockDest {
+    pub status: DestinationStatus,
     /// The tunnel fields exactly as sent (the kernel keeps them whatever the method).
     tun: (u8, u16, u16),
 }
 
+/// A service's destinations, newest first as the kernel lists them.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Dests {
+    by_age: BTreeMap<Reverse<u64>, MockDest>,
+    index: HashMap<SocketAddr, u64>,
+    next: u64,
+}
+
+impl Dests {
+    pub fn get_mut(&mut self, addr: &SocketAddr) -> Option<&mut MockDest> {
+        let k = *self.index.get(addr)?;
+        self.by_age.get_mut(&Reverse(k))
+    }
+    fn contains(&self, addr: &SocketAddr) -> bool {
+        self.index.contains_key(addr)
+    }
+    fn insert(&mut self, d: MockDest) {
+        let k = self.next;
+        self.next += 1;
+        self.index.insert(d.status.destination.socket_addr(), k);
+        self.by_age.insert(Reverse(k), d);
+    }
+    fn remove(&mut self, addr: &SocketAddr) -> Option<MockDest> {
+        let k = self.index.remove(addr)?;
+        self.by_age.remove(&Reverse(k))
+    }
+    pub fn iter(&self) -> impl Iterator<Item = &MockDest> {
+        self.by_age.values()
+    }
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut MockDest> {
+        self.by_age.values_mut()
+    }
+}
+
 #[derive(Debug, Clone)]
-struct MockService {
-    svc: Service,
-    /// Newest first, as the kernel lists them.
-    dests: Vec<MockDest>,
+pub(super) struct MockService {
+    pub svc: Service,
+    pub stats: Stats,
+    pub dests: Dests,
 }
 
 #[derive(Debug)]
-struct Kernel {
-    /// Insertion-ordered slots; `None` where a service was deleted.
-    services: Vec<Option<MockService>>,
-    index: HashMap<ServiceId, usize>,
+pub(super) struct Kernel {
+    /// Live services by insertion order.
+    services: BTreeMap<u64, MockService>,
+    index: HashMap<ServiceId, u64>,
+    next: u64,
     timeouts: Timeouts,
     master: Option<Daemon>,
     backup: Option<Daemon>,
-    interfaces: Vec<String>,
-    schedulers: Vec<String>,
-    engines: Vec<String>,
+    pub interfaces: Vec<String>,
+    pub schedulers: Vec<String>,
+    pub engines: Vec<String>,
     mixed_family_dests: usize,
-    privileged: bool,
-}
-
-/// An in-memory IPVS kernel behind the [`Transport`] trait. See the [module docs](self) for
-/// what it models.
-///
-/// ```
-/// use ipvs::transport::MockTransport;
-/// use ipvs::{Client, Scheduler, Service, ServiceId};
-/// let client = Client::with_transport(MockTransport::builder().interfaces(["lo", "eth0"]).build());
-/// client.add_service(&Service::new(ServiceId::udp("192.0.2.9".parse().unwrap(), 53), Scheduler::Rr)).unwrap();
-/// assert_eq!(client.transport().counters().round_trips, 1);
-/// ```
-#[derive(Debug)]
-pub struct MockTransport {
-    kernel: Mutex<Kernel>,
-    round_trips: AtomicU64,
-    messages: AtomicU64,
-}
-
-/// Options for a [`MockTransport`].
-#[derive(Debug, Clone)]
-pub struct MockTransportBuilder {
-    interfaces: Vec<String>,
-    schedulers: Vec<String>,
-    engines: Vec<String>,
-    privileged: bool,
-}
-
-impl MockTransportBuilder {
-    /// Network interfaces the daemons may use (default: `lo`).
-    pub fn interfaces<I: IntoIterator<Item = S>, S: Into<String>>(mut self, names: I) -> Self {
-        self.interfaces = names.into_iter().map(Into::into).collect();
-        self
-    }
-
-    /// Schedulers the "kernel" has (default: Debian 6.1's, every one but twos).
-    pub fn schedulers<I: IntoIterator<Item = S>, S: Into<String>>(mut self, names: I) -> Self {
-        self.schedulers = names.into_iter().map(Into::into).collect();
-        self
-    }
-
-    /// Whether the caller has CAP_NET_ADMIN (default true); without it everything is `EPERM`.
-    pub fn privileged(mut self, privileged: bool) -> Self {
-        self.privileged = privileged;
-        self
-    }
-
-    /// Builds the mock.
-    pub fn build(self) -> MockTransport {
-        MockTransport {
-            kernel: Mutex::new(Kernel {
-                services: Vec::new(),
-                index: HashMap::new(),
-                timeouts: Timeouts { tcp: 900, tcp_fin: 120, udp: 300 },
-                master: None,
-                backup: None,
-                interfaces: self.interfaces,
-                schedulers: self.schedulers,
-                engines: self.engines,
-                mixed_family_dests: 0,
-                privileged: self.privileged,
-            }),
-            round_trips: AtomicU64::new(0),
-            messages: AtomicU64::new(0),
-        }
-    }
-}
-
-impl Default for MockTransport {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl MockTransport {
-    /// An empty "kernel" with default options.
-    pub fn new() -> Self {
-        Self::builder().build()
-    }
-
-    /// Options: interfaces, schedulers, privilege.
-    pub fn builder() -> MockTransportBuilder {
-        MockTransportBuilder {
-            interfaces: vec!["lo".into()],
-            schedulers: DEFAULT_SCHEDULERS.iter().map(|s| s.to_string()).collect(),
-            engines: vec!["sip".into()],
-            privileged: true,
-        }
-    }
-
-    /// Round trips and messages carried so far.
-    pub fn counters(&self) -> MockCounters {
-        MockCounters {
-            round_trips: self.round_trips.load(Ordering::Relaxed),
-            messages: self.messages.load(Ordering::Relaxed),
-        }
-    }
-
-    /// Resets the counters to zero.
-    pub fn reset_counters(&self) {
-        self.round_trips.store(0, Ordering::Relaxed);
-        self.messages.store(0, Ordering::Relaxed);
-    }
-
-    /// Sets the counters of a service (`dest: None`) or of one of its destinations, as traffic
-    /// would. Returns false if there is no such service or destination.
-    pub fn set_stats(&self, service: &ServiceId, dest: Option<SocketAddr>, stats: Stats) -> bool {
-        let mut k = self.lock();
-        let Some(ms) = k.service_mut(service) else { return false };
-        match dest {
-            None => {
-                ms.svc.stats = stats;
-                true
-            }
-            Some(addr) => match ms.dests.iter_mut().find(|d| d.dest.socket_addr() == addr) {
-                Some(d) => {
-                    d.dest.stats = stats;
-                    true
-                }
-                None => false,
-            },
-        }
-    }
-
-    /// Sets the connection counts of a destination. Returns false if it does not exist.
-    pub fn set_connections(
-        &self,
-        service: &ServiceId,
-        dest: SocketAddr,
-        active: u32,
-        inactive: u32,
-        persistent: u32,
-    ) -> bool {
-        let mut k = self.lock();
-        let Some(ms) = k.service_mut(service) else { return false };
-        match ms.dests.iter_mut().find(|d| d.dest.socket_addr() == dest) {
-            Some(d) => {
-                d.dest.active_conns = active;
-                d.dest.inactive_conns = inactive;
-                d.dest.persistent_conns = persistent;
-                true
-            }
-            None => false,
-        }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Kernel> {
-        self.kernel.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    fn count(&self, messages: usize) {
-        self.round_trips.fetch_add(1, Ordering::Relaxed);
-        self.messages.fetch_add(messages as u64, Ordering::Relaxed);
-    }
-}
-
-impl Transport for MockTransport {
-    fn request(&self, msg: &IpvsMessage) -> Result<Option<IpvsMessage>, ErrorKind> {
-        self.count(1);
-        self.lock().doit(msg).map_err(ErrorKind::Kernel)
-    }
-
-    fn dump(&self, msg: &IpvsMessage) -> Result<Vec<IpvsMessage>, ErrorKind> {
-        self.count(1);
-        self.lock().dumpit(msg).map_err(ErrorKind::Kernel)
-    }
-
-    fn batch(&self, msgs: &[IpvsMessage]) -> Result<Vec<BatchOutcome>, ErrorKind> {
-        self.count(msgs.len());
-        let mut k = self.lock();
-        Ok(msgs.iter().map(|m| k.doit(m).map(|_| ())).collect())
-    }
+    pub privileged: bool,
 }
 
 /// A service identity and full settings as the kernel parses them from a request.
@@ -291,6 +118,14 @@ struct FullDest {
     tun_flags: u16,
 }
 
+/// The kernel's tunnel type number for GUE and forwarding number for tunnels.
+fn gue_kind() -> u8 {
+    Tunnel::Gue { port: 1, flags: TunnelFlags::empty() }.kind()
+}
+fn tunnel_method() -> u32 {
+    Forward::Tunnel(Tunnel::Ipip).method()
+}
+
 fn parse_service(attrs: Option<&[ServiceAttr]>, full: bool) -> Result<ParsedService, Errno> {
     let attrs = attrs.ok_or(Errno::EINVAL)?;
     let (mut af, mut proto, mut addr, mut port, mut mark) = (None, None, None, None, None);
@@ -303,7 +138,7 @@ fn parse_service(attrs: Option<&[ServiceAttr]>, full: bool) -> Result<ParsedServ
             ServiceAttr::Port(v) => port = Some(*v),
             ServiceAttr::Fwmark(v) => mark = Some(*v),
             // The policy: NUL-terminated strings of at most 15 characters.
-            ServiceAttr::SchedName(s) | ServiceAttr::PeName(s) if s.len() > 15 => return Err(Errno::EINVAL),
+            ServiceAttr::SchedName(s) | ServiceAttr::PeName(s) if s.len() > MAX_NAME_LEN => return Err(Errno::EINVAL),
             ServiceAttr::SchedName(s) => sched = Some(s.clone()),
             ServiceAttr::PeName(s) => pe = Some(s.clone()),
             ServiceAttr::Flags { flags: f, mask: m } => flags = Some((*f, *m)),
@@ -373,34 +208,38 @@ fn parse_dest(attrs: Option<&[DestAttr]>, full: bool) -> Result<ParsedDest, Errn
     Ok(ParsedDest { family, addr, port, full })
 }
 
-/// The kernel's `inet_addr_type`/`ipv6_addr_type` test for a new destination.
-fn unicast(addr: &IpAddr) -> bool {
-    match addr {
-        IpAddr::V4(a) => !(a.is_unspecified() || a.is_broadcast() || a.is_multicast()),
-        IpAddr::V6(a) => {
-            let s = a.segments();
-            let mapped = s[..5] == [0; 5] && s[5] == 0xffff;
-            !(a.is_unspecified() || a.is_multicast() || mapped || (s[0] & 0xffc0) == 0xfe80)
+impl Kernel {
+    pub fn new(interfaces: Vec<String>, schedulers: Vec<String>, engines: Vec<String>, privileged: bool) -> Self {
+        Kernel {
+            services: BTreeMap::new(),
+            index: HashMap::new(),
+            next: 0,
+            timeouts: DEFAULT_TIMEOUTS,
+            master: None,
+            backup: None,
+            interfaces,
+            schedulers,
+            engines,
+            mixed_family_dests: 0,
+            privileged,
         }
     }
-}
 
-impl Kernel {
-    fn service_mut(&mut self, id: &ServiceId) -> Option<&mut MockService> {
+    pub fn service_mut(&mut self, id: &ServiceId) -> Option<&mut MockService> {
         let i = *self.index.get(id)?;
-        self.services.get_mut(i)?.as_mut()
+        self.services.get_mut(&i)
     }
 
     fn service(&self, id: &ServiceId) -> Option<&MockService> {
         let i = *self.index.get(id)?;
-        self.services.get(i)?.as_ref()
+        self.services.get(&i)
     }
 
     fn sync_running(&self) -> bool {
         self.master.is_some() || self.backup.is_some()
     }
 
-    fn doit(&mut self, msg: &IpvsMessage) -> Result<Option<IpvsMessage>, Errno> {
+    pub fn doit(&mut self, msg: &IpvsMessage) -> Result<Option<IpvsMessage>, Errno> {
         if !self.privileged {
             return Err(Errno::EPERM);
         }
@@ -416,9 +255,9 @@ impl Kernel {
             | IpvsCmd::SetConfig => self.set_cmd(msg).map(|_| None),
             IpvsCmd::NewDaemon | IpvsCmd::DelDaemon => self.set_daemon(msg).map(|_| None),
             IpvsCmd::GetService => {
-                let p = parse_service(msg.service(), false)?;
+                let p = parse_service(msg.service_attrs(), false)?;
                 let ms = self.service(&p.id).ok_or(Errno::ESRCH)?;
-                Ok(Some(service_message(&ms.svc)))
+                Ok(Some(service_message(ms)))
             }
             IpvsCmd::GetConfig => Ok(Some(IpvsMessage {
                 cmd: IpvsCmd::SetConfig,
@@ -430,24 +269,24 @@ impl Kernel {
             })),
             IpvsCmd::GetInfo => Ok(Some(IpvsMessage {
                 cmd: IpvsCmd::SetInfo,
-                attrs: vec![IpvsAttr::InfoVersion(0x010201), IpvsAttr::InfoConnTabSize(4096)],
+                attrs: vec![IpvsAttr::InfoVersion(INFO_VERSION), IpvsAttr::InfoConnTabSize(INFO_CONN_TAB_SIZE)],
             })),
             _ => Err(Errno::EOPNOTSUPP),
         }
     }
 
-    fn dumpit(&mut self, msg: &IpvsMessage) -> Result<Vec<IpvsMessage>, Errno> {
+    pub fn dumpit(&mut self, msg: &IpvsMessage) -> Result<Vec<IpvsMessage>, Errno> {
         if !self.privileged {
             return Err(Errno::EPERM);
         }
         match msg.cmd {
             IpvsCmd::GetService => {
-                let live = self.services.iter().flatten();
+                let live = self.services.values();
                 let (inet, fwm): (Vec<_>, Vec<_>) = live.partition(|s| s.svc.id.mark().is_none());
-                Ok(inet.into_iter().chain(fwm).map(|s| service_message(&s.svc)).collect())
+                Ok(inet.into_iter().chain(fwm).map(service_message).collect())
             }
             IpvsCmd::GetDest => {
-                let Ok(p) = parse_service(msg.service(), false) else { return Ok(Vec::new()) };
+                let Ok(p) = parse_service(msg.service_attrs(), false) else { return Ok(Vec::new()) };
                 let Some(ms) = self.service(&p.id) else { return Ok(Vec::new()) };
                 Ok(ms.dests.iter().map(dest_message).collect())
             }
@@ -460,6 +299,13 @@ impl Kernel {
         }
     }
 
+    fn zero_service(ms: &mut MockService) {
+        ms.stats = Stats::default();
+        for d in ms.dests.iter_mut() {
+            d.status.stats = Stats::default();
+        }
+    }
+
     fn set_cmd(&mut self, msg: &IpvsMessage) -> Result<(), Errno> {
         match msg.cmd {
             IpvsCmd::Flush => {
@@ -469,32 +315,27 @@ impl Kernel {
                 return Ok(());
             }
             IpvsCmd::SetConfig => return self.set_config(msg),
-            IpvsCmd::Zero if msg.service().is_none() => {
-                for ms in self.services.iter_mut().flatten() {
-                    ms.svc.stats = Stats::default();
-                    for d in &mut ms.dests {
-                        d.dest.stats = Stats::default();
-                    }
-                }
+            IpvsCmd::Zero if msg.service_attrs().is_none() => {
+                self.services.values_mut().for_each(Self::zero_service);
                 return Ok(());
             }
             _ => {}
         }
         let need_full_svc = matches!(msg.cmd, IpvsCmd::NewService | IpvsCmd::SetService);
         let need_full_dest = matches!(msg.cmd, IpvsCmd::NewDest | IpvsCmd::SetDest);
-        let p = parse_service(msg.service(), need_full_svc)?;
+        let p = parse_service(msg.service_attrs(), need_full_svc)?;
         let exists = self.index.contains_key(&p.id);
         if msg.cmd != IpvsCmd::NewService && !exists {
             return Err(Errno::ESRCH);
         }
         let svc_family = p.id.family();
         let dest = if matches!(msg.cmd, IpvsCmd::NewDest | IpvsCmd::SetDest | IpvsCmd::DelDest) {
-            let d = parse_dest(msg.dest(), need_full_dest)?;
+            let d = parse_dest(msg.dest_attrs(), need_full_dest)?;
             let af = d.family.unwrap_or(svc_family.number());
             let family = Family::from_number(af).ok_or(Errno::EAFNOSUPPORT)?;
             if family != svc_family && msg.cmd != IpvsCmd::DelDest {
                 let method = d.full.as_ref().map_or(0, |f| f.method);
-                if self.sync_running() || method != IP_VS_CONN_F_TUNNEL {
+                if self.sync_running() || method != tunnel_method() {
                     return Err(Errno::EINVAL);
                 }
             }
@@ -508,18 +349,14 @@ impl Kernel {
             (IpvsCmd::SetService, _) => self.edit_service(p),
             (IpvsCmd::DelService, _) => {
                 let i = self.index.remove(&p.id).ok_or(Errno::ESRCH)?;
-                if let Some(ms) = self.services.get_mut(i).and_then(Option::take) {
-                    let mixed = ms.dests.iter().filter(|d| d.dest.family() != svc_family).count();
+                if let Some(ms) = self.services.remove(&i) {
+                    let mixed = ms.dests.iter().filter(|d| d.status.destination.family() != svc_family).count();
                     self.mixed_family_dests -= mixed;
                 }
                 Ok(())
             }
             (IpvsCmd::Zero, _) => {
-                let ms = self.service_mut(&p.id).ok_or(Errno::ESRCH)?;
-                ms.svc.stats = Stats::default();
-                for d in &mut ms.dests {
-                    d.dest.stats = Stats::default();
-                }
+                Self::zero_service(self.service_mut(&p.id).ok_or(Errno::ESRCH)?);
                 Ok(())
             }
             (IpvsCmd::NewDest, Some((family, d))) => self.add_dest(&p.id, family, d),
@@ -527,8 +364,7 @@ impl Kernel {
             (IpvsCmd::DelDest, Some((family, d))) => {
                 let addr = SocketAddr::new(addr_from_bytes(family, &d.addr), d.port);
                 let ms = self.service_mut(&p.id).ok_or(Errno::ESRCH)?;
-                let i = ms.dests.iter().position(|x| x.dest.socket_addr() == addr).ok_or(Errno::ENOENT)?;
-                ms.dests.remove(i);
+                ms.dests.remove(&addr).ok_or(Errno::ENOENT)?;
                 if family != svc_family {
                     self.mixed_family_dests -= 1;
                 }
@@ -540,7 +376,7 @@ impl Kernel {
 
     /// Scheduler and engine lookups and the IPv6 prefix check, shared by add and edit.
     fn check_settings(&self, id: &ServiceId, f: &FullService) -> Result<(Scheduler, Option<PersistenceEngine>), Errno> {
-        if f.sched != "none" && !self.schedulers.contains(&f.sched) {
+        if f.sched != Scheduler::None.name() && !self.schedulers.contains(&f.sched) {
             return Err(Errno::ENOENT);
         }
         let pe = match f.pe.as_deref() {
@@ -556,14 +392,13 @@ impl Kernel {
 
     fn apply_settings(svc: &mut Service, f: &FullService, sched: Scheduler, pe: Option<PersistenceEngine>) {
         let old = svc.flags.bits();
-        svc.flags = ServiceFlags::from_bits_retain((old & !f.mask) | (f.flags & f.mask)) | ServiceFlags::HASHED;
+        // The kernel's HASHED bit is not configuration: replies add it (see service_message).
+        svc.flags = ServiceFlags::from_bits_retain((old & !f.mask) | (f.flags & f.mask)) - ServiceFlags::HASHED;
         svc.scheduler = sched;
         svc.persistence_engine = pe;
-        svc.timeout = f.timeout;
-        svc.netmask = match svc.id.family() {
-            Family::Inet => Netmask::V4(Ipv4Addr::from(f.netmask.to_ne_bytes())),
-            Family::Inet6 => Netmask::Prefix(f.netmask as u8),
-        };
+        // The kernel keeps the timeout in ticks in 32 bits and reports it divided back.
+        svc.timeout = f.timeout.wrapping_mul(HZ) / HZ;
+        svc.netmask = netmask_from_raw(svc.id.family(), f.netmask);
     }
 
     fn add_service(&mut self, p: ParsedService) -> Result<(), Errno> {
@@ -571,8 +406,10 @@ impl Kernel {
         let (sched, pe) = self.check_settings(&p.id, f)?;
         let mut svc = Service::new(p.id, sched.clone());
         Self::apply_settings(&mut svc, f, sched, pe);
-        self.index.insert(p.id, self.services.len());
-        self.services.push(Some(MockService { svc, dests: Vec::new() }));
+        let k = self.next;
+        self.next += 1;
+        self.index.insert(p.id, k);
+        self.services.insert(k, MockService { svc, stats: Stats::default(), dests: Dests::default() });
         Ok(())
     }
 
@@ -588,18 +425,19 @@ impl Kernel {
         if (f.weight as i32) < 0 || f.lower > f.upper {
             return Err(Errno::ERANGE);
         }
-        if f.tun_type == TUNNEL_TYPE_GUE && f.tun_port == 0 {
+        if f.tun_type == gue_kind() && f.tun_port == 0 {
             return Err(Errno::EINVAL);
         }
         Ok(())
     }
 
     fn apply_dest(md: &mut MockDest, f: &FullDest) {
+        let d = &mut md.status.destination;
         let tunnel = Tunnel::from_parts(f.tun_type, f.tun_port, TunnelFlags::from_bits_retain(f.tun_flags));
-        md.dest.forward = Forward::from_method(f.method, tunnel);
-        md.dest.weight = f.weight;
-        md.dest.upper_threshold = f.upper;
-        md.dest.lower_threshold = f.lower;
+        d.forward = Forward::from_method(f.method, tunnel);
+        d.weight = f.weight;
+        d.upper_threshold = f.upper;
+        d.lower_threshold = f.lower;
         md.tun = (f.tun_type, f.tun_port, f.tun_flags);
     }
 
@@ -609,15 +447,16 @@ impl Kernel {
         let addr = SocketAddr::new(addr_from_bytes(family, &d.addr), d.port);
         let svc_family = id.family();
         let ms = self.service_mut(id).ok_or(Errno::ESRCH)?;
-        if ms.dests.iter().any(|x| x.dest.socket_addr() == addr) {
+        if ms.dests.contains(&addr) {
             return Err(Errno::EEXIST);
         }
-        if !unicast(&addr.ip()) {
+        if !is_destination_address(&addr.ip()) {
             return Err(Errno::EINVAL);
         }
-        let mut md = MockDest { dest: Destination::new(addr, Forward::Masquerade), tun: (0, 0, 0) };
+        let mut md =
+            MockDest { status: DestinationStatus::idle(Destination::new(addr, Forward::Masquerade)), tun: (0, 0, 0) };
         Self::apply_dest(&mut md, f);
-        ms.dests.insert(0, md);
+        ms.dests.insert(md);
         if family != svc_family {
             self.mixed_family_dests += 1;
         }
@@ -629,7 +468,7 @@ impl Kernel {
         Self::check_dest_settings(f)?;
         let addr = SocketAddr::new(addr_from_bytes(family, &d.addr), d.port);
         let ms = self.service_mut(id).ok_or(Errno::ESRCH)?;
-        let md = ms.dests.iter_mut().find(|x| x.dest.socket_addr() == addr).ok_or(Errno::ENOENT)?;
+        let md = ms.dests.get_mut(&addr).ok_or(Errno::ENOENT)?;
         Self::apply_dest(md, f);
         Ok(())
     }
@@ -660,14 +499,14 @@ impl Kernel {
     }
 
     fn set_daemon(&mut self, msg: &IpvsMessage) -> Result<(), Errno> {
-        let attrs = msg.daemon().ok_or(Errno::EINVAL)?;
+        let attrs = msg.daemon_attrs().ok_or(Errno::EINVAL)?;
         let mut state = None;
         let mut d = Daemon::new(DaemonState::Master, "", 0);
         let (mut ifn, mut id) = (None, None);
         for a in attrs {
             match a {
                 DaemonAttr::State(s) => state = Some(*s),
-                DaemonAttr::McastIfn(s) if s.len() > 15 => return Err(Errno::EINVAL),
+                DaemonAttr::McastIfn(s) if s.len() > MAX_NAME_LEN => return Err(Errno::EINVAL),
                 DaemonAttr::McastIfn(s) => ifn = Some(s.clone()),
                 DaemonAttr::SyncId(v) => id = Some(*v),
                 DaemonAttr::SyncMaxlen(v) => d.max_len = Some(*v),
@@ -679,10 +518,9 @@ impl Kernel {
             }
         }
         if msg.cmd == IpvsCmd::DelDaemon {
-            let slot = match state.ok_or(Errno::EINVAL)? {
-                1 => &mut self.master,
-                2 => &mut self.backup,
-                _ => return Err(Errno::EINVAL),
+            let slot = match state.and_then(DaemonState::from_number).ok_or(Errno::EINVAL)? {
+                DaemonState::Master => &mut self.master,
+                DaemonState::Backup => &mut self.backup,
             };
             return slot.take().map(|_| ()).ok_or(Errno::ESRCH);
         }
@@ -717,12 +555,12 @@ impl Kernel {
     }
 }
 
-fn service_message(svc: &Service) -> IpvsMessage {
-    IpvsMessage { cmd: IpvsCmd::NewService, attrs: vec![IpvsAttr::Service(service_reply_attrs(svc))] }
+fn service_message(ms: &MockService) -> IpvsMessage {
+    IpvsMessage { cmd: IpvsCmd::NewService, attrs: vec![IpvsAttr::Service(service_reply_attrs(&ms.svc, &ms.stats))] }
 }
 
 fn dest_message(md: &MockDest) -> IpvsMessage {
-    let mut attrs = dest_reply_attrs(&md.dest);
+    let mut attrs = dest_reply_attrs(&md.status);
     for a in &mut attrs {
         match a {
             DestAttr::TunType(v) => *v = md.tun.0,

@@ -6,5 +6,5 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 bash lab/setup.sh >/dev/null
-cargo build --quiet -p ipvs-examples --bin seed-scenario --bin ipvsadm
+cargo build --quiet -p ipvs-lab-tools -p ipvsadm --bin seed-scenario --bin ipvsadm
 exec bash lab/run.sh "$PWD/target/debug/seed-scenario" "$@"

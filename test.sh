@@ -30,12 +30,14 @@ python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore 
 py_log="$(mktemp)"
 (cd ipvs-py && python3 -m pytest -q -p no:cacheprovider tests) 2>&1 | tee "$py_log"
 (cd ipvs-py && python3 -m mypy --strict --no-incremental tests python/ipvs)
+# The stubs must describe the native module exactly: stubtest fails on any difference.
+(cd ipvs-py && python3 -m mypy.stubtest ipvs)
 python3 -c 'import doctest, sys, ipvs; r = doctest.testmod(ipvs); print("python doctests:", r); sys.exit(1 if r.failed or not r.attempted else 0)'
 py_passed=$(grep -oE '[0-9]+ passed' "$py_log" | tail -n1 | cut -d' ' -f1)
 host_passed=$((host_passed + ${py_passed:-0}))
 
 step "benchmark: Python bindings vs Rust on the mock (a figure, not a pass/fail)"
-cargo build --release --quiet -p ipvs-examples --bin mock-add-bench --bin ipvsadm
+cargo build --release --quiet -p ipvs-lab-tools -p ipvsadm --bin mock-add-bench --bin ipvsadm
 python3 ipvs-py/bench/bench_add.py target/release/mock-add-bench 10000 7 | tee target/bench-python.txt
 
 step "build the lab's programs"

@@ -3,8 +3,8 @@
 //! - wire: encoding and decoding service and destination messages (baseline: copying the
 //!   same bytes);
 //! - mock: adding 1,000 services x 4 destinations one call each vs one batch;
-//! - ipvsadm: rendering a 10,000-service `-Sn` listing (baseline: formatting the same
-//!   addresses with `format!`).
+//! - rules: rendering a 10,000-service table as `ipvsadm -Sn` rules (baseline: formatting the
+//!   same addresses with `format!`), and parsing it back.
 //!
 //! `cargo bench -p ipvs-benches`
 
@@ -12,9 +12,8 @@ use std::hint::black_box;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use ipvs::ipvsadm::{render, Format, NoNames};
 use ipvs::wire::{frame, IpvsMessage};
-use ipvs::{Client, Destination, Forward, Scheduler, Service, ServiceId};
+use ipvs::{rules, Client, Destination, Forward, Request, Scheduler, Service, ServiceId};
 
 fn id(i: u32) -> ServiceId {
     ServiceId::tcp(IpAddr::V4(Ipv4Addr::new(192, 0, 2, (i % 250) as u8 + 1)), 1000 + (i / 250) as u16)
@@ -28,14 +27,15 @@ fn dest(d: u8) -> Destination {
 fn wire(c: &mut Criterion) {
     let svc = Service::new(id(7), Scheduler::Wrr).with_persistence(300);
     let mut buf = Vec::new();
-    frame::encode(&IpvsMessage::new_service(&svc), 30, 1, frame::REQUEST_ACK, &mut buf);
+    let add = Request::AddService(svc.clone());
+    frame::encode(&IpvsMessage::from(&add), 30, 1, frame::REQUEST_ACK, &mut buf).unwrap();
     let bytes = buf.clone();
     let mut g = c.benchmark_group("wire");
     g.bench_function("baseline: copy one message's bytes", |b| b.iter(|| black_box(bytes.clone())));
-    g.bench_function("encode new_service", |b| {
+    g.bench_function("encode an add-service request", |b| {
         b.iter(|| {
             buf.clear();
-            frame::encode(&IpvsMessage::new_service(black_box(&svc)), 30, 1, frame::REQUEST_ACK, &mut buf);
+            frame::encode(&IpvsMessage::from(black_box(&add)), 30, 1, frame::REQUEST_ACK, &mut buf).unwrap();
         })
     });
     g.bench_function("decode one service message", |b| b.iter(|| frame::decode_all(black_box(&bytes)).unwrap()));
@@ -56,22 +56,23 @@ fn mock(c: &mut Criterion) {
             }
         })
     });
-    let mut msgs = Vec::new();
+    let mut reqs = Vec::new();
     for i in 0..1000 {
-        msgs.push(IpvsMessage::new_service(&Service::new(id(i), Scheduler::Wrr)));
+        reqs.push(Request::AddService(Service::new(id(i), Scheduler::Wrr)));
         for d in 1..=4 {
-            msgs.push(IpvsMessage::new_dest(&id(i), &dest(d)));
+            reqs.push(Request::AddDestination { service: id(i), destination: dest(d) });
         }
     }
-    g.bench_function("one batch", |b| b.iter(|| Client::mock().batch(black_box(&msgs)).unwrap()));
+    g.bench_function("one batch", |b| b.iter(|| Client::mock().batch(black_box(&reqs)).unwrap()));
     g.finish();
 }
 
-fn ipvsadm(c: &mut Criterion) {
+fn rule_format(c: &mut Criterion) {
     let services: Vec<Service> = (0..10_000).map(|i| Service::new(id(i), Scheduler::Wrr)).collect();
     let dests: Vec<Destination> = (1..=4).map(dest).collect();
-    let f = Format { numeric: true, rule: true, ..Format::default() };
-    let mut g = c.benchmark_group("ipvsadm -Sn of 10000 services x 4");
+    let table: Vec<(&Service, &[Destination])> = services.iter().map(|s| (s, &dests[..])).collect();
+    let text = rules::render(table.iter().copied());
+    let mut g = c.benchmark_group("rules of 10000 services x 4");
     g.sample_size(10);
     g.bench_function("baseline: format! the addresses", |b| {
         b.iter(|| {
@@ -84,25 +85,18 @@ fn ipvsadm(c: &mut Criterion) {
             out
         })
     });
-    g.bench_function("render", |b| {
-        b.iter(|| {
-            let mut out = String::new();
-            for s in &services {
-                render::service_entry(&mut out, s, &dests, &f, &NoNames);
-            }
-            out
-        })
-    });
+    g.bench_function("render (ipvsadm -Sn, sorted)", |b| b.iter(|| rules::render(black_box(&table).iter().copied())));
+    g.bench_function("parse", |b| b.iter(|| rules::parse(black_box(&text)).unwrap()));
     g.bench_function("sort services", |b| {
         b.iter(|| {
             let mut v = services.clone();
             v.reverse();
-            render::sort_services(&mut v);
+            rules::order::sort_services(&mut v);
             v
         })
     });
     g.finish();
 }
 
-criterion_group!(benches, wire, mock, ipvsadm);
+criterion_group!(benches, wire, mock, rule_format);
 criterion_main!(benches);

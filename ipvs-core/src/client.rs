@@ -192,8 +192,8 @@ impl<T: Transport> Client<T> {
         let target = || Some(id.to_string());
         id.validate().map_err(|e| Error::new(op, target(), e))?;
         let reply = self.transport.request(&IpvsMessage::get_service(id)).map_err(|k| Error::new(op, target(), k))?;
-        let reply =
-            reply.ok_or_else(|| Error::new(op, target(), ErrorKind::UnexpectedReply("no service in the reply".into())))?;
+        let reply = reply
+            .ok_or_else(|| Error::new(op, target(), ErrorKind::UnexpectedReply("no service in the reply".into())))?;
         reply.to_service_status().map_err(|e| decode_err(op, target(), e))
     }
 

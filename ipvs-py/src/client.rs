@@ -1,14 +1,18 @@
 //! `ipvs.Client`: every client operation, on the kernel or on the in-memory model.
 
 use std::net::SocketAddr;
+use std::sync::RwLock;
 
 use ipvs::transport::{MockTransport, NetlinkTransport};
 use ipvs::Client;
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyType;
 
-use crate::convert::py_err;
-use crate::model::{daemon_state, PyDaemon, PyDestination, PyInfo, PyService, PyTimeouts};
+use crate::convert::{path, py_err};
+use crate::model::{
+    daemon_state, PyDaemon, PyDestination, PyDestinationStatus, PyInfo, PyService, PyServiceStatus, PyTimeouts,
+};
 
 /// The client inside: the kernel, or the in-memory kernel model.
 enum Inner {
@@ -16,37 +20,45 @@ enum Inner {
     Mock(Client<MockTransport>),
 }
 
-/// Runs `$body` with `$c` bound to whichever client is inside. Kernel calls release the GIL
-/// (they wait on the socket); the in-memory model answers in well under a microsecond, less
-/// than releasing and taking back the GIL costs.
+/// Runs `$body` with `$c` bound to whichever client is inside; a closed client raises
+/// ValueError. Kernel calls release the GIL (they wait on the socket); the in-memory model
+/// answers in well under a microsecond, less than releasing and taking back the GIL costs.
 macro_rules! call {
-    ($self:ident, $py:ident, |$c:ident| $body:expr) => {
-        match &$self.inner {
-            Inner::Kernel($c) => $py.detach(|| $body),
-            Inner::Mock($c) => $body,
+    ($self:ident, $py:ident, |$c:ident| $body:expr) => {{
+        let guard = $self.inner.read().unwrap_or_else(|p| p.into_inner());
+        match guard.as_ref() {
+            None => return Err(closed()),
+            Some(Inner::Kernel($c)) => $py.detach(|| $body),
+            Some(Inner::Mock($c)) => $body,
         }
         .map_err(|e| py_err($py, e))
-    };
+    }};
+}
+
+fn closed() -> PyErr {
+    PyValueError::new_err("the client is closed")
 }
 
 /// An IPVS client: `Client()` for the kernel in the current network namespace,
 /// `Client(netns="/run/netns/NAME")` for another one, `Client.mock()` for the in-memory
-/// kernel model. Usable as a context manager. Kernel calls release the GIL.
+/// kernel model. A context manager: leaving the `with` block closes it (its sockets), as
+/// `close()` does; a closed client's calls raise ValueError. Kernel calls release the GIL.
 #[pyclass(name = "Client", module = "ipvs", frozen)]
 pub struct PyClient {
-    inner: Inner,
+    inner: RwLock<Option<Inner>>,
 }
 
 #[pymethods]
 impl PyClient {
     #[new]
     #[pyo3(signature = (netns=None))]
-    fn new(py: Python<'_>, netns: Option<std::path::PathBuf>) -> PyResult<Self> {
+    fn new(py: Python<'_>, netns: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
+        let netns = netns.filter(|n| !n.is_none()).map(|n| path(n, "netns")).transpose()?;
         let client = py.detach(|| match &netns {
             None => Client::new(),
             Some(path) => Client::in_namespace(path),
         });
-        Ok(PyClient { inner: Inner::Kernel(client.map_err(|e| py_err(py, e))?) })
+        Ok(PyClient { inner: RwLock::new(Some(Inner::Kernel(client.map_err(|e| py_err(py, e))?))) })
     }
 
     /// A client of the in-memory kernel model (no root, no IPVS needed); `interfaces` are the
@@ -58,13 +70,25 @@ impl PyClient {
             None => Client::mock(),
             Some(names) => Client::with_transport(MockTransport::builder().interfaces(names).build()),
         };
-        PyClient { inner: Inner::Mock(client) }
+        PyClient { inner: RwLock::new(Some(Inner::Mock(client))) }
     }
 
     /// Whether this is the in-memory model.
     #[getter]
     fn is_mock(&self) -> bool {
-        matches!(self.inner, Inner::Mock(_))
+        matches!(self.inner.read().unwrap_or_else(|p| p.into_inner()).as_ref(), Some(Inner::Mock(_)))
+    }
+
+    /// Whether `close()` was called.
+    #[getter]
+    fn closed(&self) -> bool {
+        self.inner.read().unwrap_or_else(|p| p.into_inner()).is_none()
+    }
+
+    /// Closes the client's sockets (waiting for calls in flight). Closing twice is allowed.
+    fn close(&self, py: Python<'_>) {
+        let inner = py.detach(|| self.inner.write().unwrap_or_else(|p| p.into_inner()).take());
+        drop(inner);
     }
 
     fn __enter__(slf: Py<Self>) -> Py<Self> {
@@ -72,13 +96,16 @@ impl PyClient {
     }
 
     #[pyo3(signature = (*_exc))]
-    fn __exit__(&self, _exc: &Bound<'_, pyo3::types::PyTuple>) {}
+    fn __exit__(&self, py: Python<'_>, _exc: &Bound<'_, pyo3::types::PyTuple>) {
+        self.close(py);
+    }
 
-    fn __repr__(&self) -> &'static str {
+    fn __repr__(&self) -> String {
+        let state = if self.closed() { " (closed)" } else { "" };
         if self.is_mock() {
-            "ipvs.Client.mock()"
+            "ipvs.Client.mock()".to_owned()
         } else {
-            "ipvs.Client()"
+            format!("ipvs.Client(){state}")
         }
     }
 
@@ -97,14 +124,14 @@ impl PyClient {
         call!(self, py, |c| c.delete_service(id))
     }
 
-    /// The service with the identity of `service`, as the kernel has it.
-    fn service(&self, py: Python<'_>, service: &Bound<'_, PyService>) -> PyResult<PyService> {
+    /// The service with the identity of `service`, as the kernel reports it.
+    fn service(&self, py: Python<'_>, service: &Bound<'_, PyService>) -> PyResult<PyServiceStatus> {
         let id = &service.get().inner.id;
-        call!(self, py, |c| c.service(id)).map(|inner| PyService { inner })
+        call!(self, py, |c| c.service(id)).map(|inner| PyServiceStatus { inner })
     }
 
-    fn services(&self, py: Python<'_>) -> PyResult<Vec<PyService>> {
-        call!(self, py, |c| c.services()).map(|l| l.into_iter().map(|inner| PyService { inner }).collect())
+    fn services(&self, py: Python<'_>) -> PyResult<Vec<PyServiceStatus>> {
+        call!(self, py, |c| c.services()).map(|l| l.into_iter().map(|inner| PyServiceStatus { inner }).collect())
     }
 
     fn add_destination(
@@ -155,9 +182,10 @@ impl PyClient {
         call!(self, py, |c| c.delete_destination(id, addr))
     }
 
-    fn destinations(&self, py: Python<'_>, service: &Bound<'_, PyService>) -> PyResult<Vec<PyDestination>> {
+    fn destinations(&self, py: Python<'_>, service: &Bound<'_, PyService>) -> PyResult<Vec<PyDestinationStatus>> {
         let id = &service.get().inner.id;
-        call!(self, py, |c| c.destinations(id)).map(|l| l.into_iter().map(|inner| PyDestination { inner }).collect())
+        call!(self, py, |c| c.destinations(id))
+            .map(|l| l.into_iter().map(|inner| PyDestinationStatus { inner }).collect())
     }
 
     fn flush(&self, py: Python<'_>) -> PyResult<()> {

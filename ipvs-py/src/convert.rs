@@ -4,7 +4,7 @@
 
 use std::net::IpAddr;
 
-use ipvs::{Errno, Error, ErrorKind, Family};
+use ipvs::{Error, Family};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyBytes, PyInt, PyString};
@@ -16,11 +16,8 @@ pub fn py_err(py: Python<'_>, e: Error) -> PyErr {
     if let Some(invalid) = e.invalid_input() {
         return PyValueError::new_err(invalid.to_string());
     }
-    let errno = match e.kind() {
-        ErrorKind::TimedOut => Errno::ETIMEDOUT.0,
-        ErrorKind::DumpInterrupted { .. } => Errno::EAGAIN.0,
-        _ => e.errno().map_or(0, |n| n.0),
-    };
+    // The library's one errno mapping.
+    let errno = e.errno().0;
     let message = e.to_string();
     let operation = e.operation().to_string();
     let target = e.target().map(str::to_owned);
@@ -50,26 +47,46 @@ pub fn value_err(field: &str, value: impl std::fmt::Display, why: &str) -> PyErr
     PyValueError::new_err(format!("{field}: {value}: {why}"))
 }
 
-/// An integer in the range of `T` (bool refused).
-pub fn int<T: TryFrom<i64>>(obj: &Bound<'_, PyAny>, field: &str, range: &str) -> PyResult<T> {
+/// An integer in the range of `T` (bool refused): a TypeError for another type, a ValueError
+/// naming the field for any integer out of range, however large.
+pub fn int<T: TryFrom<i128>>(obj: &Bound<'_, PyAny>, field: &str, range: &str) -> PyResult<T> {
     if obj.is_instance_of::<PyBool>() || !obj.is_instance_of::<PyInt>() {
         return Err(type_err(field, "int", obj));
     }
-    let n: i64 = obj.extract().map_err(|_| value_err(field, obj.to_string(), &format!("must be in {range}")))?;
-    T::try_from(n).map_err(|_| value_err(field, n, &format!("must be in {range}")))
+    let out_of_range = || value_err(field, obj.to_string(), &format!("must be in {range}"));
+    let n: i128 = obj.extract().map_err(|_| out_of_range())?;
+    T::try_from(n).map_err(|_| out_of_range())
 }
 
 /// An optional integer: None stays None.
-pub fn opt_int<T: TryFrom<i64>>(obj: Option<&Bound<'_, PyAny>>, field: &str, range: &str) -> PyResult<Option<T>> {
+pub fn opt_int<T: TryFrom<i128>>(obj: Option<&Bound<'_, PyAny>>, field: &str, range: &str) -> PyResult<Option<T>> {
     match obj {
         Some(o) if !o.is_none() => int(o, field, range).map(Some),
         _ => Ok(None),
     }
 }
 
-/// A string.
+/// A string; one that is not valid Unicode (a lone surrogate) is a ValueError naming the field.
 pub fn string(obj: &Bound<'_, PyAny>, field: &str) -> PyResult<String> {
-    Ok(obj.cast::<PyString>().map_err(|_| type_err(field, "str", obj))?.to_cow()?.into_owned())
+    let s = obj.cast::<PyString>().map_err(|_| type_err(field, "str", obj))?;
+    match s.to_cow() {
+        Ok(c) => Ok(c.into_owned()),
+        Err(_) => Err(value_err(field, s.repr().map(|r| r.to_string()).unwrap_or_default(), "not valid Unicode")),
+    }
+}
+
+/// A file system path given as str, bytes or an `os.PathLike`.
+pub fn path(obj: &Bound<'_, PyAny>, field: &str) -> PyResult<std::path::PathBuf> {
+    use std::os::unix::ffi::OsStrExt;
+    if let Ok(b) = obj.cast::<PyBytes>() {
+        return Ok(std::path::PathBuf::from(std::ffi::OsStr::from_bytes(b.as_bytes())));
+    }
+    let fspath = obj.py().import(pyo3::intern!(obj.py(), "os"))?.getattr(pyo3::intern!(obj.py(), "fspath"))?;
+    let p = fspath.call1((obj,)).map_err(|_| type_err(field, "str, bytes or os.PathLike", obj))?;
+    if let Ok(b) = p.cast::<PyBytes>() {
+        return Ok(std::path::PathBuf::from(std::ffi::OsStr::from_bytes(b.as_bytes())));
+    }
+    Ok(std::path::PathBuf::from(string(&p, field)?))
 }
 
 /// One of a fixed set of strings.
@@ -101,18 +118,9 @@ pub fn py_address<'py>(py: Python<'py>, addr: IpAddr) -> PyResult<Bound<'py, PyA
     py.import(pyo3::intern!(py, "ipaddress"))?.getattr(pyo3::intern!(py, "ip_address"))?.call1((addr.to_string(),))
 }
 
-/// "inet" / "inet6".
+/// "inet" / "inet6" (the model's names).
 pub fn family(obj: &Bound<'_, PyAny>, field: &str) -> PyResult<Family> {
-    Ok(match choice(obj, field, &["inet", "inet6"])? {
-        "inet" => Family::Inet,
-        _ => Family::Inet6,
-    })
-}
-
-/// The Python name of a family.
-pub fn family_name(f: Family) -> &'static str {
-    match f {
-        Family::Inet => "inet",
-        Family::Inet6 => "inet6",
-    }
+    let names = [Family::Inet.name(), Family::Inet6.name()];
+    let name = choice(obj, field, &names)?;
+    Ok(if name == Family::Inet.name() { Family::Inet } else { Family::Inet6 })
 }

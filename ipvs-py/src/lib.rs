@@ -18,6 +18,8 @@ fn _ipvs(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<client::PyClient>()?;
     m.add_class::<model::PyService>()?;
     m.add_class::<model::PyDestination>()?;
+    m.add_class::<model::PyServiceStatus>()?;
+    m.add_class::<model::PyDestinationStatus>()?;
     m.add_class::<model::PyStats>()?;
     m.add_class::<model::PyTimeouts>()?;
     m.add_class::<model::PyDaemon>()?;

@@ -1,19 +1,23 @@
 //! The model classes: immutable Python objects holding ipvs-core's model values, checked
 //! when built (TypeError / ValueError naming the field), with keyword constructors,
 //! attributes, `repr`, `==`, `to_dict()`, `from_dict()` and `replace(**changes)`.
+//!
+//! What a user configures (`Service`, `Destination`) is apart from what the kernel reports
+//! (`ServiceStatus`, `DestinationStatus`, `Stats`), as in the Rust model: equality of
+//! configuration compares configuration only. Defaults and names come from the Rust model.
 
 use std::net::SocketAddr;
 
 use ipvs::{
-    Daemon, DaemonState, Destination, Family, Forward, Info, Netmask, PersistenceEngine, Protocol, Scheduler, Service,
-    ServiceFlags, ServiceId, Stats, Timeouts, Tunnel, TunnelFlags, Version,
+    Daemon, DaemonState, Destination, DestinationStatus, Family, Forward, Info, Netmask, PersistenceEngine, Protocol,
+    Scheduler, Service, ServiceFlags, ServiceId, ServiceStatus, Stats, Timeouts, Tunnel, TunnelFlags, Version,
 };
 use pyo3::basic::CompareOp;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyString, PyType};
 
-use crate::convert::{address, choice, family, family_name, int, invalid, opt_int, py_address, string, type_err};
+use crate::convert::{address, choice, family, int, invalid, opt_int, py_address, string, type_err, value_err};
 
 /// `repr` from the listed attributes: `Name(a=..., b=...)`.
 fn repr_of(obj: &Bound<'_, PyAny>, name: &str, fields: &[&str]) -> PyResult<String> {
@@ -24,27 +28,29 @@ fn repr_of(obj: &Bound<'_, PyAny>, name: &str, fields: &[&str]) -> PyResult<Stri
     Ok(format!("{name}({})", parts.join(", ")))
 }
 
-/// A dict of the listed attributes; addresses as strings, statistics as dicts.
+/// A dict of the listed attributes; addresses as strings, nested model objects as dicts.
 fn dict_of<'py>(obj: &Bound<'py, PyAny>, fields: &[&str]) -> PyResult<Bound<'py, PyDict>> {
     let py = obj.py();
     let d = PyDict::new(py);
     for f in fields {
         let mut v = obj.getattr(*f)?;
-        if let Ok(stats) = v.cast::<PyStats>() {
-            v = stats.call_method0("to_dict")?;
-        } else if v.hasattr("packed")? && v.hasattr("version")? {
+        if v.hasattr("packed")? && v.hasattr("version")? {
             v = v.str()?.into_any();
+        } else if v.hasattr("to_dict")? {
+            v = v.call_method0("to_dict")?;
         }
         d.set_item(*f, v)?;
     }
     Ok(d)
 }
 
-/// `cls(**data)`, refusing keys that are not attributes with a ValueError.
+/// `cls(**data)`, refusing keys that are not attributes with a ValueError; nested dicts are
+/// built into the classes `nested` names.
 fn from_dict_of<'py>(
     cls: &Bound<'py, PyType>,
     data: &Bound<'py, PyDict>,
     fields: &[&str],
+    nested: &[(&str, Bound<'py, PyType>)],
 ) -> PyResult<Bound<'py, PyAny>> {
     let mut unknown = Vec::new();
     for k in data.keys() {
@@ -58,10 +64,11 @@ fn from_dict_of<'py>(
         return Err(PyValueError::new_err(format!("{}: unknown keys {unknown:?}", cls.name()?)));
     }
     let kwargs = data.copy()?;
-    if let Some(stats) = kwargs.get_item("stats")? {
-        if let Ok(d) = stats.cast::<PyDict>() {
-            let s = PyStats::from_dict(&cls.py().get_type::<PyStats>(), d)?;
-            kwargs.set_item("stats", s)?;
+    for (key, class) in nested {
+        if let Some(v) = kwargs.get_item(*key)? {
+            if let Ok(d) = v.cast::<PyDict>() {
+                kwargs.set_item(*key, class.call_method1("from_dict", (d,))?)?;
+            }
         }
     }
     cls.call((), Some(&kwargs))
@@ -86,10 +93,16 @@ fn richcmp<T: PartialEq>(a: &T, other: &Bound<'_, PyAny>, b: Option<T>, op: Comp
     }
 }
 
+fn given<'a, 'py>(o: Option<&'a Bound<'py, PyAny>>) -> Option<&'a Bound<'py, PyAny>> {
+    o.filter(|v| !v.is_none())
+}
+
 // ---------------------------------------------------------------------------------------
 
 const STATS_FIELDS: &[&str] =
     &["conns", "in_packets", "out_packets", "in_bytes", "out_bytes", "cps", "in_pps", "out_pps", "in_bps", "out_bps"];
+
+const U64_RANGE: &str = "0..=18446744073709551615";
 
 /// Counters (since the service or destination was added, or last zeroed) and rates (per
 /// second, estimated by the kernel every 2 seconds).
@@ -102,23 +115,35 @@ pub struct PyStats {
 #[pymethods]
 impl PyStats {
     #[new]
-    #[pyo3(signature = (*, conns=0, in_packets=0, out_packets=0, in_bytes=0, out_bytes=0, cps=0, in_pps=0, out_pps=0, in_bps=0, out_bps=0))]
+    #[pyo3(signature = (*, conns=None, in_packets=None, out_packets=None, in_bytes=None, out_bytes=None, cps=None, in_pps=None, out_pps=None, in_bps=None, out_bps=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
-        conns: u64,
-        in_packets: u64,
-        out_packets: u64,
-        in_bytes: u64,
-        out_bytes: u64,
-        cps: u64,
-        in_pps: u64,
-        out_pps: u64,
-        in_bps: u64,
-        out_bps: u64,
-    ) -> Self {
-        PyStats {
-            inner: Stats { conns, in_packets, out_packets, in_bytes, out_bytes, cps, in_pps, out_pps, in_bps, out_bps },
-        }
+        conns: Option<&Bound<'_, PyAny>>,
+        in_packets: Option<&Bound<'_, PyAny>>,
+        out_packets: Option<&Bound<'_, PyAny>>,
+        in_bytes: Option<&Bound<'_, PyAny>>,
+        out_bytes: Option<&Bound<'_, PyAny>>,
+        cps: Option<&Bound<'_, PyAny>>,
+        in_pps: Option<&Bound<'_, PyAny>>,
+        out_pps: Option<&Bound<'_, PyAny>>,
+        in_bps: Option<&Bound<'_, PyAny>>,
+        out_bps: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let v = |o, f| opt_int::<u64>(o, f, U64_RANGE).map(Option::unwrap_or_default);
+        Ok(PyStats {
+            inner: Stats {
+                conns: v(conns, "conns")?,
+                in_packets: v(in_packets, "in_packets")?,
+                out_packets: v(out_packets, "out_packets")?,
+                in_bytes: v(in_bytes, "in_bytes")?,
+                out_bytes: v(out_bytes, "out_bytes")?,
+                cps: v(cps, "cps")?,
+                in_pps: v(in_pps, "in_pps")?,
+                out_pps: v(out_pps, "out_pps")?,
+                in_bps: v(in_bps, "in_bps")?,
+                out_bps: v(out_bps, "out_bps")?,
+            },
+        })
     }
     #[getter]
     fn conns(&self) -> u64 {
@@ -172,14 +197,13 @@ impl PyStats {
     }
     #[classmethod]
     fn from_dict<'py>(cls: &Bound<'py, PyType>, data: &Bound<'py, PyDict>) -> PyResult<Bound<'py, PyAny>> {
-        from_dict_of(cls, data, STATS_FIELDS)
+        from_dict_of(cls, data, STATS_FIELDS, &[])
     }
 }
 
 fn stats_arg(stats: Option<&Bound<'_, PyAny>>) -> PyResult<Stats> {
-    match stats {
+    match given(stats) {
         None => Ok(Stats::default()),
-        Some(s) if s.is_none() => Ok(Stats::default()),
         Some(s) => Ok(s.cast::<PyStats>().map_err(|_| type_err("stats", "ipvs.Stats", s))?.get().inner),
     }
 }
@@ -197,40 +221,34 @@ const SERVICE_FIELDS: &[&str] = &[
     "netmask",
     "persistence_engine",
     "flags",
-    "stats",
 ];
 
-/// A virtual service: `protocol` ("tcp" | "udp" | "sctp") + `address` + `port`, or `fwmark` +
-/// `family` ("inet" | "inet6").
+fn protocol(obj: &Bound<'_, PyAny>) -> PyResult<Protocol> {
+    let names: Vec<String> = Protocol::known().map(|p| p.name()).collect();
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let name = choice(obj, "protocol", &refs)?;
+    name.parse::<Protocol>().map_err(invalid)
+}
+
+/// A virtual service, as configured: `protocol` ("tcp" | "udp" | "sctp") + `address` +
+/// `port`, or `fwmark` + `family` ("inet" | "inet6"). The scheduler defaults to the library's
+/// default ("wlc").
 ///
 /// `persistence` is the persistence timeout in seconds (None: not persistent); `netmask`
 /// groups clients for persistence (an IPv4 netmask string, or an IPv6 prefix length).
 /// `flags` holds the other service flags as the kernel numbers them (4 one-packet, 8
-/// sh/mh-fallback, 16 sh/mh-port). Equality ignores `stats`.
+/// sh/mh-fallback, 16 sh/mh-port). What the kernel reports about a service is a
+/// `ServiceStatus`.
 #[pyclass(name = "Service", module = "ipvs", frozen)]
 #[derive(Clone)]
 pub struct PyService {
     pub inner: Service,
 }
 
-impl PyService {
-    /// What equality compares: not the statistics, not the kernel's HASHED flag, not the
-    /// netmask of a non-persistent service.
-    fn comparable(&self) -> Service {
-        let mut s = self.inner.clone();
-        s.stats = Stats::default();
-        s.flags -= ServiceFlags::HASHED;
-        if !s.is_persistent() {
-            s.netmask = Netmask::full(s.id.family());
-        }
-        s
-    }
-}
-
 #[pymethods]
 impl PyService {
     #[new]
-    #[pyo3(signature = (*, protocol=None, address=None, port=None, fwmark=None, family=None, scheduler=None, persistence=None, netmask=None, persistence_engine=None, flags=None, stats=None))]
+    #[pyo3(signature = (*, protocol=None, address=None, port=None, fwmark=None, family=None, scheduler=None, persistence=None, netmask=None, persistence_engine=None, flags=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         protocol: Option<&Bound<'_, PyAny>>,
@@ -243,72 +261,66 @@ impl PyService {
         netmask: Option<&Bound<'_, PyAny>>,
         persistence_engine: Option<&Bound<'_, PyAny>>,
         flags: Option<&Bound<'_, PyAny>>,
-        stats: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
-        let given = |o: Option<&Bound<'_, PyAny>>| o.is_some_and(|v| !v.is_none());
         let port: u16 = opt_int(port, "port", "0..=65535")?.unwrap_or(0);
         let id = if let Some(mark) = opt_int::<u32>(fwmark, "fwmark", "1..=4294967295")? {
-            if given(protocol) || given(address) {
+            if given(protocol).is_some() || given(address).is_some() {
                 return Err(PyValueError::new_err("a firewall-mark service has no protocol or address"));
             }
-            let fam = match family {
-                Some(f) if !f.is_none() => self::family(f, "family")?,
-                _ => Family::Inet,
+            let fam = match given(family) {
+                Some(f) => self::family(f, "family")?,
+                None => Family::Inet,
             };
             ServiceId::fwmark(mark, fam)
         } else {
-            let (Some(p), Some(a)) = (protocol.filter(|v| !v.is_none()), address.filter(|v| !v.is_none())) else {
+            let (Some(p), Some(a)) = (given(protocol), given(address)) else {
                 return Err(PyValueError::new_err("a service needs protocol and address, or fwmark"));
             };
-            let protocol = match choice(p, "protocol", &["tcp", "udp", "sctp"])? {
-                "tcp" => Protocol::Tcp,
-                "udp" => Protocol::Udp,
-                _ => Protocol::Sctp,
-            };
+            let protocol = self::protocol(p)?;
             let addr = self::address(a, "address")?;
-            if let Some(f) = family.filter(|f| !f.is_none()) {
+            if let Some(f) = given(family) {
                 if self::family(f, "family")? != Family::of(&addr) {
-                    return Err(PyValueError::new_err(format!(
-                        "family: '{}' does not match address {addr}",
-                        string(f, "family")?
-                    )));
+                    return Err(value_err("family", f.repr()?, &format!("does not match address {addr}")));
                 }
             }
             ServiceId::Inet { protocol, addr, port }
         };
-        let scheduler = match scheduler.filter(|s| !s.is_none()) {
+        let scheduler = match given(scheduler) {
             Some(s) => Scheduler::from_name(&string(s, "scheduler")?),
-            None => Scheduler::Wlc,
+            None => Scheduler::default(),
         };
         let mut svc = Service::new(id, scheduler);
         let flags: u32 = opt_int(flags, "flags", "0..=4294967295")?.unwrap_or(0);
-        svc = svc.with_flags(ServiceFlags::from_bits_retain(flags) - ServiceFlags::PERSISTENT - ServiceFlags::HASHED);
-        if let Some(t) = opt_int::<u32>(persistence, "persistence", "1..=4294967295")? {
+        let flags = ServiceFlags::from_bits_retain(flags);
+        if flags.intersects(ServiceFlags::PERSISTENT | ServiceFlags::HASHED) {
+            return Err(value_err("flags", flags.bits(), "set persistence with persistence=; HASHED is the kernel's"));
+        }
+        svc = svc.with_flags(flags);
+        let range = format!("1..={}", Service::MAX_PERSISTENCE);
+        if let Some(t) = opt_int::<u32>(persistence, "persistence", &range)? {
             svc = svc.with_persistence(t);
         }
-        if let Some(m) = netmask.filter(|m| !m.is_none()) {
+        if let Some(m) = given(netmask) {
             let mask = if m.is_instance_of::<PyString>() {
                 let text = string(m, "netmask")?;
-                text.parse::<Netmask>().map_err(|_| {
-                    crate::convert::value_err("netmask", format!("'{text}'"), "not a netmask or prefix length")
-                })?
+                text.parse::<Netmask>()
+                    .map_err(|_| value_err("netmask", format!("'{text}'"), "not a netmask or prefix length"))?
             } else {
                 Netmask::Prefix(int(m, "netmask", "1..=128")?)
             };
             svc = svc.with_netmask(mask);
         }
-        if let Some(pe) = persistence_engine.filter(|p| !p.is_none()) {
+        if let Some(pe) = given(persistence_engine) {
             svc = svc.with_persistence_engine(PersistenceEngine::from_name(&string(pe, "persistence_engine")?));
         }
         svc.validate().map_err(invalid)?;
-        svc.stats = stats_arg(stats)?;
         Ok(PyService { inner: svc })
     }
 
     #[getter]
     fn protocol(&self) -> Option<String> {
         match self.inner.id {
-            ServiceId::Inet { protocol, .. } => Some(protocol.to_string().to_lowercase()),
+            ServiceId::Inet { protocol, .. } => Some(protocol.name()),
             ServiceId::Fwmark { .. } => None,
         }
     }
@@ -332,7 +344,7 @@ impl PyService {
     }
     #[getter]
     fn family(&self) -> &'static str {
-        family_name(self.inner.id.family())
+        self.inner.id.family().name()
     }
     #[getter]
     fn scheduler(&self) -> String {
@@ -358,28 +370,30 @@ impl PyService {
     }
     #[getter]
     fn flags(&self) -> u32 {
-        (self.inner.flags - ServiceFlags::PERSISTENT - ServiceFlags::HASHED).bits()
-    }
-    #[getter]
-    fn stats(&self) -> PyStats {
-        PyStats { inner: self.inner.stats }
+        (self.inner.flags - ServiceFlags::PERSISTENT).bits()
     }
     fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
-        repr_of(slf.as_any(), "Service", &SERVICE_FIELDS[..SERVICE_FIELDS.len() - 1])
+        repr_of(slf.as_any(), "Service", SERVICE_FIELDS)
     }
     fn __str__(&self) -> String {
         self.inner.id.to_string()
     }
     fn __richcmp__(&self, other: &Bound<'_, PyAny>, op: CompareOp) -> Py<PyAny> {
-        let o = other.cast::<PyService>().ok().map(|o| o.get().comparable());
-        richcmp(&self.comparable(), other, o, op)
+        let o = other.cast::<PyService>().ok().map(|o| o.get().inner.clone());
+        richcmp(&self.inner, other, o, op)
+    }
+    fn __hash__(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        self.inner.hash(&mut h);
+        h.finish()
     }
     fn to_dict<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyDict>> {
         dict_of(slf.as_any(), SERVICE_FIELDS)
     }
     #[classmethod]
     fn from_dict<'py>(cls: &Bound<'py, PyType>, data: &Bound<'py, PyDict>) -> PyResult<Bound<'py, PyAny>> {
-        from_dict_of(cls, data, SERVICE_FIELDS)
+        from_dict_of(cls, data, SERVICE_FIELDS, &[])
     }
     #[pyo3(signature = (**changes))]
     fn replace<'py>(slf: &Bound<'py, Self>, changes: Option<&Bound<'py, PyDict>>) -> PyResult<Bound<'py, PyAny>> {
@@ -399,35 +413,63 @@ const DEST_FIELDS: &[&str] = &[
     "tunnel_type",
     "tunnel_port",
     "tunnel_checksum",
-    "active_conns",
-    "inactive_conns",
-    "persistent_conns",
-    "stats",
 ];
+const TUNNEL_FIELDS: [&str; 3] = ["tunnel_type", "tunnel_port", "tunnel_checksum"];
 
-/// A real server of a service. `forward`: "nat" | "dr" | "tunnel" | "local" | "bypass"
-/// (default "dr", as ipvsadm's `-g`); for tunnels `tunnel_type` "ipip" | "gue" | "gre",
-/// `tunnel_port` (gue) and `tunnel_checksum` "nocsum" | "csum" | "remcsum". Connection
-/// counts and `stats` are read-only, and equality ignores them.
+fn forward_names() -> Vec<String> {
+    [Forward::Masquerade, Forward::DirectRoute, Forward::Tunnel(Tunnel::Ipip), Forward::Local, Forward::Bypass]
+        .iter()
+        .map(Forward::name)
+        .collect()
+}
+
+/// The tunnel of a destination from its Python arguments; fields that do not apply to the
+/// type are refused, not dropped.
+fn tunnel(
+    ttype: Option<&Bound<'_, PyAny>>,
+    tport: Option<&Bound<'_, PyAny>>,
+    tsum: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Tunnel> {
+    let kind = match ttype {
+        Some(t) => string(t, "tunnel_type")?,
+        None => Tunnel::Ipip.kind_name().to_owned(),
+    };
+    let port: u16 = opt_int(tport, "tunnel_port", "1..=65535")?.unwrap_or(0);
+    let flags = match tsum {
+        None => TunnelFlags::empty(),
+        Some(c) => {
+            let name = string(c, "tunnel_checksum")?;
+            TunnelFlags::from_checksum_name(&name).ok_or_else(|| {
+                value_err("tunnel_checksum", format!("'{name}'"), "must be one of 'nocsum', 'csum', 'remcsum'")
+            })?
+        }
+    };
+    let t = Tunnel::from_name(&kind, port, flags).map_err(invalid)?;
+    if tsum.is_some() && matches!(t, Tunnel::Ipip) {
+        return Err(value_err(
+            "tunnel_checksum",
+            tsum.map(|c| c.to_string()).unwrap_or_default(),
+            "an ipip tunnel has no checksum option",
+        ));
+    }
+    Ok(t)
+}
+
+/// A real server of a service, as configured. `forward`: "nat" | "dr" | "tunnel" | "local" |
+/// "bypass" (default: the library's, "dr"); for tunnels `tunnel_type` "ipip" | "gue" | "gre",
+/// `tunnel_port` (gue only) and `tunnel_checksum` "nocsum" | "csum" | "remcsum" (gue and gre).
+/// A tunnel field that does not apply is refused. What the kernel reports about a
+/// destination is a `DestinationStatus`.
 #[pyclass(name = "Destination", module = "ipvs", frozen)]
 #[derive(Clone)]
 pub struct PyDestination {
     pub inner: Destination,
 }
 
-impl PyDestination {
-    fn comparable(&self) -> Destination {
-        let mut d = self.inner.clone();
-        d.stats = Stats::default();
-        (d.active_conns, d.inactive_conns, d.persistent_conns) = (0, 0, 0);
-        d
-    }
-}
-
 #[pymethods]
 impl PyDestination {
     #[new]
-    #[pyo3(signature = (address, *, port=None, forward=None, weight=None, upper_threshold=None, lower_threshold=None, tunnel_type=None, tunnel_port=None, tunnel_checksum=None, active_conns=0, inactive_conns=0, persistent_conns=0, stats=None))]
+    #[pyo3(signature = (address, *, port=None, forward=None, weight=None, upper_threshold=None, lower_threshold=None, tunnel_type=None, tunnel_port=None, tunnel_checksum=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         address: &Bound<'_, PyAny>,
@@ -439,53 +481,33 @@ impl PyDestination {
         tunnel_type: Option<&Bound<'_, PyAny>>,
         tunnel_port: Option<&Bound<'_, PyAny>>,
         tunnel_checksum: Option<&Bound<'_, PyAny>>,
-        active_conns: u32,
-        inactive_conns: u32,
-        persistent_conns: u32,
-        stats: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let addr = self::address(address, "address")?;
         let port: u16 = opt_int(port, "port", "0..=65535")?.unwrap_or(0);
-        let forward_name = match forward.filter(|f| !f.is_none()) {
-            Some(f) => choice(f, "forward", &["nat", "dr", "tunnel", "local", "bypass"])?,
-            None => "dr",
+        let names = forward_names();
+        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        let forward = match given(forward) {
+            Some(f) => choice(f, "forward", &refs)?.parse::<Forward>().map_err(invalid)?,
+            None => Forward::default(),
         };
-        let flags = match tunnel_checksum.filter(|c| !c.is_none()) {
-            None => TunnelFlags::empty(),
-            Some(c) => match choice(c, "tunnel_checksum", &["nocsum", "csum", "remcsum"])? {
-                "nocsum" => TunnelFlags::empty(),
-                "csum" => TunnelFlags::CSUM,
-                _ => TunnelFlags::REMCSUM,
-            },
-        };
-        let tport: u16 = opt_int(tunnel_port, "tunnel_port", "0..=65535")?.unwrap_or(0);
-        let ttype = tunnel_type.filter(|t| !t.is_none());
-        let forward = match forward_name {
-            "nat" => Forward::Masquerade,
-            "dr" => Forward::DirectRoute,
-            "local" => Forward::Local,
-            "bypass" => Forward::Bypass,
-            _ => {
-                Forward::Tunnel(match ttype.map(|t| choice(t, "tunnel_type", &["ipip", "gue", "gre"])).transpose()? {
-                    None | Some("ipip") => Tunnel::Ipip,
-                    Some("gue") => Tunnel::Gue { port: tport, flags },
-                    _ => Tunnel::Gre { flags },
-                })
+        let (ttype, tport, tsum) = (given(tunnel_type), given(tunnel_port), given(tunnel_checksum));
+        let forward = match forward {
+            Forward::Tunnel(_) => Forward::Tunnel(tunnel(ttype, tport, tsum)?),
+            other => {
+                for (field, v) in TUNNEL_FIELDS.iter().zip([ttype, tport, tsum]) {
+                    if let Some(v) = v {
+                        return Err(value_err(field, v.repr()?, "needs forward='tunnel'"));
+                    }
+                }
+                other
             }
         };
-        if ttype.is_some() && forward_name != "tunnel" {
-            return Err(PyValueError::new_err(format!(
-                "tunnel_type: {}: needs forward='tunnel'",
-                ttype.map(|t| t.to_string()).unwrap_or_default()
-            )));
-        }
         let mut d = Destination::new(SocketAddr::new(addr, port), forward);
-        d.weight = opt_int(weight, "weight", "0..=2147483647")?.unwrap_or(1);
+        let max = format!("0..={}", Destination::MAX_WEIGHT);
+        d.weight = opt_int(weight, "weight", &max)?.unwrap_or(Destination::DEFAULT_WEIGHT);
         d.upper_threshold = opt_int(upper_threshold, "upper_threshold", "0..=4294967295")?.unwrap_or(0);
         d.lower_threshold = opt_int(lower_threshold, "lower_threshold", "0..=4294967295")?.unwrap_or(0);
         d.validate().map_err(invalid)?;
-        (d.active_conns, d.inactive_conns, d.persistent_conns) = (active_conns, inactive_conns, persistent_conns);
-        d.stats = stats_arg(stats)?;
         Ok(PyDestination { inner: d })
     }
 
@@ -498,15 +520,8 @@ impl PyDestination {
         self.inner.port
     }
     #[getter]
-    fn forward(&self) -> &'static str {
-        match self.inner.forward {
-            Forward::Masquerade => "nat",
-            Forward::DirectRoute => "dr",
-            Forward::Local => "local",
-            Forward::Bypass => "bypass",
-            Forward::Tunnel(_) => "tunnel",
-            Forward::Other(_) => "other",
-        }
+    fn forward(&self) -> String {
+        self.inner.forward.name()
     }
     #[getter]
     fn weight(&self) -> u32 {
@@ -522,34 +537,152 @@ impl PyDestination {
     }
     #[getter]
     fn tunnel_type(&self) -> Option<&'static str> {
-        match self.inner.forward {
-            Forward::Tunnel(Tunnel::Ipip) => Some("ipip"),
-            Forward::Tunnel(Tunnel::Gue { .. }) => Some("gue"),
-            Forward::Tunnel(Tunnel::Gre { .. }) => Some("gre"),
-            Forward::Tunnel(Tunnel::Other { .. }) => Some("other"),
+        self.inner.forward.tunnel().map(|t| t.kind_name())
+    }
+    #[getter]
+    fn tunnel_port(&self) -> Option<u16> {
+        match self.inner.forward.tunnel()? {
+            Tunnel::Gue { port, .. } => Some(port),
             _ => None,
         }
     }
     #[getter]
-    fn tunnel_port(&self) -> u16 {
-        match self.inner.forward {
-            Forward::Tunnel(Tunnel::Gue { port, .. } | Tunnel::Other { port, .. }) => port,
-            _ => 0,
+    fn tunnel_checksum(&self) -> Option<&'static str> {
+        match self.inner.forward.tunnel()? {
+            Tunnel::Gue { flags, .. } | Tunnel::Gre { flags } => Some(flags.checksum_name()),
+            _ => None,
         }
     }
+    fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
+        repr_of(slf.as_any(), "Destination", DEST_FIELDS)
+    }
+    fn __richcmp__(&self, other: &Bound<'_, PyAny>, op: CompareOp) -> Py<PyAny> {
+        let o = other.cast::<PyDestination>().ok().map(|o| o.get().inner.clone());
+        richcmp(&self.inner, other, o, op)
+    }
+    fn __hash__(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        self.inner.hash(&mut h);
+        h.finish()
+    }
+    fn to_dict<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyDict>> {
+        dict_of(slf.as_any(), DEST_FIELDS)
+    }
+    #[classmethod]
+    fn from_dict<'py>(cls: &Bound<'py, PyType>, data: &Bound<'py, PyDict>) -> PyResult<Bound<'py, PyAny>> {
+        from_dict_of(cls, data, DEST_FIELDS, &[])
+    }
+    /// A changed copy. Changing `forward` or `tunnel_type` drops the tunnel fields the new
+    /// method or type does not have, unless `changes` gives them.
+    #[pyo3(signature = (**changes))]
+    fn replace<'py>(slf: &Bound<'py, Self>, changes: Option<&Bound<'py, PyDict>>) -> PyResult<Bound<'py, PyAny>> {
+        let d = slf.call_method0("to_dict")?.cast_into::<PyDict>()?;
+        if let Some(c) = changes {
+            d.update(c.as_mapping())?;
+            let changed = |k: &str| c.contains(k).unwrap_or(false);
+            if changed("forward") || changed("tunnel_type") {
+                let is_tunnel = d.get_item("forward")?.map(|f| f.to_string() == "tunnel").unwrap_or(false);
+                let ttype = d.get_item("tunnel_type")?.filter(|t| !t.is_none()).map(|t| t.to_string());
+                for field in TUNNEL_FIELDS {
+                    if changed(field) {
+                        continue;
+                    }
+                    let keep = is_tunnel
+                        && match field {
+                            "tunnel_type" => true,
+                            "tunnel_port" => ttype.as_deref() == Some("gue"),
+                            _ => matches!(ttype.as_deref(), Some("gue" | "gre")),
+                        };
+                    if !keep {
+                        d.set_item(field, slf.py().None())?;
+                    }
+                }
+            }
+        }
+        slf.get_type().call_method1("from_dict", (d,))
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+
+const SERVICE_STATUS_FIELDS: &[&str] = &["service", "stats"];
+
+/// A service as the kernel reports it: its configuration (`service`) and its `stats`.
+#[pyclass(name = "ServiceStatus", module = "ipvs", frozen)]
+#[derive(Clone)]
+pub struct PyServiceStatus {
+    pub inner: ServiceStatus,
+}
+
+#[pymethods]
+impl PyServiceStatus {
+    #[new]
+    #[pyo3(signature = (service, stats=None))]
+    fn new(service: &Bound<'_, PyService>, stats: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
+        Ok(PyServiceStatus { inner: ServiceStatus { service: service.get().inner.clone(), stats: stats_arg(stats)? } })
+    }
     #[getter]
-    fn tunnel_checksum(&self) -> Option<&'static str> {
-        let flags = match self.inner.forward {
-            Forward::Tunnel(Tunnel::Gue { flags, .. } | Tunnel::Gre { flags } | Tunnel::Other { flags, .. }) => flags,
-            _ => return None,
-        };
-        Some(if flags.contains(TunnelFlags::REMCSUM) {
-            "remcsum"
-        } else if flags.contains(TunnelFlags::CSUM) {
-            "csum"
-        } else {
-            "nocsum"
+    fn service(&self) -> PyService {
+        PyService { inner: self.inner.service.clone() }
+    }
+    #[getter]
+    fn stats(&self) -> PyStats {
+        PyStats { inner: self.inner.stats }
+    }
+    fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
+        repr_of(slf.as_any(), "ServiceStatus", SERVICE_STATUS_FIELDS)
+    }
+    fn __richcmp__(&self, other: &Bound<'_, PyAny>, op: CompareOp) -> Py<PyAny> {
+        let o = other.cast::<PyServiceStatus>().ok().map(|o| o.get().inner.clone());
+        richcmp(&self.inner, other, o, op)
+    }
+    fn to_dict<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyDict>> {
+        dict_of(slf.as_any(), SERVICE_STATUS_FIELDS)
+    }
+    #[classmethod]
+    fn from_dict<'py>(cls: &Bound<'py, PyType>, data: &Bound<'py, PyDict>) -> PyResult<Bound<'py, PyAny>> {
+        let py = cls.py();
+        let nested = [("service", py.get_type::<PyService>()), ("stats", py.get_type::<PyStats>())];
+        from_dict_of(cls, data, SERVICE_STATUS_FIELDS, &nested)
+    }
+}
+
+const DEST_STATUS_FIELDS: &[&str] = &["destination", "active_conns", "inactive_conns", "persistent_conns", "stats"];
+
+/// A destination as the kernel reports it: its configuration (`destination`), its
+/// connection counts and its `stats`.
+#[pyclass(name = "DestinationStatus", module = "ipvs", frozen)]
+#[derive(Clone)]
+pub struct PyDestinationStatus {
+    pub inner: DestinationStatus,
+}
+
+#[pymethods]
+impl PyDestinationStatus {
+    #[new]
+    #[pyo3(signature = (destination, active_conns=None, inactive_conns=None, persistent_conns=None, stats=None))]
+    fn new(
+        destination: &Bound<'_, PyDestination>,
+        active_conns: Option<&Bound<'_, PyAny>>,
+        inactive_conns: Option<&Bound<'_, PyAny>>,
+        persistent_conns: Option<&Bound<'_, PyAny>>,
+        stats: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let count = |o, f| opt_int::<u32>(o, f, "0..=4294967295").map(Option::unwrap_or_default);
+        Ok(PyDestinationStatus {
+            inner: DestinationStatus {
+                destination: destination.get().inner.clone(),
+                active_conns: count(active_conns, "active_conns")?,
+                inactive_conns: count(inactive_conns, "inactive_conns")?,
+                persistent_conns: count(persistent_conns, "persistent_conns")?,
+                stats: stats_arg(stats)?,
+            },
         })
+    }
+    #[getter]
+    fn destination(&self) -> PyDestination {
+        PyDestination { inner: self.inner.destination.clone() }
     }
     #[getter]
     fn active_conns(&self) -> u32 {
@@ -568,22 +701,20 @@ impl PyDestination {
         PyStats { inner: self.inner.stats }
     }
     fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
-        repr_of(slf.as_any(), "Destination", &DEST_FIELDS[..DEST_FIELDS.len() - 1])
+        repr_of(slf.as_any(), "DestinationStatus", DEST_STATUS_FIELDS)
     }
     fn __richcmp__(&self, other: &Bound<'_, PyAny>, op: CompareOp) -> Py<PyAny> {
-        let o = other.cast::<PyDestination>().ok().map(|o| o.get().comparable());
-        richcmp(&self.comparable(), other, o, op)
+        let o = other.cast::<PyDestinationStatus>().ok().map(|o| o.get().inner.clone());
+        richcmp(&self.inner, other, o, op)
     }
     fn to_dict<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyDict>> {
-        dict_of(slf.as_any(), DEST_FIELDS)
+        dict_of(slf.as_any(), DEST_STATUS_FIELDS)
     }
     #[classmethod]
     fn from_dict<'py>(cls: &Bound<'py, PyType>, data: &Bound<'py, PyDict>) -> PyResult<Bound<'py, PyAny>> {
-        from_dict_of(cls, data, DEST_FIELDS)
-    }
-    #[pyo3(signature = (**changes))]
-    fn replace<'py>(slf: &Bound<'py, Self>, changes: Option<&Bound<'py, PyDict>>) -> PyResult<Bound<'py, PyAny>> {
-        replace_of(slf.as_any(), changes)
+        let py = cls.py();
+        let nested = [("destination", py.get_type::<PyDestination>()), ("stats", py.get_type::<PyStats>())];
+        from_dict_of(cls, data, DEST_STATUS_FIELDS, &nested)
     }
 }
 
@@ -607,11 +738,11 @@ impl PyTimeouts {
         tcp_fin: Option<&Bound<'_, PyAny>>,
         udp: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
-        let range = "0..=2147483";
+        let range = format!("0..={}", Timeouts::MAX);
         let t = Timeouts {
-            tcp: opt_int(tcp, "tcp", range)?.unwrap_or(0),
-            tcp_fin: opt_int(tcp_fin, "tcp_fin", range)?.unwrap_or(0),
-            udp: opt_int(udp, "udp", range)?.unwrap_or(0),
+            tcp: opt_int(tcp, "tcp", &range)?.unwrap_or(0),
+            tcp_fin: opt_int(tcp_fin, "tcp_fin", &range)?.unwrap_or(0),
+            udp: opt_int(udp, "udp", &range)?.unwrap_or(0),
         };
         t.validate().map_err(invalid)?;
         Ok(PyTimeouts { inner: t })
@@ -640,7 +771,7 @@ impl PyTimeouts {
     }
     #[classmethod]
     fn from_dict<'py>(cls: &Bound<'py, PyType>, data: &Bound<'py, PyDict>) -> PyResult<Bound<'py, PyAny>> {
-        from_dict_of(cls, data, TIMEOUT_FIELDS)
+        from_dict_of(cls, data, TIMEOUT_FIELDS, &[])
     }
 }
 
@@ -649,7 +780,7 @@ impl PyTimeouts {
 const DAEMON_FIELDS: &[&str] = &["state", "interface", "sync_id", "max_len", "group", "port", "ttl"];
 
 /// A connection-sync daemon: `state` "master" | "backup", on `interface`, with a sync id and
-/// optional maximum packet length, multicast group, port and TTL.
+/// optional maximum packet length, multicast group, port and TTL (None: the kernel's default).
 #[pyclass(name = "Daemon", module = "ipvs", frozen)]
 #[derive(Clone)]
 pub struct PyDaemon {
@@ -658,10 +789,9 @@ pub struct PyDaemon {
 
 /// Reads "master" / "backup".
 pub fn daemon_state(obj: &Bound<'_, PyAny>) -> PyResult<DaemonState> {
-    Ok(match choice(obj, "state", &["master", "backup"])? {
-        "master" => DaemonState::Master,
-        _ => DaemonState::Backup,
-    })
+    let names = [DaemonState::Master.to_string(), DaemonState::Backup.to_string()];
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    choice(obj, "state", &refs)?.parse().map_err(invalid)
 }
 
 #[pymethods]
@@ -683,18 +813,15 @@ impl PyDaemon {
             opt_int(sync_id, "sync_id", "0..=255")?.unwrap_or(0),
         );
         d.max_len = opt_int(max_len, "max_len", "1..=65535")?;
-        d.group = group.filter(|g| !g.is_none()).map(|g| address(g, "group")).transpose()?;
+        d.group = given(group).map(|g| address(g, "group")).transpose()?;
         d.port = opt_int(port, "port", "1..=65535")?;
         d.ttl = opt_int(ttl, "ttl", "1..=255")?;
         d.validate().map_err(invalid)?;
         Ok(PyDaemon { inner: d })
     }
     #[getter]
-    fn state(&self) -> &'static str {
-        match self.inner.state {
-            DaemonState::Master => "master",
-            DaemonState::Backup => "backup",
-        }
+    fn state(&self) -> String {
+        self.inner.state.to_string()
     }
     #[getter]
     fn interface(&self) -> String {
@@ -732,7 +859,7 @@ impl PyDaemon {
     }
     #[classmethod]
     fn from_dict<'py>(cls: &Bound<'py, PyType>, data: &Bound<'py, PyDict>) -> PyResult<Bound<'py, PyAny>> {
-        from_dict_of(cls, data, DAEMON_FIELDS)
+        from_dict_of(cls, data, DAEMON_FIELDS, &[])
     }
 }
 
@@ -751,8 +878,14 @@ pub struct PyInfo {
 impl PyInfo {
     #[new]
     #[pyo3(signature = (version_code, conn_table_size))]
-    fn new(version_code: u32, conn_table_size: u32) -> Self {
-        PyInfo { inner: Info { version: Version(version_code), conn_table_size } }
+    fn new(version_code: &Bound<'_, PyAny>, conn_table_size: &Bound<'_, PyAny>) -> PyResult<Self> {
+        let range = "0..=4294967295";
+        Ok(PyInfo {
+            inner: Info {
+                version: Version(int(version_code, "version_code", range)?),
+                conn_table_size: int(conn_table_size, "conn_table_size", range)?,
+            },
+        })
     }
     #[getter]
     fn version(&self) -> String {

@@ -192,7 +192,7 @@ impl fmt::Display for Tunnel {
 /// assert_eq!(Forward::Masquerade.method(), 0);
 /// assert_eq!(Forward::Tunnel(Tunnel::Ipip).method(), 2);
 /// assert_eq!(Forward::DirectRoute.to_string(), "dr");
-/// assert_eq!(Forward::Masquerade.label(), "Masq");
+/// assert_eq!(Forward::Masquerade.label(), Some("Masq"));
 /// assert_eq!("nat".parse::<Forward>().unwrap(), Forward::Masquerade);
 /// assert_eq!(Forward::default(), Forward::DirectRoute);
 /// ```

@@ -67,7 +67,12 @@ pub(crate) const SCHEDULERS: [SchedulerRow; 15] = [
     },
     SchedulerRow { scheduler: Scheduler::Dh, name: "dh", description: "destination hashing", in_debian_6_1: true },
     SchedulerRow { scheduler: Scheduler::Sh, name: "sh", description: "source hashing", in_debian_6_1: true },
-    SchedulerRow { scheduler: Scheduler::Sed, name: "sed", description: "shortest expected delay", in_debian_6_1: true },
+    SchedulerRow {
+        scheduler: Scheduler::Sed,
+        name: "sed",
+        description: "shortest expected delay",
+        in_debian_6_1: true,
+    },
     SchedulerRow { scheduler: Scheduler::Nq, name: "nq", description: "never queue", in_debian_6_1: true },
     SchedulerRow { scheduler: Scheduler::Fo, name: "fo", description: "weighted failover", in_debian_6_1: true },
     SchedulerRow { scheduler: Scheduler::Ovf, name: "ovf", description: "weighted overflow", in_debian_6_1: true },

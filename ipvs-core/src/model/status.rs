@@ -88,7 +88,13 @@ pub struct DestinationStatus {
 impl DestinationStatus {
     /// A destination with no connections and zero statistics.
     pub fn idle(destination: Destination) -> Self {
-        DestinationStatus { destination, active_conns: 0, inactive_conns: 0, persistent_conns: 0, stats: Stats::default() }
+        DestinationStatus {
+            destination,
+            active_conns: 0,
+            inactive_conns: 0,
+            persistent_conns: 0,
+            stats: Stats::default(),
+        }
     }
 
     /// Active plus inactive connections: what a drain waits for.

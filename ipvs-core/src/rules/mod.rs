@@ -76,7 +76,8 @@ pub fn parse(text: &str) -> Result<Vec<(usize, Request)>, RuleError> {
     for (i, line) in text.lines().enumerate() {
         let n = i + 1;
         if line.len() > MAX_LINE {
-            let error = InvalidInput::new("line", format!("{} bytes", line.len()), format!("longer than {MAX_LINE} bytes"));
+            let error =
+                InvalidInput::new("line", format!("{} bytes", line.len()), format!("longer than {MAX_LINE} bytes"));
             return Err(RuleError { line: n, error });
         }
         if let Some(r) = parse_line(line).map_err(|error| RuleError { line: n, error })? {

@@ -226,18 +226,18 @@ impl<'a> Given<'a> {
 fn scan<'a>(words: &[&'a str]) -> Result<Option<(Command, Given<'a>)>, InvalidInput> {
     let mut words = words.iter().copied().filter(|w| *w != "ipvsadm").peekable();
     let Some(first) = words.next() else { return Ok(None) };
-    let cmd = COMMANDS
-        .iter()
-        .find(|(s, l, _)| (!s.is_empty() && *s == first) || *l == first)
-        .map(|c| c.2)
-        .ok_or_else(|| bad("command", first, "expected -A, -E, -D, -C, -Z, -a, -e, -d, --set, --start-daemon or --stop-daemon"))?;
+    let cmd = COMMANDS.iter().find(|(s, l, _)| (!s.is_empty() && *s == first) || *l == first).map(|c| c.2).ok_or_else(
+        || bad("command", first, "expected -A, -E, -D, -C, -Z, -a, -e, -d, --set, --start-daemon or --stop-daemon"),
+    )?;
     let mut g = Given::default();
     while let Some(word) = words.next() {
         if cmd == Command::Set && !word.starts_with('-') {
             g.set.push(word);
             continue;
         }
-        if matches!(cmd, Command::StartDaemon | Command::StopDaemon) && g.daemon_state.is_none() && !word.starts_with('-')
+        if matches!(cmd, Command::StartDaemon | Command::StopDaemon)
+            && g.daemon_state.is_none()
+            && !word.starts_with('-')
         {
             g.daemon_state = Some(word);
             continue;
@@ -305,9 +305,7 @@ fn scan<'a>(words: &[&'a str]) -> Result<Option<(Command, Given<'a>)>, InvalidIn
 
 fn service_id(g: &Given<'_>) -> Result<ServiceId, InvalidInput> {
     match (g.vip, g.fwmark) {
-        (Some((addr, port)), None) => {
-            Ok(ServiceId::Inet { protocol: g.protocol.unwrap_or(Protocol::Tcp), addr, port })
-        }
+        (Some((addr, port)), None) => Ok(ServiceId::Inet { protocol: g.protocol.unwrap_or(Protocol::Tcp), addr, port }),
         (None, Some(mark)) => Ok(ServiceId::fwmark(mark, if g.v6 { Family::Inet6 } else { Family::Inet })),
         _ => Err(bad("service", "", "a service address is needed (-t, -u, --sctp-service or -f)")),
     }
@@ -329,7 +327,9 @@ fn service(g: &Given<'_>) -> Result<Service, InvalidInput> {
     }
     if let Some(m) = g.value(Opt::Netmask) {
         let mask = match id.family() {
-            Family::Inet => Netmask::V4(m.parse::<Ipv4Addr>().map_err(|_| bad("netmask", m, "expected a dotted netmask"))?),
+            Family::Inet => {
+                Netmask::V4(m.parse::<Ipv4Addr>().map_err(|_| bad("netmask", m, "expected a dotted netmask"))?)
+            }
             Family::Inet6 => Netmask::Prefix(number("netmask", m, 1, 128)?),
         };
         svc = svc.with_netmask(mask);
@@ -441,7 +441,8 @@ pub fn parse_line(line: &str) -> Result<Option<Request>, InvalidInput> {
     if cmd != Command::Set && !g.set.is_empty() {
         return Err(bad("argument", g.set[0], "unexpected argument"));
     }
-    let needs_service = !matches!(cmd, Command::Clear | Command::Zero | Command::Set | Command::StartDaemon | Command::StopDaemon);
+    let needs_service =
+        !matches!(cmd, Command::Clear | Command::Zero | Command::Set | Command::StartDaemon | Command::StopDaemon);
     if needs_service && g.vip.is_none() && g.fwmark.is_none() {
         return Err(bad("service", line, "a service address is needed (-t, -u, --sctp-service or -f)"));
     }
@@ -499,7 +500,8 @@ mod tests {
 
     #[test]
     fn services_with_every_setting() {
-        let Request::AddService(s) = one("-A -t 192.0.2.1:80 -s sh -p 300 -M 255.255.255.0 --pe sip -b sh-port,sh-fallback")
+        let Request::AddService(s) =
+            one("-A -t 192.0.2.1:80 -s sh -p 300 -M 255.255.255.0 --pe sip -b sh-port,sh-fallback")
         else {
             panic!()
         };
@@ -517,7 +519,10 @@ mod tests {
             panic!()
         };
         assert_eq!(s.netmask, Netmask::Prefix(64));
-        assert_eq!(one("-D --sctp-service 192.0.2.9:3868"), Request::DeleteService(ServiceId::sctp("192.0.2.9".parse().unwrap(), 3868)));
+        assert_eq!(
+            one("-D --sctp-service 192.0.2.9:3868"),
+            Request::DeleteService(ServiceId::sctp("192.0.2.9".parse().unwrap(), 3868))
+        );
     }
 
     #[test]
@@ -553,7 +558,9 @@ mod tests {
         assert_eq!(one("-C"), Request::Flush);
         assert_eq!(one("-Z"), Request::Zero(None));
         assert_eq!(one("--set 900 120 300"), Request::SetTimeouts(Timeouts { tcp: 900, tcp_fin: 120, udp: 300 }));
-        let Request::StartDaemon(d) = one("--start-daemon backup --mcast-interface lo --syncid 7 --mcast-group 239.0.0.1") else {
+        let Request::StartDaemon(d) =
+            one("--start-daemon backup --mcast-interface lo --syncid 7 --mcast-group 239.0.0.1")
+        else {
             panic!()
         };
         assert_eq!((d.state, d.interface.as_str(), d.sync_id), (DaemonState::Backup, "lo", 7));

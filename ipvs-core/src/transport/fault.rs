@@ -247,7 +247,10 @@ mod tests {
     use crate::transport::MockTransport;
 
     fn add(port: u16) -> IpvsMessage {
-        IpvsMessage::from(&Request::AddService(Service::new(ServiceId::tcp([192, 0, 2, 1].into(), port), Scheduler::Rr)))
+        IpvsMessage::from(&Request::AddService(Service::new(
+            ServiceId::tcp([192, 0, 2, 1].into(), port),
+            Scheduler::Rr,
+        )))
     }
 
     fn count(t: &FaultTransport<MockTransport>) -> usize {
@@ -256,7 +259,8 @@ mod tests {
 
     #[test]
     fn a_refused_batch_member_fails_alone() {
-        let t = FaultTransport::new(MockTransport::new(), Faults::none().once(When::Nth(2), Fault::Refuse(Errno::ENOMEM)));
+        let t =
+            FaultTransport::new(MockTransport::new(), Faults::none().once(When::Nth(2), Fault::Refuse(Errno::ENOMEM)));
         let out = t.batch(&[add(1), add(2), add(3)]).unwrap();
         assert_eq!(out, vec![Ok(()), Err(Errno::ENOMEM), Ok(())]);
         assert_eq!(count(&t), 2);

@@ -11,7 +11,7 @@ mod fault;
 mod mock;
 mod netlink;
 
-pub use fault::{Fault, FaultTransport, Faults};
+pub use fault::{Fault, FaultTransport, Faults, When};
 pub use mock::{MockCounters, MockTransport, MockTransportBuilder};
 pub use netlink::{NetlinkTransport, NetlinkTransportBuilder, MAX_DUMP_RETRIES, MAX_TIMEOUT};
 

@@ -7,7 +7,7 @@
 //! bounds checks, and nothing is handed to a parser that could index past its input.
 
 use netlink_packet_core::{
-    DecodeError, DoneBuffer, Emitable, ErrorBuffer, Nla, NlaBuffer, NlasIterator, NetlinkBuffer, NetlinkHeader,
+    DecodeError, DoneBuffer, Emitable, ErrorBuffer, NetlinkBuffer, NetlinkHeader, Nla, NlaBuffer, NlasIterator,
     NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP, NLMSG_OVERRUN, NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST,
 };
 
@@ -299,7 +299,8 @@ mod tests {
         // input: a controller frame with an attribute of type 8. Read here, it is a frame
         // with nothing this library needs.
         let hex = "1d0000001000000009000000d20000000400000009000800d299040000";
-        let bytes: Vec<u8> = (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap()).collect();
+        let bytes: Vec<u8> =
+            (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap()).collect();
         let frames = decode_all(&bytes).unwrap();
         assert_eq!(frames[0].payload, Payload::Ctrl(CtrlMessage { cmd: 4, family_id: None, family_name: None }));
         // The same frame with its attribute claiming more than there is: an error.
@@ -360,7 +361,10 @@ mod tests {
         assert!(err.to_string().contains("at most 65535"), "{err}");
         assert!(out.is_empty());
         // A reply of 3,300 address attributes decodes; encoding it again is refused.
-        let many = IpvsMessage { cmd: IpvsCmd::NewService, attrs: vec![IpvsAttr::Service(vec![ServiceAttr::Addr([0; 16]); 3300])] };
+        let many = IpvsMessage {
+            cmd: IpvsCmd::NewService,
+            attrs: vec![IpvsAttr::Service(vec![ServiceAttr::Addr([0; 16]); 3300])],
+        };
         assert!(encode(&many, 0x1d, 1, REQUEST_ACK, &mut out).is_err());
         // The largest attribute that fits is encoded.
         let fits = IpvsMessage {

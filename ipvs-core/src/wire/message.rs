@@ -96,7 +96,17 @@ impl IpvsCmd {
         use IpvsCmd::*;
         matches!(
             self,
-            NewService | SetService | DelService | NewDest | SetDest | DelDest | NewDaemon | DelDaemon | SetConfig | Zero | Flush
+            NewService
+                | SetService
+                | DelService
+                | NewDest
+                | SetDest
+                | DelDest
+                | NewDaemon
+                | DelDaemon
+                | SetConfig
+                | Zero
+                | Flush
         )
     }
 

@@ -9,12 +9,15 @@ answers as the kernel does, for tests.
 ...     web = ipvs.Service(protocol="tcp", address="192.0.2.1", port=80, scheduler="rr")
 ...     c.add_service(web)
 ...     c.add_destination(web, ipvs.Destination("198.51.100.1", port=80, forward="nat"))
-...     [d.address for d in c.destinations(web)]
+...     [d.destination.address for d in c.destinations(web)]
 [IPv4Address('198.51.100.1')]
 
-Model objects are immutable and checked when built; ``replace(**changes)`` makes a changed
-copy. Bad arguments raise TypeError or ValueError before anything is sent; failed calls raise
-``IpvsError`` (an OSError with ``errno``, also the matching builtin such as FileExistsError).
+What you configure (``Service``, ``Destination``) is apart from what the kernel reports
+(``ServiceStatus``, ``DestinationStatus``: the configuration with its statistics and
+connection counts). Model objects are immutable and checked when built; ``replace(**changes)``
+makes a changed copy. Bad arguments raise TypeError or ValueError before anything is sent;
+failed calls raise ``IpvsError`` (an OSError with ``errno``, also the matching builtin such as
+FileExistsError).
 """
 
 from __future__ import annotations
@@ -23,12 +26,24 @@ import errno as _errno
 import ipaddress
 from typing import Dict, Optional, Type, Union
 
-from ._ipvs import Client, Daemon, Destination, Info, Service, Stats, Timeouts
+from ._ipvs import (
+    Client,
+    Daemon,
+    Destination,
+    DestinationStatus,
+    Info,
+    Service,
+    ServiceStatus,
+    Stats,
+    Timeouts,
+)
 
 __all__ = [
     "Client",
     "Service",
     "Destination",
+    "ServiceStatus",
+    "DestinationStatus",
     "Stats",
     "Timeouts",
     "Daemon",

@@ -9,11 +9,9 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use crate::error::Errno;
 use crate::model::{
     is_destination_address, Daemon, DaemonState, Destination, DestinationStatus, Family, Forward, PersistenceEngine,
-    Protocol, Scheduler, Service, ServiceFlags, ServiceId, Stats, Timeouts, Tunnel, TunnelFlags, MAX_NAME_LEN, HZ,
+    Protocol, Scheduler, Service, ServiceFlags, ServiceId, Stats, Timeouts, Tunnel, TunnelFlags, HZ, MAX_NAME_LEN,
 };
-use crate::wire::convert::{
-    addr_from_bytes, daemon_attrs, dest_reply_attrs, netmask_from_raw, service_reply_attrs,
-};
+use crate::wire::convert::{addr_from_bytes, daemon_attrs, dest_reply_attrs, netmask_from_raw, service_reply_attrs};
 use crate::wire::{DaemonAttr, DestAttr, IpvsAttr, IpvsCmd, IpvsMessage, ServiceAttr};
 
 /// The kernel's defaults for the connection timeouts.

@@ -33,7 +33,6 @@
 //! mock lists address services in insertion order, then firewall-mark services); the
 //! destination trash; which IPv4 addresses are local broadcast addresses of interfaces.
 
-
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -147,7 +146,10 @@ impl MockTransport {
     pub fn builder() -> MockTransportBuilder {
         MockTransportBuilder {
             interfaces: vec!["lo".into()],
-            schedulers: Scheduler::in_debian_6_1().filter(|s| *s != Scheduler::None).map(|s| s.name().to_owned()).collect(),
+            schedulers: Scheduler::in_debian_6_1()
+                .filter(|s| *s != Scheduler::None)
+                .map(|s| s.name().to_owned())
+                .collect(),
             engines: vec!["sip".into()],
             privileged: true,
         }

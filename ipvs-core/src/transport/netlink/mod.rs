@@ -92,7 +92,11 @@ impl NetlinkTransportBuilder {
             ));
         }
         if self.dump_retries > MAX_DUMP_RETRIES {
-            return Err(InvalidInput::new("dump_retries", self.dump_retries, format!("must be at most {MAX_DUMP_RETRIES}")));
+            return Err(InvalidInput::new(
+                "dump_retries",
+                self.dump_retries,
+                format!("must be at most {MAX_DUMP_RETRIES}"),
+            ));
         }
         Ok(())
     }
@@ -143,7 +147,12 @@ fn open_namespace(path: &Path) -> Result<File, ErrorKind> {
         .open(path)?;
     let fs = nix::sys::statfs::fstatfs(&file).map_err(io::Error::from)?;
     if fs.filesystem_type().0 as i64 != NSFS_MAGIC {
-        return Err(InvalidInput::new("netns", shown(), "not a namespace (expected /run/netns/NAME or /proc/PID/ns/net)").into());
+        return Err(InvalidInput::new(
+            "netns",
+            shown(),
+            "not a namespace (expected /run/netns/NAME or /proc/PID/ns/net)",
+        )
+        .into());
     }
     Ok(file)
 }
@@ -153,11 +162,9 @@ fn sockets_in_namespace(path: &Path, n: usize) -> Result<Vec<Socket>, ErrorKind>
     std::thread::scope(|s| {
         s.spawn(|| -> Result<Vec<Socket>, ErrorKind> {
             nix::sched::setns(&ns, nix::sched::CloneFlags::CLONE_NEWNET).map_err(|e| match e {
-                nix::errno::Errno::EINVAL => ErrorKind::Invalid(InvalidInput::new(
-                    "netns",
-                    path.display(),
-                    "not a network namespace",
-                )),
+                nix::errno::Errno::EINVAL => {
+                    ErrorKind::Invalid(InvalidInput::new("netns", path.display(), "not a network namespace"))
+                }
                 e => ErrorKind::Io(io::Error::from(e)),
             })?;
             new_sockets(n)
@@ -414,11 +421,7 @@ impl Conn {
 
     /// One dump attempt: the messages of each datagram in order, and whether the kernel
     /// flagged the dump interrupted.
-    fn dump_once(
-        &mut self,
-        msg: &IpvsMessage,
-        deadline: Deadline,
-    ) -> Result<(Vec<Vec<IpvsMessage>>, bool), ErrorKind> {
+    fn dump_once(&mut self, msg: &IpvsMessage, deadline: Deadline) -> Result<(Vec<Vec<IpvsMessage>>, bool), ErrorKind> {
         let seq = self.next_seq();
         self.encode(msg, seq, frame::DUMP)?;
         self.send_tx()?;

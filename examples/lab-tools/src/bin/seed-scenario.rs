@@ -161,25 +161,25 @@ fn print_table(lb: &Client<NetlinkTransport>) -> Res<()> {
         "service / server", "fwd", "weight", "conns", "in pkts", "out pkts"
     );
     let mut svcs = lb.services()?;
-    svcs.sort_by_key(|s| s.id);
+    svcs.sort_by_key(|s| s.service.id);
     for svc in svcs {
         println!(
             "  {:<22} {:<6} {:>6} {:>8} {:>10} {:>10}",
-            format!("{} {}", svc.id, svc.scheduler),
+            format!("{} {}", svc.service.id, svc.service.scheduler),
             "",
             "",
             svc.stats.conns,
             svc.stats.in_packets,
             svc.stats.out_packets
         );
-        let mut dests = lb.destinations(&svc.id)?;
-        dests.sort_by_key(|d| d.socket_addr());
+        let mut dests = lb.destinations(&svc.service.id)?;
+        dests.sort_by_key(|d| d.destination.socket_addr());
         for d in dests {
             println!(
                 "    -> {:<17} {:<6} {:>6} {:>8} {:>10} {:>10}",
-                d.socket_addr().to_string(),
-                d.forward.to_string(),
-                d.weight,
+                d.destination.socket_addr().to_string(),
+                d.destination.forward.to_string(),
+                d.destination.weight,
                 d.stats.conns,
                 d.stats.in_packets,
                 d.stats.out_packets
@@ -248,13 +248,13 @@ fn run() -> Res<Vec<String>> {
     let nat = ServiceId::tcp(IpAddr::V4(NAT_VIP), 80);
     lb.update_destination(&nat, &Destination::new(rs4, Forward::Masquerade).with_weight(0))?;
     wait_for_estimator();
-    let before = lb.destinations(&nat)?.into_iter().find(|d| d.socket_addr() == rs4).map(|d| d.stats.conns);
+    let before = lb.destinations(&nat)?.into_iter().find(|d| d.destination.socket_addr() == rs4).map(|d| d.stats.conns);
     let counts = requests(NAT_VIP, 30)?;
     for (server, n) in &counts {
         println!("   {server}: {n}");
     }
     wait_for_estimator();
-    let after = lb.destinations(&nat)?.into_iter().find(|d| d.socket_addr() == rs4).map(|d| d.stats.conns);
+    let after = lb.destinations(&nat)?.into_iter().find(|d| d.destination.socket_addr() == rs4).map(|d| d.stats.conns);
     check(
         !counts.contains_key("rs4") && counts.values().sum::<usize>() == 30,
         "weight 0: rs4 got no new connection".into(),

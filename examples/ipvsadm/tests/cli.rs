@@ -3,10 +3,12 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
-use ipvs::ipvsadm::{run, NoNames};
+use ipvs::transport::MockTransport;
 use ipvs::{
-    Client, Destination, Family, Forward, Netmask, Scheduler, Service, ServiceFlags, ServiceId, Tunnel, TunnelFlags,
+    rules, Client, Destination, Family, Forward, Netmask, Scheduler, Service, ServiceFlags, ServiceId, Tunnel,
+    TunnelFlags,
 };
+use ipvsadm_compat::{run, NoNames, Output};
 use proptest::prelude::*;
 
 fn cases(n: u32) -> ProptestConfig {
@@ -116,11 +118,11 @@ proptest! {
     #[test]
     fn no_command_line_makes_it_panic(words in prop::collection::vec(prop::sample::select(WORDS), 0..10),
                                       stdin in prop::collection::vec(prop::sample::select(WORDS), 0..12)) {
-        let client = Client::mock();
+        let kernel = MockTransport::new();
         let mut argv = vec!["ipvsadm".to_string()];
         argv.extend(words.iter().map(|w| w.to_string()));
         let input = stdin.join(" ").replace(" # ", "\n");
-        let out = run(&client, &argv, &mut input.as_bytes(), &NoNames);
+        let out = run(&kernel, &argv, &mut input.as_bytes(), &NoNames);
         prop_assert!(matches!(out.code, 0 | 1 | 2 | 255), "{argv:?}: {out:?}");
         prop_assert!(out.code == 0 || !out.stderr.is_empty() || out.stdout.contains("ipvsadm"), "{argv:?}: {out:?}");
     }
@@ -185,9 +187,9 @@ fn destinations(family: Family) -> impl Strategy<Value = Vec<Destination>> {
     prop::collection::vec(one, 0..5)
 }
 
-fn sh(client: &Client<ipvs::transport::MockTransport>, line: &str, stdin: &str) -> ipvs::ipvsadm::Output {
+fn sh(kernel: &MockTransport, line: &str, stdin: &str) -> Output {
     let argv: Vec<String> = line.split(' ').map(String::from).collect();
-    run(client, &argv, &mut stdin.as_bytes(), &NoNames)
+    run(kernel, &argv, &mut stdin.as_bytes(), &NoNames)
 }
 
 proptest! {
@@ -196,7 +198,8 @@ proptest! {
     fn a_saved_table_restores_to_the_same_table(
         table in prop::collection::vec(service().prop_flat_map(|s| { let f = s.id.family(); (Just(s), destinations(f)) }), 0..6)
     ) {
-        let a = Client::mock();
+        let ka = MockTransport::new();
+        let a = Client::with_transport(&ka);
         for (s, dests) in &table {
             if a.add_service(s).is_err() {
                 continue;
@@ -214,12 +217,19 @@ proptest! {
                 let _ = a.add_destination(&s.id, &d);
             }
         }
-        let saved = sh(&a, "ipvsadm -Sn", "");
+        let saved = sh(&ka, "ipvsadm -Sn", "");
         prop_assert_eq!(saved.code, 0);
-        let b = Client::mock();
-        let restored = sh(&b, "ipvsadm -R", &saved.stdout);
+        let kb = MockTransport::new();
+        let restored = sh(&kb, "ipvsadm -R", &saved.stdout);
         prop_assert_eq!((restored.code, restored.stderr.as_str()), (0, ""), "{}", saved.stdout);
-        prop_assert_eq!(sh(&b, "ipvsadm -Sn", "").stdout, saved.stdout.clone());
-        prop_assert_eq!(sh(&b, "ipvsadm -Ln", "").stdout, sh(&a, "ipvsadm -Ln", "").stdout);
+        prop_assert_eq!(sh(&kb, "ipvsadm -Sn", "").stdout, saved.stdout.clone());
+        prop_assert_eq!(sh(&kb, "ipvsadm -Ln", "").stdout, sh(&ka, "ipvsadm -Ln", "").stdout);
+        // The library's rule format reads what ipvsadm saved into the same table.
+        let kc = MockTransport::new();
+        let c = Client::with_transport(&kc);
+        for (line, r) in rules::parse(&saved.stdout).map_err(|e| TestCaseError::fail(e.to_string()))? {
+            c.execute(&r).map_err(|e| TestCaseError::fail(format!("line {line}: {e}")))?;
+        }
+        prop_assert_eq!(sh(&kc, "ipvsadm -Sn", "").stdout, saved.stdout);
     }
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every test of the project, on a fresh machine (root, Rust toolchain, Python 3.11):
 #   1. installs what is missing (lab/setup.sh: apt packages, the cached lab kernel),
-#   2. formatting, clippy, then the unit, property, mock-scenario and doc tests on the host,
+#   2. formatting, clippy, then the unit, property, mock-scenario, fault-injection, fuzz-replay
+#      and doc tests on the host, the Python tests, then bounded fuzzing (nightly toolchain),
 #   3. boots the real-kernel lab once and runs there, as root: the scenario suite against the
 #      kernel, the kernel-only tests, the Python tests, the seed scenario with real traffic,
 #      the ipvsadm tool compared byte for byte with the real ipvsadm, and the restore/save
@@ -35,6 +36,11 @@ py_log="$(mktemp)"
 python3 -c 'import doctest, sys, ipvs; r = doctest.testmod(ipvs); print("python doctests:", r); sys.exit(1 if r.failed or not r.attempted else 0)'
 py_passed=$(grep -oE '[0-9]+ passed' "$py_log" | tail -n1 | cut -d' ' -f1)
 host_passed=$((host_passed + ${py_passed:-0}))
+
+step "fuzzing (bounded; where a nightly toolchain is present)"
+fuzz_log="$(mktemp)"
+bash fuzz/run.sh "${IPVS_FUZZ_SECONDS:-30}" 2>&1 | tee "$fuzz_log"
+fuzz_rc=${PIPESTATUS[0]}
 
 step "benchmark: Python bindings vs Rust on the mock (a figure, not a pass/fail)"
 cargo build --release --quiet -p ipvs-lab-tools -p ipvsadm --bin mock-add-bench --bin ipvsadm
@@ -79,8 +85,9 @@ echo "host: $host_passed passed, 0 failed"
 echo "${summary:-lab: did not report (the guest failed to boot or run)}"
 echo "python vs rust, 10,000 services x 4 destinations on the mock: $(sed -n 's/ *ratio *//p' target/bench-python.txt)"
 grep -E '^(restore of|full -Sn)' "$lab_log" || true
+grep -E '^fuzz' "$fuzz_log" || true
 echo "time: $(( $(date +%s) - started ))s"
-if [ "$lab_rc" -ne 0 ] || [ -z "$summary" ]; then
+if [ "$lab_rc" -ne 0 ] || [ -z "$summary" ] || [ "$fuzz_rc" -ne 0 ]; then
   echo "FAILED"; exit 1
 fi
 echo "ALL PASSED"

@@ -58,3 +58,6 @@ ipvsadm --set
 ipvsadm -Lnn
 ipvsadm -L -n -n
 ipvsadm -Ln
+# An argument that is not UTF-8.
+ipvsadm -L -t "$(printf 'caf\351:80')"
+ipvsadm -A -f "$(printf '\377')"

@@ -29,3 +29,9 @@ ipvsadm -Sn
 ipvsadm -C
 ipvsadm -R < /dev/null
 ipvsadm -Ln
+# Bytes that are not UTF-8 in a rule: the line is run (the kernel knows no such scheduler)
+# and so is every line after it.
+printf -- '-A -t 192.0.2.41:80\n-A -t 192.0.2.42:80 -s w\351\n-A -t 192.0.2.43:80\n' | ipvsadm -R
+# A long line (5000 blanks) is read whole.
+{ printf -- '-A -t 192.0.2.44:80 -s rr'; printf '%5000s' ''; printf -- 'extra\n-A -t 192.0.2.45:80\n'; } | ipvsadm -R
+ipvsadm -Sn

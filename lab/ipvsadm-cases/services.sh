@@ -13,6 +13,9 @@ ipvsadm -A -t 192.0.2.23:0 -s rr -p
 ipvsadm -A -t 10.0.0.1:80 -s rr
 ipvsadm -A -t 192.168.0.1:80 -s rr
 ipvsadm -A -t 192.0.2.24:80 -s wlc -b flag-1,flag-3
+# A scheduler that names its flags, with a flag it does not name.
+ipvsadm -A -t 192.0.2.25:80 -s sh -b flag-3
+ipvsadm -A -t 192.0.2.26:80 -s mh -b mh-fallback,flag-3
 ipvsadm -a -u [2001:db8::1]:53 -r [2001:db8::10]:53 -m
 ipvsadm -a -u [2001:db8::1]:53 -r [2001:db8::9]:5353 -m -w 4
 ipvsadm -a -f 7 -r 198.51.100.20:80 -m

@@ -2,18 +2,20 @@
 //! library of this crate).
 //!
 //! Runs against the kernel in the current network namespace; with `IPVSADM_MOCK=1` against
-//! the in-memory model (for trying it without root). Arguments that are not UTF-8 are read
-//! with U+FFFD in place of their invalid bytes. Output that cannot be written (a full disk, a
-//! closed pipe) is an error: a message on stderr and status 1.
+//! the in-memory model (for trying it without root). Arguments are bytes (see
+//! `ipvsadm_compat::bytes`): messages echo them as ipvsadm does. Output that cannot be
+//! written (a full disk, a closed pipe) is an error: a message on stderr and status 1.
 #![forbid(unsafe_code)]
 
 use std::io::Write;
 
 use ipvs::transport::{MockTransport, NetlinkTransport};
-use ipvsadm_compat::{error_text, run, FileNames, Output};
+use std::os::unix::ffi::OsStrExt;
+
+use ipvsadm_compat::{bytes, error_text, run, FileNames, Output};
 
 fn main() {
-    let argv: Vec<String> = std::env::args_os().map(|a| a.to_string_lossy().into_owned()).collect();
+    let argv: Vec<String> = std::env::args_os().map(|a| bytes::decode(a.as_bytes())).collect();
     let program = argv.first().cloned().unwrap_or_else(|| "ipvsadm".into());
     let names = FileNames::system();
     let stdin = std::io::stdin();
@@ -34,11 +36,11 @@ fn main() {
         }
     };
     let mut stdout = std::io::stdout().lock();
-    let written = stdout.write_all(out.stdout.as_bytes()).and_then(|_| stdout.flush());
-    let _ = std::io::stderr().write_all(out.stderr.as_bytes());
+    let written = stdout.write_all(&bytes::encode(&out.stdout)).and_then(|_| stdout.flush());
+    let _ = std::io::stderr().write_all(&bytes::encode(&out.stderr));
     if let Err(e) = written {
         let text = e.raw_os_error().map_or_else(|| e.to_string(), |n| ipvs::Errno(n).description());
-        let _ = writeln!(std::io::stderr(), "{program}: write error: {text}");
+        let _ = std::io::stderr().write_all(&bytes::encode(&format!("{program}: write error: {text}\n")));
         std::process::exit(if out.code == 0 { 1 } else { out.code });
     }
     std::process::exit(out.code);

@@ -219,7 +219,8 @@ enum LineRead {
 /// reported and reading goes on; the status is the last command's. A command-line error ends
 /// the run, as it ends ipvsadm. Unlike ipvsadm, a line that cannot be read (longer than
 /// [`MAX_RESTORE_LINE`], or a read error) also ends the run with a message and status 2,
-/// never as if the input had ended; bytes that are not UTF-8 are read as U+FFFD.
+/// never as if the input had ended. Bytes that are not UTF-8 are carried as they are (see
+/// [`crate::bytes`]).
 ///
 /// Consecutive table writes are pipelined on the socket: the same requests in the same order,
 /// with each failure reported in order, without a round trip per line.
@@ -238,7 +239,7 @@ fn restore(
         number += 1;
         let read = read_line(input, &mut buf);
         let line = match read {
-            Ok(Some(LineRead::Line)) => String::from_utf8_lossy(&buf).into_owned(),
+            Ok(Some(LineRead::Line)) => crate::bytes::decode(&buf),
             Ok(None) => break,
             Ok(Some(LineRead::TooLong)) | Err(_) => {
                 flush_batch(transport, &mut pending, out, &mut result);

@@ -20,6 +20,13 @@ fn an_argument_that_is_not_utf8_is_an_error_not_a_panic() {
 }
 
 #[test]
+fn messages_echo_arguments_byte_for_byte() {
+    let out = ipvsadm().arg("-A").arg("-f").arg(OsStr::from_bytes(b"\xff")).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert_eq!(out.stderr, b"invalid fwmark value `\xff' specified\n");
+}
+
+#[test]
 fn output_that_cannot_be_written_is_an_error() {
     // A listing always prints its header, even of an empty table.
     let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();

@@ -90,10 +90,11 @@ pub fn service_line(s: &Service, names: &dyn AddressNames) -> String {
 }
 
 /// The scheduler flags as ipvsadm shows them: a scheduler that names its flags (sh, mh) shows
-/// only those it names; any other shows `flag-1`..`flag-3`.
+/// only those it names (so `sh` with only flag 3 shows nothing: `-b ` with an empty list, as
+/// ipvsadm 1.31 prints it); any other shows `flag-1`..`flag-3`.
 pub fn scheduler_flags_shown(s: &Service) -> String {
     let names = s.flags.scheduler_flag_names(&s.scheduler);
-    let own = names.iter().any(|n| !n.starts_with("flag-"));
+    let own = ServiceFlags::SCHEDULER_FLAGS.scheduler_flag_names(&s.scheduler).iter().any(|n| !n.starts_with("flag-"));
     let shown: Vec<&str> = names.iter().map(String::as_str).filter(|n| !own || !n.starts_with("flag-")).collect();
     shown.join(",")
 }

@@ -73,9 +73,19 @@ pub(crate) mod consts {
 }
 use consts::*;
 
-/// Emits a list of attributes into exactly `buffer_len()` bytes.
-fn emit_list<T: Nla>(list: &[T], buffer: &mut [u8]) {
-    list.emit(buffer)
+/// Emits a list of attributes into exactly the sum of their `buffer_len()` bytes. Each
+/// attribute's type field is written whole, flags included: netlink-packet-core's emission
+/// drops the byte-order flag of an attribute that also has the nested flag (its
+/// `set_nested_flag` re-reads the masked type), which would change a kept unknown attribute.
+pub(crate) fn emit_list<T: Nla>(list: &[T], buffer: &mut [u8]) {
+    let mut at = 0;
+    for a in list {
+        let len = a.buffer_len();
+        let slot = &mut buffer[at..at + len];
+        a.emit(slot);
+        slot[2..4].copy_from_slice(&a.kind().to_ne_bytes());
+        at += len;
+    }
 }
 
 fn list_len<T: Nla>(list: &[T]) -> usize {
@@ -701,6 +711,16 @@ mod tests {
         assert_eq!(emit(&d), b);
         let m = parse_one::<DaemonAttr>(&b);
         assert_eq!(emit(&m), b);
+    }
+
+    #[test]
+    fn unknown_attributes_keep_both_flags_through_a_round_trip() {
+        // Type 0x3ffd with the nested and the byte-order flags.
+        let b = [8, 0, 0xfd, 0xff, 1, 2, 3, 4];
+        let d = parse_one::<DestAttr>(&b);
+        let mut out = vec![0u8; d.buffer_len()];
+        emit_list(std::slice::from_ref(&d), &mut out);
+        assert_eq!(out, b);
     }
 
     #[test]

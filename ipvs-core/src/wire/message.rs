@@ -190,7 +190,7 @@ impl IpvsMessage {
     /// [`frame::check_sizes`](super::frame::check_sizes); [`frame::encode`](super::frame::encode)
     /// checks first.
     pub(crate) fn emit_body(&self, buffer: &mut [u8]) {
-        self.attrs.as_slice().emit(buffer)
+        super::attrs::emit_list(&self.attrs, buffer)
     }
 
     // ----- requests -----------------------------------------------------------------

@@ -398,6 +398,17 @@ impl Conn {
             None
         };
         self.send_tx()?;
+        self.collect_reply(seq, barrier, deadline)
+    }
+
+    /// Waits for the answer to request `seq` (and the `barrier` behind it, if any), skipping
+    /// whatever else arrives, until `deadline`.
+    fn collect_reply(
+        &mut self,
+        seq: u32,
+        barrier: Option<u32>,
+        deadline: Deadline,
+    ) -> Result<Option<IpvsMessage>, ErrorKind> {
         let mut reply = None;
         loop {
             for f in self.recv(Some(deadline))?.unwrap_or_default() {
@@ -587,6 +598,44 @@ mod tests {
             NetlinkTransport::builder().timeout(Duration::MAX).open(),
             Err(ErrorKind::Invalid(InvalidInput { field: "timeout", .. }))
         ));
+    }
+
+    /// A stream of datagrams that are not the answer (here: the kernel's answers to other
+    /// requests, as stale replies to timed-out calls are) cannot keep a call waiting past its
+    /// deadline; the receive timeout used to apply per datagram.
+    #[test]
+    fn a_call_ends_at_its_deadline_whatever_arrives_meanwhile() {
+        use std::os::fd::AsFd;
+        let timeout = Duration::from_millis(300);
+        let mut conn = Conn::open(Socket::new(NETLINK_GENERIC).unwrap(), timeout, RX_BUFFER).unwrap();
+        // Requests sent through a duplicate of the socket are answered to the socket.
+        let fd = nix::unistd::dup(conn.socket.as_fd()).unwrap();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flood = {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let until = Instant::now() + Duration::from_secs(10);
+                let mut sent = 0u32;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) && Instant::now() < until {
+                    let mut req = Vec::new();
+                    frame::encode_get_family("nlctrl", 1000 + sent, frame::REQUEST_ACK, &mut req).unwrap();
+                    if nix::sys::socket::send(std::os::fd::AsRawFd::as_raw_fd(&fd), &req, MsgFlags::empty()).is_ok() {
+                        sent += 1;
+                    }
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                sent
+            })
+        };
+        let start = Instant::now();
+        let r = conn.collect_reply(777, None, Deadline::after(timeout));
+        let waited = start.elapsed();
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let sent = flood.join().unwrap();
+        assert!(matches!(r, Err(ErrorKind::TimedOut)), "{r:?}");
+        assert!(sent > 10, "the flood did not run ({sent} requests)");
+        // Bounded by the deadline (plus scheduling slack), not by the flood's 10 s.
+        assert!(waited < Duration::from_secs(5), "waited {waited:?}");
     }
 
     #[test]

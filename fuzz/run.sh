@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Fuzzes every target for a bounded time with libFuzzer, where a nightly toolchain is present
+# (coverage instrumentation needs it; no cargo-fuzz install needed: the build flags are the
+# ones cargo-fuzz uses). Seeds from corpus/ and regressions/; new corpus entries go to a
+# scratch copy. Prints the executions of each target; a crash is saved under
+# target/fuzz/crashes/ and fails the run (check it in under regressions/<target>/ once fixed).
+#
+#   bash fuzz/run.sh [SECONDS-PER-TARGET]     (default 30)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+secs="${1:-30}"
+targets=(frame_decoder reply_decoders rule_parser ipvsadm_args)
+if ! rustup run nightly rustc --version >/dev/null 2>&1; then
+  echo "fuzz: no nightly toolchain here; corpora and regressions were replayed by the tests only"
+  exit 0
+fi
+triple="$(rustc -vV | sed -n 's/^host: //p')"
+export CARGO_TARGET_DIR="$PWD/target/fuzz"
+export RUSTFLAGS="-Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4 \
+-Cllvm-args=-sanitizer-coverage-inline-8bit-counters -Cllvm-args=-sanitizer-coverage-pc-table \
+-Cllvm-args=-sanitizer-coverage-trace-compares --cfg fuzzing -Cdebug-assertions -Coverflow-checks"
+bins=(); for t in "${targets[@]}"; do bins+=(--bin "$t"); done
+if ! rustup run nightly cargo build --quiet --release -p ipvs-fuzz --features libfuzzer "${bins[@]}" --target "$triple"; then
+  echo "fuzz: FAILED to build the fuzz targets"; exit 1
+fi
+crashes="$CARGO_TARGET_DIR/crashes"; mkdir -p "$crashes"
+failed=0
+for t in "${targets[@]}"; do
+  work="$(mktemp -d)"
+  cp fuzz/corpus/"$t"/* "$work"/ 2>/dev/null
+  log="$(mktemp)"
+  seeds=("$work"); [ -d "fuzz/regressions/$t" ] && seeds+=("fuzz/regressions/$t")
+  timeout -k 10 $((secs + 60)) "$CARGO_TARGET_DIR/$triple/release/$t" "${seeds[@]}" \
+    -max_total_time="$secs" -print_final_stats=1 -artifact_prefix="$crashes/$t-" >"$log" 2>&1
+  rc=$?
+  runs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n1)"
+  if [ "$rc" -ne 0 ]; then
+    failed=1
+    echo "fuzz $t: CRASH after ${runs:-?} executions:"; grep -E "panicked|deadly|Test unit written" -A 3 "$log" | head -20
+  else
+    echo "fuzz $t: ${runs:-?} executions in ${secs} s, no crash"
+  fi
+  rm -rf "$work" "$log"
+done
+exit "$failed"

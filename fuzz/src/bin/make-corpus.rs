@@ -1,0 +1,162 @@
+//! Writes the seed corpora of the fuzz targets from real encoded messages, real rule lines
+//! and real command lines: `cargo run -p ipvs-fuzz --bin make-corpus`. The seeds are checked
+//! in under `corpus/`; running this again rewrites them.
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use ipvs::transport::{MockTransport, Transport};
+use ipvs::wire::{frame, IpvsMessage};
+use ipvs::{
+    rules, Client, Daemon, DaemonState, Destination, Family, Forward, Netmask, PersistenceEngine, Request, Scheduler,
+    Service, ServiceFlags, ServiceId, Timeouts, Tunnel, TunnelFlags,
+};
+
+fn sa(s: &str) -> SocketAddr {
+    s.parse().unwrap()
+}
+
+fn table() -> Vec<Request> {
+    let web = ServiceId::tcp("192.0.2.1".parse().unwrap(), 80);
+    let v6 = ServiceId::udp("2001:db8::53".parse().unwrap(), 53);
+    let fwm = ServiceId::fwmark(7, Family::Inet6);
+    vec![
+        Request::AddService(Service::new(web, Scheduler::Wrr)),
+        Request::AddService(
+            Service::new(v6, Scheduler::Mh).with_flags(ServiceFlags::MH_PORT | ServiceFlags::ONE_PACKET),
+        ),
+        Request::AddService(Service::new(fwm, Scheduler::Sh).with_persistence(300).with_netmask(Netmask::Prefix(64))),
+        Request::AddService(
+            Service::new(ServiceId::udp("192.0.2.5".parse().unwrap(), 5060), Scheduler::Rr)
+                .with_persistence(60)
+                .with_persistence_engine(PersistenceEngine::Sip),
+        ),
+        Request::AddDestination {
+            service: web,
+            destination: Destination::new(sa("198.51.100.1:8080"), Forward::Masquerade).with_weight(3),
+        },
+        Request::AddDestination {
+            service: web,
+            destination: Destination::new(sa("198.51.100.2:80"), Forward::DirectRoute).with_thresholds(100, 10),
+        },
+        Request::AddDestination {
+            service: web,
+            destination: Destination::new(
+                sa("198.51.100.3:80"),
+                Forward::Tunnel(Tunnel::Gue { port: 6080, flags: TunnelFlags::CSUM }),
+            ),
+        },
+        Request::AddDestination {
+            service: web,
+            destination: Destination::new(
+                sa("[2001:db8::4]:80"),
+                Forward::Tunnel(Tunnel::Gre { flags: TunnelFlags::empty() }),
+            ),
+        },
+        Request::AddDestination {
+            service: v6,
+            destination: Destination::new(sa("[2001:db8::a]:53"), Forward::Masquerade),
+        },
+        Request::SetTimeouts(Timeouts { tcp: 900, tcp_fin: 120, udp: 300 }),
+    ]
+}
+
+fn write(dir: &Path, name: &str, data: &[u8]) {
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(dir.join(name), data).unwrap();
+}
+
+fn main() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
+    let kernel = MockTransport::new();
+    let client = Client::with_transport(&kernel);
+    let reqs = table();
+    for r in &reqs {
+        client.execute(r).unwrap();
+    }
+    let mut messages: Vec<IpvsMessage> = reqs.iter().map(IpvsMessage::from).collect();
+    messages.extend(kernel.dump(&IpvsMessage::dump_services()).unwrap());
+    for s in client.services().unwrap() {
+        messages.extend(kernel.dump(&IpvsMessage::dump_destinations(&s.service.id)).unwrap());
+    }
+    // Sync daemons cannot run beside mixed-family destinations: another kernel for them.
+    let daemons = MockTransport::new();
+    let daemon =
+        Request::StartDaemon(Daemon::new(DaemonState::Master, "lo", 7).with_group("239.1.2.3".parse().unwrap()));
+    Client::with_transport(&daemons).execute(&daemon).unwrap();
+    messages.push(IpvsMessage::from(&daemon));
+    messages.extend(daemons.dump(&IpvsMessage::dump_daemons()).unwrap());
+    messages.push(kernel.request(&IpvsMessage::get_info()).unwrap().unwrap());
+    messages.push(kernel.request(&IpvsMessage::get_timeouts()).unwrap().unwrap());
+    for (i, m) in messages.iter().enumerate() {
+        let mut bytes = Vec::new();
+        frame::encode(m, 0x1d, i as u32 + 1, frame::MULTIPART, &mut bytes).unwrap();
+        write(&root.join("frame_decoder"), &format!("message-{i:02}"), &bytes);
+        let mut body = vec![m.cmd.number()];
+        body.extend_from_slice(&bytes[20..]);
+        write(&root.join("reply_decoders"), &format!("body-{i:02}"), &body);
+    }
+    // A whole dump datagram: several parts and a DONE.
+    let mut dump = Vec::new();
+    for m in kernel.dump(&IpvsMessage::dump_services()).unwrap() {
+        frame::encode(&m, 0x1d, 9, frame::MULTIPART, &mut dump).unwrap();
+    }
+    dump.extend_from_slice(&[20, 0, 0, 0, 3, 0, 2, 0, 9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    write(&root.join("frame_decoder"), "dump-datagram", &dump);
+    // Acknowledgements and errors, and a controller request.
+    let mut ack = vec![36, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 1, 0, 0, 0];
+    ack.extend_from_slice(&(-17i32).to_ne_bytes());
+    ack.extend_from_slice(&[0; 16]);
+    write(&root.join("frame_decoder"), "error-eexist", &ack);
+    let mut ctrl = Vec::new();
+    frame::encode_get_family("IPVS", 1, frame::REQUEST_ACK, &mut ctrl).unwrap();
+    write(&root.join("frame_decoder"), "ctrl-getfamily", &ctrl);
+
+    let rows: Vec<(Service, Vec<Destination>)> = client
+        .services()
+        .unwrap()
+        .into_iter()
+        .map(|s| {
+            let d = client.destinations(&s.service.id).unwrap().into_iter().map(|d| d.destination).collect();
+            (s.service, d)
+        })
+        .collect();
+    let saved = rules::render(rows.iter().map(|(s, d)| (s, &d[..])));
+    write(&root.join("rule_parser"), "saved-table", saved.as_bytes());
+    let extra = "-E -t 192.0.2.1:80 -s rr -p\n-e -t 192.0.2.1:80 -r 198.51.100.1:8080 -m -w 0 -x 10 -y 5\n\
+                 -d -t 192.0.2.1:80 -r 198.51.100.1:8080\n-D -u [2001:db8::53]:53\n-Z\n-C\n--set 900 120 300\n\
+                 --start-daemon master --mcast-interface lo --syncid 3\n--stop-daemon master\n# comment\n";
+    write(&root.join("rule_parser"), "commands", extra.as_bytes());
+
+    let lines: [&[&str]; 6] = [
+        &["-Ln"],
+        &["-A", "-t", "192.0.2.1:80", "-s", "wrr", "-p", "-M", "255.255.255.0"],
+        &[
+            "-a",
+            "-t",
+            "192.0.2.1:80",
+            "-r",
+            "198.51.100.1:8080",
+            "-i",
+            "--tun-type",
+            "gue",
+            "--tun-port",
+            "6080",
+            "--tun-csum",
+        ],
+        &["-L", "--stats", "--exact", "-t", "192.0.2.1:80"],
+        &["--start-daemon", "backup", "--mcast-group", "ff02::1:2"],
+        &["-Sn"],
+    ];
+    for (i, words) in lines.iter().enumerate() {
+        let mut data = vec![0u8];
+        data.extend_from_slice(words.join("\0").as_bytes());
+        write(&root.join("ipvsadm_args"), &format!("argv-{i}"), &data);
+    }
+    let mut restore = vec![1u8];
+    restore.extend_from_slice(b"-R");
+    restore.push(0xff);
+    restore.extend_from_slice(saved.as_bytes());
+    write(&root.join("ipvsadm_args"), "restore", &restore);
+    println!("corpus written under {}", root.display());
+}

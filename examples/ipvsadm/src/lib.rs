@@ -25,6 +25,7 @@ mod conns;
 mod legal;
 pub mod listing;
 mod names;
+mod options;
 mod parse;
 mod popt;
 mod run;

@@ -11,6 +11,7 @@
 
 mod config;
 mod destination;
+mod id;
 pub(crate) mod names;
 mod request;
 mod service;
@@ -18,8 +19,9 @@ mod status;
 
 pub use config::{Daemon, DaemonState, Info, Timeouts, Version};
 pub use destination::{Destination, Forward, Tunnel, TunnelFlags};
+pub use id::{Protocol, ServiceId};
 pub use request::Request;
-pub use service::{Netmask, PersistenceEngine, Protocol, Scheduler, Service, ServiceFlags, ServiceId};
+pub use service::{Netmask, PersistenceEngine, Scheduler, Service, ServiceFlags};
 pub use status::{DestinationStatus, ServiceStatus, Stats};
 
 use std::fmt;

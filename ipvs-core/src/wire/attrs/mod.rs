@@ -5,8 +5,8 @@
 //! on a round trip. Parsing never panics: a value of the wrong size is a [`DecodeError`].
 
 use netlink_packet_core::{
-    emit_u16, emit_u16_be, emit_u32, emit_u64, parse_string, parse_u16, parse_u16_be, parse_u32, parse_u64, parse_u8,
-    DecodeError, DefaultNla, Emitable, Nla, NlaBuffer, NlasIterator, Parseable,
+    emit_u32, emit_u64, parse_u32, parse_u64, DecodeError, DefaultNla, Emitable, Nla, NlaBuffer, NlasIterator,
+    Parseable,
 };
 
 /// Attribute numbers from `include/uapi/linux/ip_vs.h`.
@@ -73,6 +73,14 @@ pub(crate) mod consts {
 }
 use consts::*;
 
+mod daemon;
+mod dest;
+mod service;
+
+pub use daemon::DaemonAttr;
+pub use dest::DestAttr;
+pub use service::ServiceAttr;
+
 /// Emits a list of attributes into exactly the sum of their `buffer_len()` bytes. Each
 /// attribute's type field is written whole, flags included: netlink-packet-core's emission
 /// drops the byte-order flag of an attribute that also has the nested flag (its
@@ -88,7 +96,7 @@ pub(crate) fn emit_list<T: Nla>(list: &[T], buffer: &mut [u8]) {
     }
 }
 
-fn list_len<T: Nla>(list: &[T]) -> usize {
+pub(crate) fn list_len<T: Nla>(list: &[T]) -> usize {
     list.iter().map(|n| n.buffer_len()).sum()
 }
 
@@ -106,7 +114,7 @@ where
 
 /// A 16-byte address attribute: IPv4 in the first 4 bytes. Shorter values are zero-padded
 /// (as the kernel's `nla_memcpy` does); longer ones are an error.
-fn parse_addr(v: &[u8]) -> Result<[u8; 16], DecodeError> {
+pub(crate) fn parse_addr(v: &[u8]) -> Result<[u8; 16], DecodeError> {
     if v.len() > 16 {
         return Err(DecodeError::from(format!("address attribute of {} bytes (at most 16)", v.len())));
     }
@@ -116,7 +124,7 @@ fn parse_addr(v: &[u8]) -> Result<[u8; 16], DecodeError> {
 }
 
 /// A NUL-terminated name; the kernel rejects names of 16 bytes or more.
-fn emit_cstr(buffer: &mut [u8], s: &str) {
+pub(crate) fn emit_cstr(buffer: &mut [u8], s: &str) {
     buffer[..s.len()].copy_from_slice(s.as_bytes());
     buffer[s.len()] = 0;
 }
@@ -207,365 +215,6 @@ impl IpvsAttr {
             (IPVS_CMD_ATTR_TIMEOUT_TCP_FIN, false) => IpvsAttr::TimeoutTcpFin(parse_u32(v)?),
             (IPVS_CMD_ATTR_TIMEOUT_UDP, false) => IpvsAttr::TimeoutUdp(parse_u32(v)?),
             _ => IpvsAttr::Other(DefaultNla::parse(buf)?),
-        })
-    }
-}
-
-/// Service attributes (`IPVS_SVC_ATTR_*`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ServiceAttr {
-    /// Address family (`AF_INET`, `AF_INET6`).
-    Af(u16),
-    /// IP protocol number.
-    Protocol(u16),
-    /// Virtual address, 16 bytes (IPv4 in the first 4).
-    Addr([u8; 16]),
-    /// Virtual port (sent in network byte order).
-    Port(u16),
-    /// Firewall mark.
-    Fwmark(u32),
-    /// Scheduler name.
-    SchedName(String),
-    /// Flags and the mask of flags to change.
-    Flags {
-        /// New flag values.
-        flags: u32,
-        /// Which flags to change.
-        mask: u32,
-    },
-    /// Persistence timeout, seconds.
-    Timeout(u32),
-    /// Netmask: IPv4 mask bytes read as a native u32, or IPv6 prefix length.
-    Netmask(u32),
-    /// 32-bit statistics (replies).
-    Stats(Vec<StatsAttr>),
-    /// Persistence engine name.
-    PeName(String),
-    /// 64-bit statistics (replies).
-    Stats64(Vec<StatsAttr>),
-    /// Anything else, kept as found.
-    Other(DefaultNla),
-}
-
-impl Nla for ServiceAttr {
-    fn value_len(&self) -> usize {
-        use ServiceAttr::*;
-        match self {
-            Af(_) | Protocol(_) | Port(_) => 2,
-            Addr(_) => 16,
-            Fwmark(_) | Timeout(_) | Netmask(_) => 4,
-            SchedName(s) | PeName(s) => s.len() + 1,
-            Flags { .. } => 8,
-            Stats(l) | Stats64(l) => list_len(l),
-            Other(n) => n.value_len(),
-        }
-    }
-
-    fn kind(&self) -> u16 {
-        use ServiceAttr::*;
-        match self {
-            Af(_) => IPVS_SVC_ATTR_AF,
-            Protocol(_) => IPVS_SVC_ATTR_PROTOCOL,
-            Addr(_) => IPVS_SVC_ATTR_ADDR,
-            Port(_) => IPVS_SVC_ATTR_PORT,
-            Fwmark(_) => IPVS_SVC_ATTR_FWMARK,
-            SchedName(_) => IPVS_SVC_ATTR_SCHED_NAME,
-            Flags { .. } => IPVS_SVC_ATTR_FLAGS,
-            Timeout(_) => IPVS_SVC_ATTR_TIMEOUT,
-            Netmask(_) => IPVS_SVC_ATTR_NETMASK,
-            Stats(_) => IPVS_SVC_ATTR_STATS,
-            PeName(_) => IPVS_SVC_ATTR_PE_NAME,
-            Stats64(_) => IPVS_SVC_ATTR_STATS64,
-            Other(n) => n.kind(),
-        }
-    }
-
-    fn emit_value(&self, buffer: &mut [u8]) {
-        use ServiceAttr::*;
-        let _ = match self {
-            Af(v) | Protocol(v) => emit_u16(buffer, *v),
-            Port(v) => emit_u16_be(buffer, *v),
-            Addr(a) => {
-                buffer[..16].copy_from_slice(a);
-                Ok(())
-            }
-            Fwmark(v) | Timeout(v) | Netmask(v) => emit_u32(buffer, *v),
-            SchedName(s) | PeName(s) => {
-                emit_cstr(buffer, s);
-                Ok(())
-            }
-            Flags { flags, mask } => {
-                emit_u32(&mut buffer[..4], *flags).and_then(|_| emit_u32(&mut buffer[4..8], *mask))
-            }
-            Stats(l) | Stats64(l) => {
-                emit_list(l, buffer);
-                Ok(())
-            }
-            Other(n) => {
-                n.emit_value(buffer);
-                Ok(())
-            }
-        };
-    }
-}
-
-impl<'a> Parseable<NlaBuffer<&'a [u8]>> for ServiceAttr {
-    fn parse(buf: &NlaBuffer<&'a [u8]>) -> Result<Self, DecodeError> {
-        use ServiceAttr::*;
-        let v = buf.value();
-        Ok(match buf.kind() {
-            IPVS_SVC_ATTR_AF => Af(parse_u16(v)?),
-            IPVS_SVC_ATTR_PROTOCOL => Protocol(parse_u16(v)?),
-            IPVS_SVC_ATTR_ADDR => Addr(parse_addr(v)?),
-            IPVS_SVC_ATTR_PORT => Port(parse_u16_be(v)?),
-            IPVS_SVC_ATTR_FWMARK => Fwmark(parse_u32(v)?),
-            IPVS_SVC_ATTR_SCHED_NAME => SchedName(parse_string(v)?),
-            IPVS_SVC_ATTR_FLAGS => {
-                if v.len() != 8 {
-                    return Err(DecodeError::from(format!("service flags of {} bytes (expected 8)", v.len())));
-                }
-                Flags { flags: parse_u32(&v[..4])?, mask: parse_u32(&v[4..])? }
-            }
-            IPVS_SVC_ATTR_TIMEOUT => Timeout(parse_u32(v)?),
-            IPVS_SVC_ATTR_NETMASK => Netmask(parse_u32(v)?),
-            IPVS_SVC_ATTR_STATS => Stats(parse_list(v)?),
-            IPVS_SVC_ATTR_PE_NAME => PeName(parse_string(v)?),
-            IPVS_SVC_ATTR_STATS64 => Stats64(parse_list(v)?),
-            _ => Other(DefaultNla::parse(buf)?),
-        })
-    }
-}
-
-/// Destination attributes (`IPVS_DEST_ATTR_*`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum DestAttr {
-    /// Address, 16 bytes.
-    Addr([u8; 16]),
-    /// Port (network byte order on the wire).
-    Port(u16),
-    /// Forwarding method (`IP_VS_CONN_F_*`, low 3 bits).
-    FwdMethod(u32),
-    /// Weight (the kernel reads it as a signed int).
-    Weight(u32),
-    /// Upper threshold.
-    UpperThreshold(u32),
-    /// Lower threshold.
-    LowerThreshold(u32),
-    /// Active connections (replies).
-    ActiveConns(u32),
-    /// Inactive connections (replies).
-    InactiveConns(u32),
-    /// Persistent connections (replies).
-    PersistConns(u32),
-    /// 32-bit statistics (replies).
-    Stats(Vec<StatsAttr>),
-    /// Address family of the destination.
-    AddrFamily(u16),
-    /// 64-bit statistics (replies).
-    Stats64(Vec<StatsAttr>),
-    /// Tunnel type.
-    TunType(u8),
-    /// Tunnel port (network byte order on the wire).
-    TunPort(u16),
-    /// Tunnel flags.
-    TunFlags(u16),
-    /// Anything else, kept as found.
-    Other(DefaultNla),
-}
-
-impl Nla for DestAttr {
-    fn value_len(&self) -> usize {
-        use DestAttr::*;
-        match self {
-            Addr(_) => 16,
-            Port(_) | AddrFamily(_) | TunPort(_) | TunFlags(_) => 2,
-            TunType(_) => 1,
-            FwdMethod(_) | Weight(_) | UpperThreshold(_) | LowerThreshold(_) | ActiveConns(_) | InactiveConns(_)
-            | PersistConns(_) => 4,
-            Stats(l) | Stats64(l) => list_len(l),
-            Other(n) => n.value_len(),
-        }
-    }
-
-    fn kind(&self) -> u16 {
-        use DestAttr::*;
-        match self {
-            Addr(_) => IPVS_DEST_ATTR_ADDR,
-            Port(_) => IPVS_DEST_ATTR_PORT,
-            FwdMethod(_) => IPVS_DEST_ATTR_FWD_METHOD,
-            Weight(_) => IPVS_DEST_ATTR_WEIGHT,
-            UpperThreshold(_) => IPVS_DEST_ATTR_U_THRESH,
-            LowerThreshold(_) => IPVS_DEST_ATTR_L_THRESH,
-            ActiveConns(_) => IPVS_DEST_ATTR_ACTIVE_CONNS,
-            InactiveConns(_) => IPVS_DEST_ATTR_INACT_CONNS,
-            PersistConns(_) => IPVS_DEST_ATTR_PERSIST_CONNS,
-            Stats(_) => IPVS_DEST_ATTR_STATS,
-            AddrFamily(_) => IPVS_DEST_ATTR_ADDR_FAMILY,
-            Stats64(_) => IPVS_DEST_ATTR_STATS64,
-            TunType(_) => IPVS_DEST_ATTR_TUN_TYPE,
-            TunPort(_) => IPVS_DEST_ATTR_TUN_PORT,
-            TunFlags(_) => IPVS_DEST_ATTR_TUN_FLAGS,
-            Other(n) => n.kind(),
-        }
-    }
-
-    fn emit_value(&self, buffer: &mut [u8]) {
-        use DestAttr::*;
-        let _ = match self {
-            Addr(a) => {
-                buffer[..16].copy_from_slice(a);
-                Ok(())
-            }
-            Port(v) | TunPort(v) => emit_u16_be(buffer, *v),
-            AddrFamily(v) | TunFlags(v) => emit_u16(buffer, *v),
-            TunType(v) => {
-                buffer[0] = *v;
-                Ok(())
-            }
-            FwdMethod(v) | Weight(v) | UpperThreshold(v) | LowerThreshold(v) | ActiveConns(v) | InactiveConns(v)
-            | PersistConns(v) => emit_u32(buffer, *v),
-            Stats(l) | Stats64(l) => {
-                emit_list(l, buffer);
-                Ok(())
-            }
-            Other(n) => {
-                n.emit_value(buffer);
-                Ok(())
-            }
-        };
-    }
-}
-
-impl<'a> Parseable<NlaBuffer<&'a [u8]>> for DestAttr {
-    fn parse(buf: &NlaBuffer<&'a [u8]>) -> Result<Self, DecodeError> {
-        use DestAttr::*;
-        let v = buf.value();
-        Ok(match buf.kind() {
-            IPVS_DEST_ATTR_ADDR => Addr(parse_addr(v)?),
-            IPVS_DEST_ATTR_PORT => Port(parse_u16_be(v)?),
-            IPVS_DEST_ATTR_FWD_METHOD => FwdMethod(parse_u32(v)?),
-            IPVS_DEST_ATTR_WEIGHT => Weight(parse_u32(v)?),
-            IPVS_DEST_ATTR_U_THRESH => UpperThreshold(parse_u32(v)?),
-            IPVS_DEST_ATTR_L_THRESH => LowerThreshold(parse_u32(v)?),
-            IPVS_DEST_ATTR_ACTIVE_CONNS => ActiveConns(parse_u32(v)?),
-            IPVS_DEST_ATTR_INACT_CONNS => InactiveConns(parse_u32(v)?),
-            IPVS_DEST_ATTR_PERSIST_CONNS => PersistConns(parse_u32(v)?),
-            IPVS_DEST_ATTR_STATS => Stats(parse_list(v)?),
-            IPVS_DEST_ATTR_ADDR_FAMILY => AddrFamily(parse_u16(v)?),
-            IPVS_DEST_ATTR_STATS64 => Stats64(parse_list(v)?),
-            IPVS_DEST_ATTR_TUN_TYPE => TunType(parse_u8(v)?),
-            IPVS_DEST_ATTR_TUN_PORT => TunPort(parse_u16_be(v)?),
-            IPVS_DEST_ATTR_TUN_FLAGS => TunFlags(parse_u16(v)?),
-            _ => Other(DefaultNla::parse(buf)?),
-        })
-    }
-}
-
-/// Sync daemon attributes (`IPVS_DAEMON_ATTR_*`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum DaemonAttr {
-    /// Master (1) or backup (2).
-    State(u32),
-    /// Multicast interface name.
-    McastIfn(String),
-    /// Sync id.
-    SyncId(u32),
-    /// Largest sync message.
-    SyncMaxlen(u16),
-    /// IPv4 multicast group (address bytes).
-    McastGroup([u8; 4]),
-    /// IPv6 multicast group.
-    McastGroup6([u8; 16]),
-    /// UDP port (host byte order).
-    McastPort(u16),
-    /// Multicast TTL.
-    McastTtl(u8),
-    /// Anything else, kept as found.
-    Other(DefaultNla),
-}
-
-impl Nla for DaemonAttr {
-    fn value_len(&self) -> usize {
-        use DaemonAttr::*;
-        match self {
-            State(_) | SyncId(_) | McastGroup(_) => 4,
-            McastIfn(s) => s.len() + 1,
-            SyncMaxlen(_) | McastPort(_) => 2,
-            McastGroup6(_) => 16,
-            McastTtl(_) => 1,
-            Other(n) => n.value_len(),
-        }
-    }
-
-    fn kind(&self) -> u16 {
-        use DaemonAttr::*;
-        match self {
-            State(_) => IPVS_DAEMON_ATTR_STATE,
-            McastIfn(_) => IPVS_DAEMON_ATTR_MCAST_IFN,
-            SyncId(_) => IPVS_DAEMON_ATTR_SYNC_ID,
-            SyncMaxlen(_) => IPVS_DAEMON_ATTR_SYNC_MAXLEN,
-            McastGroup(_) => IPVS_DAEMON_ATTR_MCAST_GROUP,
-            McastGroup6(_) => IPVS_DAEMON_ATTR_MCAST_GROUP6,
-            McastPort(_) => IPVS_DAEMON_ATTR_MCAST_PORT,
-            McastTtl(_) => IPVS_DAEMON_ATTR_MCAST_TTL,
-            Other(n) => n.kind(),
-        }
-    }
-
-    fn emit_value(&self, buffer: &mut [u8]) {
-        use DaemonAttr::*;
-        let _ = match self {
-            State(v) | SyncId(v) => emit_u32(buffer, *v),
-            McastIfn(s) => {
-                emit_cstr(buffer, s);
-                Ok(())
-            }
-            SyncMaxlen(v) | McastPort(v) => emit_u16(buffer, *v),
-            McastGroup(a) => {
-                buffer[..4].copy_from_slice(a);
-                Ok(())
-            }
-            McastGroup6(a) => {
-                buffer[..16].copy_from_slice(a);
-                Ok(())
-            }
-            McastTtl(v) => {
-                buffer[0] = *v;
-                Ok(())
-            }
-            Other(n) => {
-                n.emit_value(buffer);
-                Ok(())
-            }
-        };
-    }
-}
-
-impl<'a> Parseable<NlaBuffer<&'a [u8]>> for DaemonAttr {
-    fn parse(buf: &NlaBuffer<&'a [u8]>) -> Result<Self, DecodeError> {
-        use DaemonAttr::*;
-        let v = buf.value();
-        Ok(match buf.kind() {
-            IPVS_DAEMON_ATTR_STATE => State(parse_u32(v)?),
-            IPVS_DAEMON_ATTR_MCAST_IFN => McastIfn(parse_string(v)?),
-            IPVS_DAEMON_ATTR_SYNC_ID => SyncId(parse_u32(v)?),
-            IPVS_DAEMON_ATTR_SYNC_MAXLEN => SyncMaxlen(parse_u16(v)?),
-            IPVS_DAEMON_ATTR_MCAST_GROUP => {
-                let a: [u8; 4] =
-                    v.try_into().map_err(|_| DecodeError::from(format!("IPv4 group of {} bytes", v.len())))?;
-                McastGroup(a)
-            }
-            IPVS_DAEMON_ATTR_MCAST_GROUP6 => {
-                let a: [u8; 16] =
-                    v.try_into().map_err(|_| DecodeError::from(format!("IPv6 group of {} bytes", v.len())))?;
-                McastGroup6(a)
-            }
-            IPVS_DAEMON_ATTR_MCAST_PORT => McastPort(parse_u16(v)?),
-            IPVS_DAEMON_ATTR_MCAST_TTL => McastTtl(parse_u8(v)?),
-            _ => Other(DefaultNla::parse(buf)?),
         })
     }
 }

@@ -98,5 +98,32 @@ fn rule_format(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, wire, mock, rule_format);
+/// Destinations added to one service: the time per destination must not grow with their
+/// number (it grew linearly, so the whole quadratically, before the mock indexed them).
+fn mock_many_destinations(c: &mut Criterion) {
+    let mut g = c.benchmark_group("mock: destinations on one service");
+    g.sample_size(10);
+    for n in [10_000u32, 20_000, 40_000] {
+        let reqs: Vec<Request> = (0..n)
+            .map(|i| {
+                // One address of the documentation range, a port each.
+                let addr = IpAddr::V4(Ipv4Addr::new(198, 51, 100, 1 + (i / 60_000) as u8));
+                Request::AddDestination {
+                    service: id(0),
+                    destination: Destination::new(SocketAddr::new(addr, 1 + (i % 60_000) as u16), Forward::Masquerade),
+                }
+            })
+            .collect();
+        g.bench_function(format!("{n} destinations"), |b| {
+            b.iter(|| {
+                let client = Client::mock();
+                client.add_service(&Service::new(id(0), Scheduler::Wrr)).unwrap();
+                client.batch(black_box(&reqs)).unwrap()
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, wire, mock, mock_many_destinations, rule_format);
 criterion_main!(benches);

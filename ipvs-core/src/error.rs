@@ -130,6 +130,8 @@ pub enum Operation {
     StopDaemon,
     GetInfo,
     Batch,
+    Plan,
+    Apply,
 }
 
 impl Operation {
@@ -156,6 +158,8 @@ impl Operation {
             StopDaemon => "stop_daemon",
             GetInfo => "info",
             Batch => "batch",
+            Plan => "plan",
+            Apply => "apply",
         }
     }
 }

@@ -19,7 +19,9 @@
 //!   ([`FaultTransport`](transport::FaultTransport));
 //! * [`Client`]: the typed operations, speaking model types only;
 //! * [`rules`]: the ipvsadm rule format (`ipvsadm -S` output, `ipvsadm -R` input) as a typed
-//!   data format.
+//!   data format;
+//! * [`state`]: desired state: whole tables, plans between them within a scope, draining, and
+//!   verified applies.
 //!
 //! ```
 //! use ipvs::{Client, Destination, Forward, Scheduler, Service, ServiceId};
@@ -41,6 +43,7 @@ mod client;
 mod error;
 pub mod model;
 pub mod rules;
+pub mod state;
 pub mod transport;
 pub mod wire;
 

@@ -26,8 +26,8 @@ mod render;
 
 pub use parse::{defaults, parse_line};
 pub use render::{
-    address_port, destination_line, render, render_with, scheduler_flags_shown, service_address, service_line,
-    AddressNames, Numeric,
+    address_port, destination_line, render, render_with, request_line, scheduler_flags_shown, service_address,
+    service_line, AddressNames, Numeric,
 };
 
 use std::fmt;

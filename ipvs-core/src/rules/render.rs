@@ -4,7 +4,9 @@ use std::fmt::Write;
 use std::net::IpAddr;
 
 use super::order;
-use crate::model::{Destination, Family, Forward, Netmask, Protocol, Service, ServiceFlags, ServiceId, Tunnel};
+use crate::model::{
+    Destination, Family, Forward, Netmask, Protocol, Request, Service, ServiceFlags, ServiceId, Tunnel,
+};
 
 /// How addresses and ports are written in rules: numerically (what `ipvsadm -Sn` prints, the
 /// default), or by name where a name is known (`ipvsadm -S`).
@@ -120,6 +122,64 @@ pub fn destination_line(service: &ServiceId, d: &Destination, names: &dyn Addres
         }
     }
     out
+}
+
+/// Any request as the ipvsadm command line that sends it (without `ipvsadm` and the newline):
+/// what an operator would type. Destinations carry their thresholds (`-x`, `-y`) when set.
+///
+/// ```
+/// use ipvs::rules::{request_line, Numeric};
+/// use ipvs::{Destination, Forward, Request, ServiceId, Timeouts};
+/// let id = ServiceId::tcp("192.0.2.1".parse().unwrap(), 80);
+/// let d = Destination::new("198.51.100.1:80".parse().unwrap(), Forward::Masquerade).with_thresholds(100, 10);
+/// let r = Request::UpdateDestination { service: id, destination: d };
+/// assert_eq!(request_line(&r, &Numeric), "-e -t 192.0.2.1:80 -r 198.51.100.1:80 -m -w 1 -x 100 -y 10");
+/// assert_eq!(request_line(&Request::DeleteService(id), &Numeric), "-D -t 192.0.2.1:80");
+/// let t = Request::SetTimeouts(Timeouts { tcp: 900, tcp_fin: 120, udp: 300 });
+/// assert_eq!(request_line(&t, &Numeric), "--set 900 120 300");
+/// ```
+pub fn request_line(r: &Request, names: &dyn AddressNames) -> String {
+    let dest = |cmd: &str, service: &ServiceId, d: &Destination| {
+        let mut line = format!("{cmd}{}", &destination_line(service, d, names)[2..]);
+        if d.upper_threshold != 0 || d.lower_threshold != 0 {
+            let _ = write!(line, " -x {} -y {}", d.upper_threshold, d.lower_threshold);
+        }
+        line
+    };
+    match r {
+        Request::AddService(s) => service_line(s, names),
+        Request::UpdateService(s) => format!("-E{}", &service_line(s, names)[2..]),
+        Request::DeleteService(id) => format!("-D {}", service_address(id, names)),
+        Request::AddDestination { service, destination } => dest("-a", service, destination),
+        Request::UpdateDestination { service, destination } => dest("-e", service, destination),
+        Request::DeleteDestination { service, destination } => format!(
+            "-d {} -r {}",
+            service_address(service, names),
+            address_port(destination.ip(), destination.port(), protocol_of(service), names)
+        ),
+        Request::Zero(None) => "-Z".to_owned(),
+        Request::Zero(Some(id)) => format!("-Z {}", service_address(id, names)),
+        Request::Flush => "-C".to_owned(),
+        Request::SetTimeouts(t) => format!("--set {} {} {}", t.tcp, t.tcp_fin, t.udp),
+        Request::StartDaemon(d) => {
+            let mut line =
+                format!("--start-daemon {} --mcast-interface {} --syncid {}", d.state, d.interface, d.sync_id);
+            if let Some(v) = d.max_len {
+                let _ = write!(line, " --sync-maxlen {v}");
+            }
+            if let Some(g) = d.group {
+                let _ = write!(line, " --mcast-group {g}");
+            }
+            if let Some(v) = d.port {
+                let _ = write!(line, " --mcast-port {v}");
+            }
+            if let Some(v) = d.ttl {
+                let _ = write!(line, " --mcast-ttl {v}");
+            }
+            line
+        }
+        Request::StopDaemon(s) => format!("--stop-daemon {s}"),
+    }
 }
 
 /// The rule lines of a table, in ipvsadm's order: what `ipvsadm -Sn` prints for it.

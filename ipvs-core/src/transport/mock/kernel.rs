@@ -223,6 +223,13 @@ impl Kernel {
         }
     }
 
+    /// The entries the model holds: services, and destinations over all services. Deleting an
+    /// entry frees it.
+    pub fn held(&self) -> (usize, usize) {
+        let dests = self.services.values().map(|s| s.dests.by_age.len().max(s.dests.index.len())).sum();
+        (self.services.len().max(self.index.len()), dests)
+    }
+
     pub fn service_mut(&mut self, id: &ServiceId) -> Option<&mut MockService> {
         let i = *self.index.get(id)?;
         self.services.get_mut(&i)

@@ -171,6 +171,23 @@ impl MockTransport {
         self.writes.store(0, Ordering::Relaxed);
     }
 
+    /// How many services and destinations the model holds. Memory follows the live table:
+    /// a deleted entry is freed.
+    ///
+    /// ```
+    /// use ipvs::transport::MockTransport;
+    /// use ipvs::{Client, Scheduler, Service, ServiceId};
+    /// let mock = MockTransport::new();
+    /// let client = Client::with_transport(&mock);
+    /// let id = ServiceId::tcp("192.0.2.1".parse().unwrap(), 80);
+    /// client.add_service(&Service::new(id, Scheduler::Rr)).unwrap();
+    /// client.delete_service(&id).unwrap();
+    /// assert_eq!(mock.held(), (0, 0));
+    /// ```
+    pub fn held(&self) -> (usize, usize) {
+        self.lock().held()
+    }
+
     /// Sets the counters of a service (`dest: None`) or of one of its destinations, as traffic
     /// would. Returns false if there is no such service or destination.
     pub fn set_stats(&self, service: &ServiceId, dest: Option<SocketAddr>, stats: Stats) -> bool {
@@ -242,5 +259,32 @@ impl Transport for MockTransport {
         self.count(msgs.len(), msgs.iter().filter(|m| m.cmd.is_write()).count());
         let mut k = self.lock();
         Ok(msgs.iter().map(|m| k.doit(m).map(|_| ())).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Client, Destination, Forward, Request, Service};
+
+    /// The model used to keep a slot for every service ever added: a million add/delete
+    /// cycles left an empty table holding 192 MB.
+    #[test]
+    fn deleted_entries_are_freed() {
+        let mock = MockTransport::new();
+        let c = Client::with_transport(&mock);
+        for round in 0..2_000u32 {
+            let id = ServiceId::tcp([192, 0, 2, 1 + (round % 200) as u8].into(), 80);
+            c.add_service(&Service::new(id, Scheduler::Rr)).unwrap();
+            for d in 1..=3u8 {
+                let dest = Destination::new(SocketAddr::from(([198, 51, 100, d], 80)), Forward::Masquerade);
+                c.execute(&Request::AddDestination { service: id, destination: dest }).unwrap();
+            }
+            c.delete_destination(&id, SocketAddr::from(([198, 51, 100, 2], 80))).unwrap();
+            assert_eq!(mock.held(), (1, 2));
+            c.delete_service(&id).unwrap();
+            assert_eq!(mock.held(), (0, 0));
+        }
+        assert!(c.services().unwrap().is_empty());
     }
 }

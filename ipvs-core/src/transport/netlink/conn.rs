@@ -322,6 +322,21 @@ mod tests {
     use super::*;
     use netlink_sys::protocols::NETLINK_GENERIC;
 
+    /// A datagram longer than the receive buffer is an error that says so (the kernel tells
+    /// its real length with MSG_TRUNC), not a silently cut reply.
+    #[test]
+    fn a_datagram_longer_than_the_buffer_is_reported() {
+        let mut conn = Conn::open(Socket::new(NETLINK_GENERIC).unwrap(), Duration::from_secs(5), 64).unwrap();
+        // The controller's description of itself is a few hundred bytes.
+        frame::encode_get_family("nlctrl", 1, frame::REQUEST_ACK, &mut conn.tx).unwrap();
+        conn.send_tx().unwrap();
+        let r = conn.recv(Some(Deadline::after(Duration::from_secs(5))));
+        match r {
+            Err(ErrorKind::Decode(m)) => assert!(m.contains("truncated to 64"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
     /// A stream of datagrams that are not the answer (here: the kernel's answers to other
     /// requests, as stale replies to timed-out calls are) cannot keep a call waiting past its
     /// deadline; the receive timeout used to apply per datagram.

@@ -27,12 +27,18 @@
 //! ```
 
 mod apply;
+#[cfg(feature = "serde")]
+mod file;
+#[cfg(feature = "serde")]
+mod json;
 mod plan;
 mod policy;
 mod scope;
 mod table;
 
 pub use apply::{ApplyReport, Failure};
+#[cfg(feature = "serde")]
+pub use file::FileError;
 pub use plan::{Draining, Plan, Step, Why};
 pub use policy::{DrainClock, DrainPolicy, Policy};
 pub use scope::{Scope, Selector};

@@ -228,15 +228,17 @@ impl Table {
         out
     }
 
-    /// The table as ipvsadm rules, as `ipvsadm -Sn` prints them (timeouts are not part of
-    /// ipvsadm's saved rules).
+    /// The table as ipvsadm rules that `ipvsadm -R` and [`Table::from_rules`] read back as
+    /// the same table: [`requests`](Table::requests) as command lines. Unlike `ipvsadm -S`
+    /// (which [`rules::render`] reproduces) nothing is lost: thresholds are kept (`-x`, `-y`)
+    /// and timeouts are a `--set` line.
     pub fn to_rules(&self) -> String {
-        let rows: Vec<(&Service, Vec<Destination>)> = self
-            .entries
-            .values()
-            .map(|e| (&e.service, e.destinations.values().map(|d| d.destination.clone()).collect()))
-            .collect();
-        rules::render(rows.iter().map(|(s, d)| (*s, &d[..])))
+        let mut out = String::new();
+        for r in self.requests() {
+            out.push_str(&rules::request_line(&r, &rules::Numeric));
+            out.push('\n');
+        }
+        out
     }
 
     /// A table from ipvsadm rules: `-A` and `-a` lines (what `ipvsadm -S` saves), and `--set`

@@ -1,37 +1,4 @@
-//! An in-memory model of the kernel's IPVS tables, behind the same [`Transport`] seam as the
-//! kernel. It interprets the same messages the kernel does, in the kernel's order of checks,
-//! and answers the errno the kernel answers (Linux 6.1 `ip_vs_ctl.c`):
-//!
-//! * identity: missing AF or fwmark/protocol+addr+port, or a missing mandatory attribute on
-//!   NEW/SET: `EINVAL`; AF not INET/INET6: `EAFNOSUPPORT`; a fwmark of 0 means the TCP service
-//!   on the unspecified address, port 0, as in the kernel;
-//! * services: exists on NEW: `EEXIST`; missing on SET/DEL/GET/ZERO and on destination
-//!   commands: `ESRCH`; unknown scheduler or persistence engine: `ENOENT`; IPv6 prefix outside
-//!   1..=128: `EINVAL`; flags applied as `(old & !mask) | (new & mask)`, HASHED always set;
-//!   an empty persistence engine name means none;
-//! * destinations: weight < 0 or lower threshold > upper: `ERANGE`; GUE with port 0: `EINVAL`;
-//!   exists on NEW: `EEXIST`; missing on SET/DEL: `ENOENT`; address not unicast (the one
-//!   check, [`is_destination_address`](crate::model::is_destination_address)): `EINVAL`;
-//!   family differing from the service without tunnelling, or while a sync daemon runs:
-//!   `EINVAL`; newest first in dumps; a GET_DEST dump of a missing service is empty;
-//! * timeouts: above `INT_MAX / HZ` ([`HZ`](crate::model::HZ)) or negative as an int: `EINVAL`;
-//!   a persistence timeout is kept in ticks in 32 bits, so a larger one wraps as it does in
-//!   the kernel;
-//!   0 keeps the current value; defaults 900/120/300;
-//! * daemons: missing state, interface or sync id, or a non-multicast group: `EINVAL`;
-//!   unknown interface: `ENODEV`; already running: `EEXIST`; stopping one not running: `ESRCH`;
-//!   defaults group 224.0.0.81, port 8848, ttl 1, max length MTU (1500) minus headers; a
-//!   daemon cannot start while mixed-family destinations exist: `EINVAL`;
-//! * zero: of one service or, with no service, of everything; flush; info (1.2.1, 4096);
-//! * schedulers: by default those of Debian bookworm's 6.1 kernel
-//!   ([`Scheduler::in_debian_6_1`](crate::Scheduler::in_debian_6_1)), and the engine `sip`;
-//! * an unprivileged mock answers `EPERM` to everything, as the kernel does without
-//!   CAP_NET_ADMIN; unknown commands and operations without a handler: `EOPNOTSUPP`.
-//!
-//! What it knowingly does not model: traffic, connections and rate estimation (counters stay
-//! as set by [`MockTransport::set_stats`]); the kernel's hash-bucket order of services (the
-//! mock lists address services in insertion order, then firewall-mark services); the
-//! destination trash; which IPv4 addresses are local broadcast addresses of interfaces.
+//! The in-memory kernel: [`MockTransport`] and its model of the tables.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -56,8 +23,40 @@ pub struct MockCounters {
     pub writes: u64,
 }
 
-/// An in-memory IPVS kernel behind the [`Transport`] trait. See the [module docs](self) for
-/// what it models.
+/// An in-memory IPVS kernel: a model of the kernel's IPVS tables, behind the same [`Transport`] seam as the
+/// kernel. It interprets the same messages the kernel does, in the kernel's order of checks,
+/// and answers the errno the kernel answers (Linux 6.1 `ip_vs_ctl.c`):
+///
+/// * identity: missing AF or fwmark/protocol+addr+port, or a missing mandatory attribute on
+///   NEW/SET: `EINVAL`; AF not INET/INET6: `EAFNOSUPPORT`; a fwmark of 0 means the TCP service
+///   on the unspecified address, port 0, as in the kernel;
+/// * services: exists on NEW: `EEXIST`; missing on SET/DEL/GET/ZERO and on destination
+///   commands: `ESRCH`; unknown scheduler or persistence engine: `ENOENT`; IPv6 prefix outside
+///   1..=128: `EINVAL`; flags applied as `(old & !mask) | (new & mask)`, HASHED always set;
+///   an empty persistence engine name means none;
+/// * destinations: weight < 0 or lower threshold > upper: `ERANGE`; GUE with port 0: `EINVAL`;
+///   exists on NEW: `EEXIST`; missing on SET/DEL: `ENOENT`; address not unicast (the one
+///   check, [`is_destination_address`](crate::model::is_destination_address)): `EINVAL`;
+///   family differing from the service without tunnelling, or while a sync daemon runs:
+///   `EINVAL`; newest first in dumps; a GET_DEST dump of a missing service is empty;
+/// * timeouts: above `INT_MAX / HZ` ([`HZ`](crate::model::HZ)) or negative as an int: `EINVAL`;
+///   a persistence timeout is kept in ticks in 32 bits, so a larger one wraps as it does in
+///   the kernel;
+///   0 keeps the current value; defaults 900/120/300;
+/// * daemons: missing state, interface or sync id, or a non-multicast group: `EINVAL`;
+///   unknown interface: `ENODEV`; already running: `EEXIST`; stopping one not running: `ESRCH`;
+///   defaults group 224.0.0.81, port 8848, ttl 1, max length MTU (1500) minus headers; a
+///   daemon cannot start while mixed-family destinations exist: `EINVAL`;
+/// * zero: of one service or, with no service, of everything; flush; info (1.2.1, 4096);
+/// * schedulers: by default those of Debian bookworm's 6.1 kernel
+///   ([`Scheduler::in_debian_6_1`](crate::Scheduler::in_debian_6_1)), and the engine `sip`;
+/// * an unprivileged mock answers `EPERM` to everything, as the kernel does without
+///   CAP_NET_ADMIN; unknown commands and operations without a handler: `EOPNOTSUPP`.
+///
+/// What it knowingly does not model: traffic, connections and rate estimation (counters stay
+/// as set by [`MockTransport::set_stats`]); the kernel's hash-bucket order of services (the
+/// mock lists address services in insertion order, then firewall-mark services); the
+/// destination trash; which IPv4 addresses are local broadcast addresses of interfaces.
 ///
 /// ```
 /// use std::sync::Arc;

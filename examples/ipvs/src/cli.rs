@@ -1,0 +1,272 @@
+//! The command line and what each command does.
+
+use std::ffi::OsString;
+use std::io::{IsTerminal, Write};
+use std::time::{Duration, Instant};
+
+use clap::{Parser, Subcommand, ValueEnum};
+use ipvs::state::{ApplyReport, DrainClock, Plan, Policy, Scope, Selector, Table};
+use ipvs::transport::{MockTransport, NetlinkTransport, Transport};
+use ipvs::Client;
+
+use crate::files::{self, Format};
+
+/// Whole IPVS tables as desired state: show, export, diff and apply.
+#[derive(Parser, Debug)]
+#[command(name = "ipvs", version, about)]
+struct Cli {
+    /// Work in the network namespace at this path (/run/netns/NAME, /proc/PID/ns/net).
+    #[arg(long, global = true, value_name = "PATH")]
+    netns: Option<String>,
+    /// Work on the in-memory kernel model (empty, or holding FILE's table); also IPVS_MOCK.
+    #[arg(long, global = true, value_name = "FILE", num_args = 0..=1, require_equals = true, default_missing_value = "")]
+    mock: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// How a plan is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Output {
+    /// Each command with its reason, and a summary.
+    Summary,
+    /// ipvsadm commands only.
+    Rules,
+    /// JSON.
+    Json,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// The table with statistics and rates.
+    Show {
+        /// As JSON (the desired-state schema, with statistics and connection counts).
+        #[arg(long)]
+        json: bool,
+    },
+    /// The configuration as a desired-state file (valid input to `apply`).
+    Export {
+        /// The format.
+        #[arg(long, value_enum, default_value = "toml")]
+        format: Format,
+    },
+    /// The plan from the kernel's table to FILE's; exit 0 with nothing to do, 1 with changes.
+    Diff {
+        #[command(flatten)]
+        target: Target,
+        /// How to show the plan.
+        #[arg(long, value_enum, default_value = "summary")]
+        output: Output,
+    },
+    /// Applies FILE: exit 0 when the kernel holds it (destinations still draining apart).
+    Apply {
+        #[command(flatten)]
+        target: Target,
+        /// Show the plan, write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Then wait for draining destinations to be deleted, at most SECS seconds (default:
+        /// their longest drain).
+        #[arg(long, value_name = "SECS", num_args = 0..=1, require_equals = true, default_missing_value = "0")]
+        wait: Option<u64>,
+    },
+}
+
+/// The desired table and what may be touched.
+#[derive(clap::Args, Debug)]
+struct Target {
+    /// The desired-state file (TOML, JSON or ipvsadm rules; `-` for standard input).
+    file: String,
+    /// The file's format (default: by its extension, else by its content).
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+    /// Only services these select: prefix, tcp/udp/sctp, port=N[-M], fwmark=N[-M],
+    /// comma-separated; repeat for more. The file's services must be among them.
+    #[arg(long, value_name = "SELECTOR")]
+    scope: Vec<String>,
+    /// Also remove the services in scope (every service without --scope) that FILE does not
+    /// name.
+    #[arg(long)]
+    prune: bool,
+}
+
+type Ipvs = Client<Box<dyn Transport>>;
+
+fn connect(cli: &Cli) -> Result<Ipvs, String> {
+    let mock =
+        cli.mock.clone().or_else(|| std::env::var("IPVS_MOCK").ok().map(|v| if v == "1" { String::new() } else { v }));
+    if let Some(file) = mock {
+        let client: Ipvs = Client::with_transport(Box::new(MockTransport::new()));
+        if !file.is_empty() {
+            let t = files::read(&file, None)?;
+            let out = client.batch(&t.requests()).map_err(|e| e.to_string())?;
+            if let Some(e) = out.into_iter().find_map(Result::err) {
+                return Err(format!("{file}: {e}"));
+            }
+        }
+        return Ok(client);
+    }
+    let transport = match &cli.netns {
+        None => NetlinkTransport::open(),
+        Some(path) => NetlinkTransport::builder().namespace(path).open(),
+    }
+    .map_err(|e| match &cli.netns {
+        Some(p) => format!("{p}: {e}"),
+        None => e.to_string(),
+    })?;
+    Ok(Client::with_transport(Box::new(transport)))
+}
+
+fn scope(target: &Target, desired: &Table) -> Result<Scope, String> {
+    let selectors: Vec<Selector> = target
+        .scope
+        .iter()
+        .map(|s| s.parse::<Selector>().map_err(|e| format!("--scope: {e}")))
+        .collect::<Result<_, _>>()?;
+    Ok(match (target.prune, selectors.is_empty()) {
+        (true, true) => Scope::All,
+        (true, false) => Scope::Selected(selectors),
+        (false, true) => Scope::Named,
+        (false, false) => {
+            // Without --prune only the named services are touched; they must be in scope.
+            let sel = Scope::Selected(selectors);
+            if let Some(e) = desired.entries().find(|e| !sel.may_write(&e.service().id)) {
+                return Err(format!("{} is outside the scope ({sel})", e.service().id));
+            }
+            Scope::Named
+        }
+    })
+}
+
+fn print_plan(plan: &Plan, output: Output) -> String {
+    match output {
+        Output::Rules => plan.to_rules(),
+        Output::Json => plan.to_json(),
+        Output::Summary => {
+            let mut out = String::new();
+            for s in plan.steps() {
+                let line = ipvs::rules::request_line(&s.request, &ipvs::rules::Numeric);
+                out.push_str(&format!("{line:<60} # {}\n", s.why));
+            }
+            for d in plan.draining() {
+                out.push_str(&format!(
+                    "# draining {} -> {}: {} active, {} inactive connections\n",
+                    d.service, d.destination, d.active, d.inactive
+                ));
+            }
+            out.push_str(&format!("plan: {}\n", plan.summary()));
+            out
+        }
+    }
+}
+
+fn print_report(r: &ApplyReport) -> String {
+    let mut out = String::new();
+    for f in &r.failures {
+        out.push_str(&format!(
+            "failed: {}: {}\n",
+            ipvs::rules::request_line(&f.request, &ipvs::rules::Numeric),
+            f.error
+        ));
+    }
+    for d in &r.draining {
+        out.push_str(&format!(
+            "draining {} -> {}: {} active, {} inactive connections\n",
+            d.service, d.destination, d.active, d.inactive
+        ));
+    }
+    if !r.converged {
+        for s in r.remaining.steps() {
+            out.push_str(&format!(
+                "still to do: {} # {}\n",
+                ipvs::rules::request_line(&s.request, &ipvs::rules::Numeric),
+                s.why
+            ));
+        }
+    }
+    out.push_str(&format!("applied: {}\n", r.summary()));
+    out
+}
+
+/// Progress of a long apply, on a terminal only.
+fn progress() -> impl FnMut(usize, usize) {
+    let tty = std::io::stderr().is_terminal();
+    let start = Instant::now();
+    move |done, total| {
+        if tty && total >= 1000 {
+            let _ = write!(
+                std::io::stderr(),
+                "\rapplying: {done}/{total} requests ({:.1} s)",
+                start.elapsed().as_secs_f64()
+            );
+            if done == total {
+                let _ = writeln!(std::io::stderr());
+            }
+        }
+    }
+}
+
+fn apply(client: &Ipvs, desired: &Table, scope: &Scope, wait: Option<u64>) -> Result<u8, String> {
+    let policy = Policy::default();
+    let mut clock = DrainClock::new();
+    let plan = client.plan_with_clock(desired, scope, &policy, &mut clock).map_err(|e| e.to_string())?;
+    let mut report = client.apply_with_progress(&plan, &mut progress()).map_err(|e| e.to_string())?;
+    print!("{}", print_report(&report));
+    if let Some(secs) = wait {
+        let limit =
+            if secs == 0 { Policy::DEFAULT_MAX_DRAIN + Duration::from_secs(5) } else { Duration::from_secs(secs) };
+        let until = Instant::now() + limit;
+        while !report.draining.is_empty() && Instant::now() < until {
+            std::thread::sleep(Duration::from_secs(1));
+            let plan = client.plan_with_clock(desired, scope, &policy, &mut clock).map_err(|e| e.to_string())?;
+            if plan.is_empty() && plan.draining().len() == report.draining.len() {
+                continue;
+            }
+            report = client.apply(&plan).map_err(|e| e.to_string())?;
+            print!("{}", print_report(&report));
+        }
+    }
+    Ok(if report.converged && report.failures.is_empty() { 0 } else { 1 })
+}
+
+/// Runs the command line; the exit status, or an error (status 2).
+pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<u8, String> {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return Ok(code);
+        }
+    };
+    let client = connect(&cli)?;
+    let mut stdout = std::io::stdout().lock();
+    let text_and_code = match &cli.command {
+        Command::Show { json } => {
+            let t = client.table().map_err(|e| e.to_string())?;
+            (if *json { t.to_status_json() } else { crate::show::render(&t) }, 0)
+        }
+        Command::Export { format } => (files::write(&client.table().map_err(|e| e.to_string())?, *format), 0),
+        Command::Diff { target, output } => {
+            let desired = files::read(&target.file, target.format)?;
+            let scope = scope(target, &desired)?;
+            let plan = client.plan(&desired, &scope, &Policy::default()).map_err(|e| e.to_string())?;
+            (print_plan(&plan, *output), u8::from(!plan.is_empty()))
+        }
+        Command::Apply { target, dry_run, wait } => {
+            let desired = files::read(&target.file, target.format)?;
+            let scope = scope(target, &desired)?;
+            if *dry_run {
+                let plan = client.plan(&desired, &scope, &Policy::default()).map_err(|e| e.to_string())?;
+                (print_plan(&plan, Output::Summary), 0)
+            } else {
+                drop(stdout);
+                let code = apply(&client, &desired, &scope, *wait)?;
+                return Ok(code);
+            }
+        }
+    };
+    stdout.write_all(text_and_code.0.as_bytes()).map_err(|e| format!("standard output: {e}"))?;
+    stdout.flush().map_err(|e| format!("standard output: {e}"))?;
+    Ok(text_and_code.1)
+}

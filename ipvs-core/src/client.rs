@@ -293,6 +293,43 @@ impl<T: Transport> Client<T> {
         msgs.iter().map(|m| m.to_destination_status(family).map_err(|e| decode_err(op, target(), e))).collect()
     }
 
+    /// The destinations of each of `services`, in their order: [`Client::destinations`] for
+    /// many services at once, which a transport may make in parallel (the kernel transport
+    /// spreads them over several sockets).
+    ///
+    /// ```
+    /// use ipvs::{Client, Destination, Forward, Scheduler, Service, ServiceId};
+    /// let client = Client::mock();
+    /// let (a, b) = (ServiceId::tcp("192.0.2.1".parse().unwrap(), 80), ServiceId::tcp("192.0.2.2".parse().unwrap(), 80));
+    /// client.add_service(&Service::new(a, Scheduler::Rr))?;
+    /// client.add_destination(&a, &Destination::new("198.51.100.1:80".parse().unwrap(), Forward::Masquerade))?;
+    /// let each = client.destinations_of(&[a, b])?;
+    /// assert_eq!((each[0].len(), each[1].len()), (1, 0));
+    /// # Ok::<(), ipvs::Error>(())
+    /// ```
+    pub fn destinations_of(&self, services: &[ServiceId]) -> Result<Vec<Vec<DestinationStatus>>, Error> {
+        let op = Operation::ListDestinations;
+        for s in services {
+            s.validate().map_err(|e| Error::new(op, Some(s.to_string()), e))?;
+        }
+        let requests: Vec<IpvsMessage> = services.iter().map(IpvsMessage::dump_destinations).collect();
+        let dumps = self.transport.dumps(&requests).map_err(|k| Error::new(op, None, k))?;
+        if dumps.len() != services.len() {
+            let k = ErrorKind::UnexpectedReply(format!("{} dumps for {} requests", dumps.len(), services.len()));
+            return Err(Error::new(op, None, k));
+        }
+        services
+            .iter()
+            .zip(dumps)
+            .map(|(s, msgs)| {
+                let family = s.family();
+                msgs.iter()
+                    .map(|m| m.to_destination_status(family).map_err(|e| decode_err(op, Some(s.to_string()), e)))
+                    .collect()
+            })
+            .collect()
+    }
+
     /// Deletes every service.
     ///
     /// ```

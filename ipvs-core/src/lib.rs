@@ -58,3 +58,8 @@ pub use model::{
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]
 pub struct ReadmeDoctests;
+
+/// The Rust examples of docs/desired-state.md, run as doctests so they stay true.
+#[cfg(all(doctest, feature = "serde"))]
+#[doc = include_str!("../../docs/desired-state.md")]
+pub struct DesiredStateDoctests;

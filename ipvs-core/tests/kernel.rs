@@ -310,3 +310,48 @@ fn the_library_reads_back_what_ipvsadm_wrote() {
         listed.lines().filter(|l| l.starts_with("TCP") || l.starts_with("UDP") || l.starts_with("FWM")).count();
     assert_eq!(services, c.services().unwrap().len());
 }
+
+/// A table read spreads its destination dumps over several sockets, opened later than the
+/// transport and from other threads, yet in the transport's namespace; a destination dump of
+/// several datagrams is made again with the proof. What it reads is what was written.
+#[test]
+#[ignore = "needs the real kernel: runs in the lab"]
+fn a_table_read_over_several_sockets_is_the_table_written() {
+    use ipvs::state::Table;
+    use ipvs::transport::NetlinkTransport;
+    require_kernel();
+    let t = Target::new();
+    let path = t.netns_path.clone().unwrap();
+    let mut want = Table::new();
+    for i in 0..400u32 {
+        let id = ServiceId::tcp(IpAddr::from([192, 0, 2, (i % 200) as u8 + 1]), 2000 + (i / 200) as u16);
+        let e = want.add_service(Service::new(id, Scheduler::Wrr)).unwrap();
+        for d in 1..=(i % 4) as u8 {
+            e.add_destination(Destination::new(SocketAddr::from(([198, 51, 100, d], 80)), Forward::Masquerade))
+                .unwrap();
+        }
+    }
+    // One service with 600 destinations: its dump spans several datagrams.
+    let big = ServiceId::udp(ip("192.0.2.250"), 53);
+    let e = want.add_service(Service::new(big, Scheduler::Rr)).unwrap();
+    for n in 0..600u16 {
+        let addr = SocketAddr::from(([198, 51, 100, (n % 250) as u8 + 1], 1000 + n / 250));
+        e.add_destination(Destination::new(addr, Forward::Masquerade).with_weight(u32::from(n % 7))).unwrap();
+    }
+    let writer = t.client();
+    assert!(writer.batch(&want.requests()).unwrap().iter().all(|r| r.is_ok()));
+    // Opened in the namespace by path, used from this thread (in the lab's namespace).
+    let reader = Client::with_transport(NetlinkTransport::builder().namespace(&path).dump_sockets(3).open().unwrap());
+    for _ in 0..2 {
+        let mut got = reader.table().unwrap();
+        got.set_timeouts(None);
+        assert!(got == want, "the table read differs from the one written");
+    }
+    // And through the test's own transport, opened inside the namespace's thread.
+    let mut got = t.client().table().unwrap();
+    got.set_timeouts(None);
+    assert!(got == want);
+    // A service that does not exist has no destinations.
+    let each = reader.destinations_of(&[big, ServiceId::udp(ip("192.0.2.251"), 53)]).unwrap();
+    assert_eq!((each[0].len(), each[1].len()), (600, 0));
+}

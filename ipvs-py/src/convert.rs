@@ -13,12 +13,18 @@ use pyo3::types::{PyBool, PyBytes, PyInt, PyString};
 /// ValueError for input refused before sending, `ipvs.IpvsError` (an OSError with `errno`,
 /// also the matching builtin subclass) for everything else.
 pub fn py_err(py: Python<'_>, e: Error) -> PyErr {
+    error_for(py, &e, "")
+}
+
+/// As [`py_err`], for an error kept elsewhere (a report's failure), with `prefix` before the
+/// message (`"line 3: "`).
+pub fn error_for(py: Python<'_>, e: &Error, prefix: &str) -> PyErr {
     if let Some(invalid) = e.invalid_input() {
-        return PyValueError::new_err(invalid.to_string());
+        return PyValueError::new_err(format!("{prefix}{invalid}"));
     }
     // The library's one errno mapping.
     let errno = e.errno().0;
-    let message = e.to_string();
+    let message = format!("{prefix}{e}");
     let operation = e.operation().to_string();
     let target = e.target().map(str::to_owned);
     match py

@@ -9,6 +9,7 @@
 mod client;
 mod convert;
 mod model;
+mod state;
 
 use pyo3::prelude::*;
 
@@ -24,5 +25,11 @@ fn _ipvs(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<model::PyTimeouts>()?;
     m.add_class::<model::PyDaemon>()?;
     m.add_class::<model::PyInfo>()?;
+    m.add_class::<state::PyTable>()?;
+    m.add_class::<state::PyPlan>()?;
+    m.add_class::<state::PyStep>()?;
+    m.add_class::<state::PyDraining>()?;
+    m.add_class::<state::PyApplyReport>()?;
+    m.add_class::<state::PyFailure>()?;
     Ok(())
 }

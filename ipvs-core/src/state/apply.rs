@@ -73,6 +73,9 @@ fn copy_kind(kind: &ErrorKind) -> ErrorKind {
     }
 }
 
+/// Up to this many services, [`Client::services_table`] asks for each; more, it dumps them all.
+const SERVICES_ASKED_ONE_BY_ONE: usize = 64;
+
 impl<T: Transport> Client<T> {
     /// The whole table: every service with its statistics, each one's destinations with
     /// theirs, and the timeouts, read with the dump-consistency proof.
@@ -88,9 +91,10 @@ impl<T: Transport> Client<T> {
     /// # Ok::<(), ipvs::Error>(())
     /// ```
     pub fn table(&self) -> Result<Table, Error> {
+        let services = self.services()?;
+        let ids: Vec<ServiceId> = services.iter().map(|s| s.service.id).collect();
         let mut t = Table::new();
-        for s in self.services()? {
-            let dests = self.destinations(&s.service.id)?;
+        for (s, dests) in services.into_iter().zip(self.destinations_of(&ids)?) {
             t.insert_status(s, dests);
         }
         t.set_timeouts(Some(self.timeouts()?));
@@ -100,16 +104,24 @@ impl<T: Transport> Client<T> {
     /// The services `ids` with their destinations, as the kernel has them now (one that does
     /// not exist is not in the table).
     pub fn services_table(&self, ids: &[ServiceId]) -> Result<Table, Error> {
-        let mut t = Table::new();
-        for id in ids {
-            match self.service(id) {
-                Ok(s) => {
-                    let dests = self.destinations(id)?;
-                    t.insert_status(s, dests);
+        // A few services are asked for one by one; many are found in one service dump.
+        let mut found = Vec::with_capacity(ids.len());
+        if ids.len() <= SERVICES_ASKED_ONE_BY_ONE {
+            for id in ids {
+                match self.service(id) {
+                    Ok(s) => found.push(s),
+                    Err(e) if e.kernel_errno() == Some(Errno::ESRCH) => {}
+                    Err(e) => return Err(e),
                 }
-                Err(e) if e.kernel_errno() == Some(Errno::ESRCH) => {}
-                Err(e) => return Err(e),
             }
+        } else {
+            let wanted: std::collections::HashSet<&ServiceId> = ids.iter().collect();
+            found.extend(self.services()?.into_iter().filter(|s| wanted.contains(&s.service.id)));
+        }
+        let found_ids: Vec<ServiceId> = found.iter().map(|s| s.service.id).collect();
+        let mut t = Table::new();
+        for (s, dests) in found.into_iter().zip(self.destinations_of(&found_ids)?) {
+            t.insert_status(s, dests);
         }
         Ok(t)
     }

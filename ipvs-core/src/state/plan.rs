@@ -18,7 +18,7 @@ use super::policy::{DrainClock, DrainPolicy, Policy};
 use super::scope::Scope;
 use super::table::{Entry, Table};
 use crate::error::InvalidInput;
-use crate::model::{Destination, DestinationStatus, Request, Service, ServiceId};
+use crate::model::{Destination, DestinationStatus, Request, Service, ServiceFlags, ServiceId};
 use crate::rules;
 
 /// Why a plan writes what it writes.
@@ -121,10 +121,12 @@ fn service_changes(a: &Service, b: &Service) -> Vec<&'static str> {
     if a.scheduler != b.scheduler {
         f.push("scheduler");
     }
-    if a.flags != b.flags {
+    // The persistent flag goes with the persistence timeout: one change, named once.
+    let flags = a.flags.symmetric_difference(b.flags);
+    if !flags.difference(ServiceFlags::PERSISTENT).is_empty() {
         f.push("flags");
     }
-    if a.timeout != b.timeout {
+    if a.timeout != b.timeout || flags.contains(ServiceFlags::PERSISTENT) {
         f.push("persistence");
     }
     if a.netmask != b.netmask {

@@ -13,7 +13,7 @@ mod netlink;
 
 pub use fault::{Fault, FaultTransport, Faults, When};
 pub use mock::{MockCounters, MockTransport, MockTransportBuilder};
-pub use netlink::{NetlinkTransport, NetlinkTransportBuilder, MAX_DUMP_RETRIES, MAX_TIMEOUT};
+pub use netlink::{NetlinkTransport, NetlinkTransportBuilder, MAX_DUMP_RETRIES, MAX_DUMP_SOCKETS, MAX_TIMEOUT};
 
 use crate::error::{Errno, ErrorKind};
 use crate::wire::IpvsMessage;
@@ -47,6 +47,13 @@ pub trait Transport: Send + Sync {
     /// Pipelines write requests and returns, in order, whether each succeeded. The `Err` of
     /// the outer result means the batch as a whole could not be carried out (I/O).
     fn batch(&self, msgs: &[IpvsMessage]) -> Result<Vec<BatchOutcome>, ErrorKind>;
+
+    /// Several dumps, each as [`dump`](Transport::dump) makes it (with its own timeout), their
+    /// messages in the order of `msgs`; the first failure fails the call. The default makes
+    /// them one after the other; [`NetlinkTransport`] spreads them over several sockets.
+    fn dumps(&self, msgs: &[IpvsMessage]) -> Result<Vec<Vec<IpvsMessage>>, ErrorKind> {
+        msgs.iter().map(|m| self.dump(m)).collect()
+    }
 }
 
 impl<T: Transport + ?Sized> Transport for Box<T> {
@@ -58,6 +65,9 @@ impl<T: Transport + ?Sized> Transport for Box<T> {
     }
     fn batch(&self, msgs: &[IpvsMessage]) -> Result<Vec<BatchOutcome>, ErrorKind> {
         (**self).batch(msgs)
+    }
+    fn dumps(&self, msgs: &[IpvsMessage]) -> Result<Vec<Vec<IpvsMessage>>, ErrorKind> {
+        (**self).dumps(msgs)
     }
 }
 
@@ -71,6 +81,9 @@ impl<T: Transport + ?Sized> Transport for &T {
     fn batch(&self, msgs: &[IpvsMessage]) -> Result<Vec<BatchOutcome>, ErrorKind> {
         (**self).batch(msgs)
     }
+    fn dumps(&self, msgs: &[IpvsMessage]) -> Result<Vec<Vec<IpvsMessage>>, ErrorKind> {
+        (**self).dumps(msgs)
+    }
 }
 
 impl<T: Transport + ?Sized> Transport for std::sync::Arc<T> {
@@ -82,5 +95,8 @@ impl<T: Transport + ?Sized> Transport for std::sync::Arc<T> {
     }
     fn batch(&self, msgs: &[IpvsMessage]) -> Result<Vec<BatchOutcome>, ErrorKind> {
         (**self).batch(msgs)
+    }
+    fn dumps(&self, msgs: &[IpvsMessage]) -> Result<Vec<Vec<IpvsMessage>>, ErrorKind> {
+        (**self).dumps(msgs)
     }
 }

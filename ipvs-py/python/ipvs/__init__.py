@@ -18,6 +18,18 @@ connection counts). Model objects are immutable and checked when built; ``replac
 makes a changed copy. Bad arguments raise TypeError or ValueError before anything is sent;
 failed calls raise ``IpvsError`` (an OSError with ``errno``, also the matching builtin such as
 FileExistsError).
+
+Desired state: a ``Table`` is a whole configuration (from ``client.table()``, a TOML or JSON
+file's text, a dict of the same schema, ipvsadm rules, or built); ``client.plan(table)`` is
+the minimal ``Plan`` to it, ``client.apply(table)`` applies one and returns an
+``ApplyReport``. ``client.save()`` and ``client.restore(text)`` are ``ipvsadm -Sn`` and
+``ipvsadm -R``.
+
+>>> with ipvs.Client.mock() as c:
+...     t = ipvs.Table()
+...     t.add_service(web, [ipvs.Destination("198.51.100.1", port=80, forward="nat")])
+...     c.apply(t).summary, c.apply(t).summary
+('2 writes, 0 failed, 0 draining, converged', '0 writes, 0 failed, 0 draining, converged')
 """
 
 from __future__ import annotations
@@ -27,14 +39,20 @@ import ipaddress
 from typing import Dict, Optional, Type, Union
 
 from ._ipvs import (
+    ApplyReport,
     Client,
     Daemon,
     Destination,
     DestinationStatus,
+    Draining,
+    Failure,
     Info,
+    Plan,
     Service,
     ServiceStatus,
     Stats,
+    Step,
+    Table,
     Timeouts,
 )
 
@@ -48,6 +66,12 @@ __all__ = [
     "Timeouts",
     "Daemon",
     "Info",
+    "Table",
+    "Plan",
+    "Step",
+    "Draining",
+    "ApplyReport",
+    "Failure",
     "IpvsError",
     "Address",
 ]

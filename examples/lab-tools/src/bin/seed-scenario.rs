@@ -10,149 +10,20 @@
 //! addresses are used, and only inside namespaces it makes (and removes).
 
 use std::collections::BTreeMap;
-use std::fs::File;
-use std::io::{Read, Write};
-use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpStream};
+use std::net::{IpAddr, SocketAddr};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use ipvs::transport::NetlinkTransport;
 use ipvs::{Client, Destination, Forward, Scheduler, Service, ServiceId, Tunnel};
-
-const SERVERS: u8 = 4;
-const NAT_VIP: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 10);
-const DR_VIP: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 11);
-const TUN_VIP: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 12);
-const WRR_VIP: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 13);
-
-type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
-
-fn sh(args: &[&str]) -> Res<()> {
-    let out = Command::new(args[0]).args(&args[1..]).stdin(Stdio::null()).output()?;
-    if !out.status.success() {
-        return Err(format!("{}: {}", args.join(" "), String::from_utf8_lossy(&out.stderr).trim()).into());
-    }
-    Ok(())
-}
-
-fn in_ns(ns: &str, args: &[&str]) -> Res<()> {
-    let netns = format!("--net=/run/netns/{ns}");
-    let mut all = vec!["nsenter", netns.as_str()];
-    all.extend_from_slice(args);
-    sh(&all)
-}
-
-fn rs_addr(i: u8) -> Ipv4Addr {
-    Ipv4Addr::new(198, 51, 100, 10 + i)
-}
-
-/// Namespaces: `lb` (director), `client`, `rs1`..`rs4`; the servers hang off a bridge in
-/// `lb` (198.51.100.0/24), the client off a veth (203.0.113.0/24).
-fn build_network() -> Res<()> {
-    teardown();
-    for ns in ["lb", "client"] {
-        sh(&["ip", "netns", "add", ns])?;
-    }
-    in_ns("lb", &["ip", "link", "set", "lo", "up"])?;
-    in_ns("lb", &["sysctl", "-qw", "net.ipv4.ip_forward=1"])?;
-    in_ns("lb", &["sysctl", "-qw", "net.ipv4.conf.all.rp_filter=0"])?;
-    // Replies of direct-routed and tunnelled servers come back through the director with
-    // the VIP, one of its own addresses, as source: accept them instead of dropping them
-    // as martians.
-    in_ns("lb", &["sysctl", "-qw", "net.ipv4.conf.all.accept_local=1"])?;
-    in_ns("lb", &["sysctl", "-qw", "net.ipv4.conf.default.accept_local=1"])?;
-    in_ns("lb", &["ip", "link", "add", "br0", "type", "bridge"])?;
-    in_ns("lb", &["ip", "addr", "add", "198.51.100.1/24", "dev", "br0"])?;
-    in_ns("lb", &["ip", "link", "set", "br0", "up"])?;
-    in_ns("lb", &["ip", "link", "add", "vip0", "type", "dummy"])?;
-    for vip in [NAT_VIP, DR_VIP, TUN_VIP, WRR_VIP] {
-        in_ns("lb", &["ip", "addr", "add", &format!("{vip}/32"), "dev", "vip0"])?;
-    }
-    in_ns("lb", &["ip", "link", "set", "vip0", "up"])?;
-    // Client link.
-    sh(&["ip", "link", "add", "c-lb", "netns", "client", "type", "veth", "peer", "lb-c", "netns", "lb"])?;
-    in_ns("lb", &["ip", "addr", "add", "203.0.113.1/24", "dev", "lb-c"])?;
-    in_ns("lb", &["ip", "link", "set", "lb-c", "up"])?;
-    in_ns("client", &["ip", "link", "set", "lo", "up"])?;
-    in_ns("client", &["ip", "addr", "add", "203.0.113.2/24", "dev", "c-lb"])?;
-    in_ns("client", &["ip", "link", "set", "c-lb", "up"])?;
-    in_ns("client", &["ip", "route", "add", "default", "via", "203.0.113.1"])?;
-    for i in 1..=SERVERS {
-        let ns = format!("rs{i}");
-        sh(&["ip", "netns", "add", &ns])?;
-        let (inner, outer) = (format!("eth-rs{i}"), format!("br-rs{i}"));
-        sh(&["ip", "link", "add", &inner, "netns", &ns, "type", "veth", "peer", &outer, "netns", "lb"])?;
-        in_ns("lb", &["ip", "link", "set", &outer, "master", "br0", "up"])?;
-        for s in [
-            "net.ipv4.conf.all.arp_ignore=1",
-            "net.ipv4.conf.all.arp_announce=2",
-            "net.ipv4.conf.all.rp_filter=0",
-            "net.ipv4.conf.default.rp_filter=0",
-        ] {
-            in_ns(&ns, &["sysctl", "-qw", s])?;
-        }
-        in_ns(&ns, &["ip", "link", "set", "lo", "up"])?;
-        in_ns(&ns, &["ip", "addr", "add", &format!("{}/24", rs_addr(i)), "dev", &inner])?;
-        in_ns(&ns, &["ip", "link", "set", &inner, "up"])?;
-        in_ns(&ns, &["ip", "route", "add", "default", "via", "198.51.100.1"])?;
-        // Direct routing: the VIP on the loopback, never answered for by ARP.
-        in_ns(&ns, &["ip", "addr", "add", &format!("{DR_VIP}/32"), "dev", "lo"])?;
-        // IPIP: the VIP on the tunnel device, which decapsulates.
-        in_ns(&ns, &["ip", "link", "set", "tunl0", "up"])?;
-        in_ns(&ns, &["ip", "addr", "add", &format!("{TUN_VIP}/32"), "dev", "tunl0"])?;
-        in_ns(&ns, &["sysctl", "-qw", "net.ipv4.conf.tunl0.rp_filter=0"])?;
-        // A web server whose page names it.
-        let root = format!("/tmp/ipvs-seed/rs{i}");
-        std::fs::create_dir_all(&root)?;
-        std::fs::write(format!("{root}/index.html"), format!("rs{i}\n"))?;
-        in_ns(&ns, &["busybox", "httpd", "-p", "80", "-h", &root])?;
-    }
-    Ok(())
-}
-
-fn teardown() {
-    let _ = Command::new("pkill").args(["-f", "busybox httpd -p 80 -h /tmp/ipvs-seed"]).status();
-    for ns in ["lb", "client", "rs1", "rs2", "rs3", "rs4"] {
-        let _ = Command::new("ip").args(["netns", "del", ns]).stderr(Stdio::null()).status();
-    }
-}
-
-/// Makes `n` HTTP requests to `vip:80` from the client namespace, each on a new connection,
-/// and counts which server answered.
-fn requests(vip: Ipv4Addr, n: usize) -> Res<BTreeMap<String, usize>> {
-    let ns = File::open("/run/netns/client")?;
-    std::thread::scope(|s| {
-        s.spawn(|| -> Res<BTreeMap<String, usize>> {
-            nix::sched::setns(&ns, nix::sched::CloneFlags::CLONE_NEWNET)?;
-            let mut counts = BTreeMap::new();
-            for _ in 0..n {
-                let addr = SocketAddr::new(IpAddr::V4(vip), 80);
-                let mut c = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
-                c.set_read_timeout(Some(Duration::from_secs(5)))?;
-                c.write_all(b"GET / HTTP/1.0\r\nHost: seed\r\n\r\n")?;
-                let mut reply = String::new();
-                c.read_to_string(&mut reply)?;
-                let body = reply.split("\r\n\r\n").nth(1).unwrap_or("").trim().to_string();
-                *counts.entry(body).or_insert(0) += 1;
-            }
-            Ok(counts)
-        })
-        .join()
-        .map_err(|_| "client thread panicked")?
-    })
-}
+use ipvs_lab_tools::{
+    build_network, check, requests, rs_addr, teardown, Res, DR_VIP, NAT_VIP, SERVERS, TUN_VIP, WRR_VIP,
+};
 
 /// Linux 6.1 folds the per-CPU counters into what it reports every 2 seconds (the rate
 /// estimator's period).
 fn wait_for_estimator() {
     std::thread::sleep(Duration::from_millis(2500));
-}
-
-fn check(cond: bool, what: String, failures: &mut Vec<String>) {
-    println!("  [{}] {what}", if cond { "ok" } else { "FAILED" });
-    if !cond {
-        failures.push(what);
-    }
 }
 
 fn print_table(lb: &Client<NetlinkTransport>) -> Res<()> {

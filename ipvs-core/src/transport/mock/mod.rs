@@ -56,7 +56,9 @@ pub struct MockCounters {
 /// What it knowingly does not model: traffic, connections and rate estimation (counters stay
 /// as set by [`MockTransport::set_stats`]); the kernel's hash-bucket order of services (the
 /// mock lists address services in insertion order, then firewall-mark services); the
-/// destination trash; which IPv4 addresses are local broadcast addresses of interfaces.
+/// destination trash; which IPv4 addresses are local broadcast addresses of interfaces; that a
+/// namespace whose loopback is down has no route, so the kernel refuses every destination there
+/// (`EINVAL`).
 ///
 /// ```
 /// use std::sync::Arc;

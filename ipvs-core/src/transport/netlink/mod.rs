@@ -7,6 +7,7 @@ use std::fs::File;
 use std::io;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -24,6 +25,10 @@ const RX_BUFFER: usize = 256 * 1024;
 pub const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
 /// The most dump retries a transport takes.
 pub const MAX_DUMP_RETRIES: u32 = 1000;
+/// The most sockets [`Transport::dumps`] spreads its dumps over.
+pub const MAX_DUMP_SOCKETS: usize = 16;
+/// Fewer dumps than this per extra socket are not worth a thread.
+const DUMPS_PER_THREAD: usize = 32;
 /// `statfs` magic of the namespace filesystem (`NSFS_MAGIC`).
 const NSFS_MAGIC: i64 = 0x6e73_6673;
 
@@ -44,11 +49,18 @@ pub struct NetlinkTransportBuilder {
     timeout: Duration,
     dump_retries: u32,
     namespace: Option<PathBuf>,
+    dump_sockets: usize,
 }
 
 impl Default for NetlinkTransportBuilder {
     fn default() -> Self {
-        NetlinkTransportBuilder { timeout: Duration::from_secs(30), dump_retries: 12, namespace: None }
+        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+        NetlinkTransportBuilder {
+            timeout: Duration::from_secs(30),
+            dump_retries: 12,
+            namespace: None,
+            dump_sockets: cpus.clamp(1, MAX_DUMP_SOCKETS),
+        }
     }
 }
 
@@ -77,7 +89,22 @@ impl NetlinkTransportBuilder {
         self
     }
 
+    /// How many sockets (each with a thread) [`Transport::dumps`] spreads many dumps over
+    /// (default: the number of CPUs, at most [`MAX_DUMP_SOCKETS`]; 1 makes them in turn).
+    /// The extra sockets are opened on first use, in the transport's namespace.
+    pub fn dump_sockets(mut self, sockets: usize) -> Self {
+        self.dump_sockets = sockets;
+        self
+    }
+
     fn check(&self) -> Result<(), InvalidInput> {
+        if self.dump_sockets == 0 || self.dump_sockets > MAX_DUMP_SOCKETS {
+            return Err(InvalidInput::new(
+                "dump_sockets",
+                self.dump_sockets,
+                format!("must be between 1 and {MAX_DUMP_SOCKETS}"),
+            ));
+        }
         if self.timeout < Duration::from_millis(1) || self.timeout > MAX_TIMEOUT {
             return Err(InvalidInput::new(
                 "timeout",
@@ -99,12 +126,17 @@ impl NetlinkTransportBuilder {
     pub fn open(self) -> Result<NetlinkTransport, ErrorKind> {
         self.check()?;
         let deadline = Deadline::after(self.timeout);
+        // Sockets opened later (see `open_conns`) go where the first ones went: the named
+        // namespace, else the opening thread's, whichever thread opens them.
+        let namespace = match &self.namespace {
+            Some(path) => Some(Namespace { file: open_namespace(path)?, path: path.clone() }),
+            None => open_namespace(Path::new(OWN_NAMESPACE))
+                .ok()
+                .map(|file| Namespace { file, path: PathBuf::from(OWN_NAMESPACE) }),
+        };
         // The main socket and two witnesses for dumps (see `proof`), all made now and in one
         // place so that they share a network namespace.
-        let mut sockets = match &self.namespace {
-            None => new_sockets(3)?,
-            Some(path) => sockets_in_namespace(path, 3)?,
-        };
+        let mut sockets = new_sockets(namespace.as_ref(), 3)?;
         let mut conn = Conn::open(sockets.remove(0), self.timeout, RX_BUFFER)?;
         conn.family = conn.resolve_family(deadline)?;
         let witnesses = sockets
@@ -117,16 +149,61 @@ impl NetlinkTransportBuilder {
             })
             .collect::<Result<Vec<_>, ErrorKind>>()?;
         Ok(NetlinkTransport {
+            family: conn.family,
             conn: Mutex::new(conn),
             witnesses: Mutex::new(witnesses),
+            workers: Mutex::new(Vec::new()),
+            namespace,
+            dump_sockets: self.dump_sockets,
             dump_retries: self.dump_retries,
             timeout: self.timeout,
         })
     }
 }
 
-fn new_sockets(n: usize) -> Result<Vec<Socket>, ErrorKind> {
-    (0..n).map(|_| Socket::new(NETLINK_GENERIC).map_err(ErrorKind::from)).collect()
+/// What a worker made of one dump: the messages, None when it must be made again with the
+/// proof (several datagrams, or flagged interrupted), or the error that stops the call.
+type WorkerDump = Result<Option<Vec<IpvsMessage>>, ErrorKind>;
+
+/// The calling thread's network namespace.
+const OWN_NAMESPACE: &str = "/proc/thread-self/ns/net";
+
+/// The network namespace a transport works in: later sockets are opened there too.
+#[derive(Debug)]
+struct Namespace {
+    file: File,
+    path: PathBuf,
+}
+
+impl Namespace {
+    /// Whether the calling thread is in it already (then no helper thread is needed).
+    fn is_current(&self) -> bool {
+        let id = |st: nix::sys::stat::FileStat| (st.st_dev, st.st_ino);
+        match (nix::sys::stat::fstat(&self.file), nix::sys::stat::stat(OWN_NAMESPACE)) {
+            (Ok(a), Ok(b)) => id(a) == id(b),
+            _ => false,
+        }
+    }
+}
+
+/// `n` generic netlink sockets, in `namespace` (by a short-lived thread that enters it) or
+/// in the caller's.
+fn new_sockets(namespace: Option<&Namespace>, n: usize) -> Result<Vec<Socket>, ErrorKind> {
+    let make = || (0..n).map(|_| Socket::new(NETLINK_GENERIC).map_err(ErrorKind::from)).collect();
+    let Some(ns) = namespace.filter(|ns| !ns.is_current()) else { return make() };
+    std::thread::scope(|s| {
+        s.spawn(|| -> Result<Vec<Socket>, ErrorKind> {
+            nix::sched::setns(&ns.file, nix::sched::CloneFlags::CLONE_NEWNET).map_err(|e| match e {
+                nix::errno::Errno::EINVAL => {
+                    ErrorKind::Invalid(InvalidInput::new("netns", ns.path.display(), "not a network namespace"))
+                }
+                e => ErrorKind::Io(io::Error::from(e)),
+            })?;
+            make()
+        })
+        .join()
+        .unwrap_or_else(|_| Err(ErrorKind::Io(io::Error::other("namespace helper thread failed"))))
+    })
 }
 
 /// Opens a namespace file without blocking and checks that it is one.
@@ -151,23 +228,6 @@ fn open_namespace(path: &Path) -> Result<File, ErrorKind> {
     Ok(file)
 }
 
-fn sockets_in_namespace(path: &Path, n: usize) -> Result<Vec<Socket>, ErrorKind> {
-    let ns = open_namespace(path)?;
-    std::thread::scope(|s| {
-        s.spawn(|| -> Result<Vec<Socket>, ErrorKind> {
-            nix::sched::setns(&ns, nix::sched::CloneFlags::CLONE_NEWNET).map_err(|e| match e {
-                nix::errno::Errno::EINVAL => {
-                    ErrorKind::Invalid(InvalidInput::new("netns", path.display(), "not a network namespace"))
-                }
-                e => ErrorKind::Io(io::Error::from(e)),
-            })?;
-            new_sockets(n)
-        })
-        .join()
-        .unwrap_or_else(|_| Err(ErrorKind::Io(io::Error::other("namespace helper thread failed"))))
-    })
-}
-
 /// A generic netlink socket bound to the IPVS family.
 ///
 /// One socket, one family resolution; requests carry checked sequence numbers; replies that
@@ -183,9 +243,14 @@ fn sockets_in_namespace(path: &Path, n: usize) -> Result<Vec<Socket>, ErrorKind>
 /// ```
 #[derive(Debug)]
 pub struct NetlinkTransport {
+    family: u16,
     conn: Mutex<Conn>,
     /// Sockets whose dumps come in differently sized datagrams, to prove dumps consistent.
     witnesses: Mutex<Vec<Conn>>,
+    /// The extra sockets of [`Transport::dumps`], opened on first use.
+    workers: Mutex<Vec<Conn>>,
+    namespace: Option<Namespace>,
+    dump_sockets: usize,
     dump_retries: u32,
     timeout: Duration,
 }
@@ -203,7 +268,20 @@ impl NetlinkTransport {
 
     /// The IPVS family id resolved for this socket.
     pub fn family_id(&self) -> u16 {
-        self.lock().family
+        self.family
+    }
+
+    /// `n` new sockets for the IPVS family, in the transport's namespace, whose receives ask
+    /// for `rx_len` bytes.
+    fn open_conns(&self, n: usize, rx_len: usize) -> Result<Vec<Conn>, ErrorKind> {
+        new_sockets(self.namespace.as_ref(), n)?
+            .into_iter()
+            .map(|socket| {
+                let mut c = Conn::open(socket, self.timeout, rx_len)?;
+                c.family = self.family;
+                Ok(c)
+            })
+            .collect()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Conn> {
@@ -238,6 +316,70 @@ impl Transport for NetlinkTransport {
         r
     }
 
+    /// Many dumps spread over several sockets, one thread each (see
+    /// [`NetlinkTransportBuilder::dump_sockets`]). A dump that fits one datagram is atomic as
+    /// it is; one that spans several is made again on the main socket, with the proof.
+    fn dumps(&self, msgs: &[IpvsMessage]) -> Result<Vec<Vec<IpvsMessage>>, ErrorKind> {
+        let threads = self.dump_sockets.min(msgs.len() / DUMPS_PER_THREAD).max(1);
+        if threads == 1 {
+            return msgs.iter().map(|m| self.dump(m)).collect();
+        }
+        let mut conn = self.lock();
+        let mut workers = self.workers.lock().unwrap_or_else(|p| p.into_inner());
+        if workers.len() < threads - 1 {
+            let more = self.open_conns(threads - 1 - workers.len(), RX_BUFFER)?;
+            workers.extend(more);
+        }
+        let next = AtomicUsize::new(0);
+        let failed = AtomicBool::new(false);
+        // Each socket takes the next dump until none is left: Ok(None) for a dump to make again.
+        let work = |c: &mut Conn| -> Vec<(usize, WorkerDump)> {
+            let mut out = Vec::new();
+            while !failed.load(Ordering::Relaxed) {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(msg) = msgs.get(i) else { break };
+                let r = c.dump_once(msg, self.deadline());
+                c.reset_rcvtimeo(self.timeout);
+                let r = match r {
+                    Ok((parts, false)) if parts.len() <= 1 => Ok(Some(parts.into_iter().flatten().collect())),
+                    Ok(_) => Ok(None),
+                    Err(e) => {
+                        failed.store(true, Ordering::Relaxed);
+                        Err(e)
+                    }
+                };
+                out.push((i, r));
+            }
+            out
+        };
+        let work = &work;
+        let done = std::thread::scope(|s| {
+            let handles: Vec<_> = workers.iter_mut().take(threads - 1).map(|w| s.spawn(move || work(w))).collect();
+            let mut done = work(&mut conn);
+            for h in handles {
+                // A worker that panicked leaves its dumps undone: they are made again below.
+                done.extend(h.join().unwrap_or_default());
+            }
+            done
+        });
+        let mut out: Vec<Option<Vec<IpvsMessage>>> = vec![None; msgs.len()];
+        for (i, r) in done {
+            out[i] = r?;
+        }
+        let mut witnesses = self.witnesses.lock().unwrap_or_else(|p| p.into_inner());
+        msgs.iter()
+            .zip(out)
+            .map(|(msg, got)| match got {
+                Some(list) => Ok(list),
+                None => {
+                    let r = self.dump_proven(&mut conn, &mut witnesses, msg, self.deadline());
+                    conn.reset_rcvtimeo(self.timeout);
+                    r
+                }
+            })
+            .collect()
+    }
+
     fn batch(&self, msgs: &[IpvsMessage]) -> Result<Vec<BatchOutcome>, ErrorKind> {
         if msgs.is_empty() {
             return Ok(Vec::new());
@@ -270,7 +412,18 @@ impl NetlinkTransport {
             if parts.len() <= 1 {
                 return Ok(parts.into_iter().flatten().collect());
             }
-            let mut seen = Vec::with_capacity(witnesses.len());
+            // First a fresh socket: its first datagram is the kernel's smallest (it has
+            // never received), the others as long as the main socket's, so its boundaries
+            // fall between the main dump's at the cost of one more dump.
+            let mut fresh = self.open_conns(1, RX_BUFFER)?;
+            let mut seen = Vec::with_capacity(witnesses.len() + 1);
+            for c in fresh.iter_mut() {
+                seen.push(Witness::new(c.dump_once(msg, deadline)?.0));
+                if let Some(list) = proven_listing(&parts, &seen) {
+                    return Ok(list);
+                }
+            }
+            // Then the witnesses with datagrams of their own lengths.
             for witness in witnesses.iter_mut() {
                 seen.push(Witness::new(witness.dump_once(msg, deadline)?.0));
                 if let Some(list) = proven_listing(&parts, &seen) {

@@ -5,8 +5,8 @@
 #      and doc tests on the host, the Python tests, then bounded fuzzing (nightly toolchain),
 #   3. boots the real-kernel lab once and runs there, as root: the scenario suite against the
 #      kernel, the kernel-only tests, the Python tests, the seed scenario with real traffic,
-#      the ipvsadm tool compared byte for byte with the real ipvsadm, and the restore/save
-#      timings of both side by side.
+#      the desired-state scenario, the ipvsadm tool compared byte for byte with the real
+#      ipvsadm, and the desired-state benchmark (ours, ipvsadm and the floors side by side).
 # Exits non-zero if anything fails; kernel tests are counted and none may be skipped.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -42,9 +42,10 @@ fuzz_log="$(mktemp)"
 bash fuzz/run.sh "${IPVS_FUZZ_SECONDS:-30}" 2>&1 | tee "$fuzz_log"
 fuzz_rc=${PIPESTATUS[0]}
 
-step "benchmark: Python bindings vs Rust on the mock (a figure, not a pass/fail)"
-cargo build --release --quiet -p ipvs-lab-tools -p ipvsadm --bin mock-add-bench --bin ipvsadm
+step "benchmark: Python bindings vs Rust on the mock (figures, not a pass/fail)"
+cargo build --release --quiet -p ipvs-lab-tools -p ipvsadm
 python3 ipvs-py/bench/bench_add.py target/release/mock-add-bench 10000 7 | tee target/bench-python.txt
+python3 ipvs-py/bench/bench_apply.py target/release/mock-apply-bench 10000 5 | tee target/bench-python-apply.txt
 
 step "build the lab's programs"
 mkdir -p target/lab
@@ -66,9 +67,13 @@ list=target/lab/tests.list
   echo "kernel $(exe kernel) --include-ignored --test-threads 1"
   # The interpreter the bindings were installed into, by its real path (not a pyenv shim).
   echo "python env PYTHONDONTWRITEBYTECODE=1 $(python3 -c 'import sys; print(sys.executable)') -m pytest -q -p no:cacheprovider ipvs-py/tests"
+  # The desired-state properties on the kernel, with fewer cases than on the mock.
+  echo "state env IPVS_PROPTEST_CASES=0.05 $(exe state) --test-threads 2"
   echo "seed-scenario $PWD/target/debug/seed-scenario"
+  echo "desired-state $PWD/target/debug/desired-state-scenario"
   echo "ipvsadm-compare bash $PWD/lab/ipvsadm-compare.sh $PWD/target/debug/ipvsadm"
-  echo "ipvsadm-bench bash $PWD/lab/ipvsadm-bench.sh $PWD/target/release/ipvsadm 10000"
+  # Figures side by side with ipvsadm and the floors (it also checks every table it makes).
+  echo "state-bench $PWD/target/release/state-bench $PWD/target/release/ipvsadm 10000,20000"
 } > "$list"
 cat "$list"
 
@@ -83,8 +88,8 @@ summary="$(grep -E '^lab: [0-9]+ passed' "$lab_log" | tail -n1 || true)"
 step "summary"
 echo "host: $host_passed passed, 0 failed"
 echo "${summary:-lab: did not report (the guest failed to boot or run)}"
-echo "python vs rust, 10,000 services x 4 destinations on the mock: $(sed -n 's/ *ratio *//p' target/bench-python.txt)"
-grep -E '^(restore of|full -Sn)' "$lab_log" || true
+echo "python vs rust, 10,000 services x 4 destinations on the mock: add one by one $(sed -n 's/ *ratio *//p' target/bench-python.txt); apply $(sed -n 's/ *ratio *//p' target/bench-python-apply.txt)"
+grep -E '^bench ' "$lab_log" || true
 grep -E '^fuzz' "$fuzz_log" || true
 echo "time: $(( $(date +%s) - started ))s"
 if [ "$lab_rc" -ne 0 ] || [ -z "$summary" ] || [ "$fuzz_rc" -ne 0 ]; then

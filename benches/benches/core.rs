@@ -1,7 +1,8 @@
 //! Benchmarks of the parts that decide speed on large tables, each next to a baseline measured
 //! in the same run so results read as ratios:
-//! - wire: encoding and decoding service and destination messages (baseline: copying the
-//!   same bytes);
+//! - wire: encoding requests and decoding what dumps bring, into the model (baseline: copying
+//!   the same bytes);
+//! - plan: the 10,000 x 4 table against itself and against a 1 % change;
 //! - mock: adding 1,000 services x 4 destinations one call each vs one batch;
 //! - rules: rendering a 10,000-service table as `ipvsadm -Sn` rules (baseline: formatting the
 //!   same addresses with `format!`), and parsing it back.
@@ -39,6 +40,94 @@ fn wire(c: &mut Criterion) {
         })
     });
     g.bench_function("decode one service message", |b| b.iter(|| frame::decode_all(black_box(&bytes)).unwrap()));
+    let add_dest = Request::AddDestination { service: id(7), destination: dest(3) };
+    g.bench_function("encode an add-destination request", |b| {
+        b.iter(|| {
+            buf.clear();
+            frame::encode(&IpvsMessage::from(black_box(&add_dest)), 30, 1, frame::REQUEST, &mut buf).unwrap();
+        })
+    });
+    // What a dump brings: a service with its statistics (32- and 64-bit), a destination with
+    // its connection counts and statistics, as the kernel sends them.
+    let (svc_bytes, dest_bytes) = dumped();
+    g.bench_function("decode a dumped service into a ServiceStatus", |b| {
+        b.iter(|| {
+            let (f, _) = frame::decode_one(black_box(&svc_bytes)).unwrap();
+            f.message().unwrap().to_service_status().unwrap()
+        })
+    });
+    g.bench_function("decode a dumped destination into a DestinationStatus", |b| {
+        b.iter(|| {
+            let (f, _) = frame::decode_one(black_box(&dest_bytes)).unwrap();
+            f.message().unwrap().to_destination_status(ipvs::Family::Inet).unwrap()
+        })
+    });
+    g.finish();
+}
+
+/// The bytes of a dumped service and a dumped destination, with non-zero statistics.
+fn dumped() -> (Vec<u8>, Vec<u8>) {
+    use ipvs::transport::{MockTransport, Transport};
+    let mock = MockTransport::new();
+    let c = Client::with_transport(&mock);
+    c.add_service(&Service::new(id(7), Scheduler::Wrr).with_persistence(300)).unwrap();
+    c.add_destination(&id(7), &dest(3)).unwrap();
+    let stats = ipvs::Stats {
+        conns: 123_456,
+        in_packets: 9_876_543_210,
+        out_packets: 8_765_432_109,
+        in_bytes: 987_654_321_098,
+        out_bytes: 876_543_210_987,
+        cps: 1234,
+        in_pps: 56_789,
+        out_pps: 45_678,
+        in_bps: 123_456_789,
+        out_bps: 98_765_432,
+    };
+    mock.set_stats(&id(7), None, stats);
+    mock.set_stats(&id(7), Some(dest(3).socket_addr()), stats);
+    let encode = |m: &IpvsMessage| {
+        let mut out = Vec::new();
+        frame::encode(m, 30, 1, frame::MULTIPART, &mut out).unwrap();
+        out
+    };
+    let svc = mock.dump(&IpvsMessage::dump_services()).unwrap();
+    let dests = mock.dump(&IpvsMessage::dump_destinations(&id(7))).unwrap();
+    (encode(&svc[0]), encode(&dests[0]))
+}
+
+/// Planning the 10,000 x 4 table: nothing to do, and a 1 % change (100 services edited, 50
+/// added, 50 removed).
+fn plan(c: &mut Criterion) {
+    use ipvs::state::{Plan, Policy, Scope, Table};
+    let mut current = Table::new();
+    for i in 0..10_000 {
+        current.add_service(Service::new(id(i), Scheduler::Wrr)).unwrap();
+        for d in 1..=4 {
+            current.add_destination(&id(i), dest(d)).unwrap();
+        }
+    }
+    let mut changed = current.clone();
+    for i in 0..100 {
+        let e = changed.entry_mut(&id(i)).unwrap();
+        e.remove_destination(&dest(4).socket_addr());
+        e.remove_destination(&dest(1).socket_addr());
+        e.add_destination(dest(1).with_weight(7)).unwrap();
+        e.add_destination(dest(5)).unwrap();
+    }
+    for i in 0..50 {
+        changed.remove_service(&id(9_999 - i));
+        changed.add_service(Service::new(id(10_000 + i), Scheduler::Wrr)).unwrap();
+    }
+    let policy = Policy::default();
+    let mut g = c.benchmark_group("plan 10000 services x 4");
+    g.sample_size(20);
+    g.bench_function("nothing to do", |b| {
+        b.iter(|| Plan::new(black_box(&current), black_box(&current), &Scope::All, &policy).unwrap())
+    });
+    g.bench_function("a 1 % change", |b| {
+        b.iter(|| Plan::new(black_box(&current), black_box(&changed), &Scope::All, &policy).unwrap())
+    });
     g.finish();
 }
 
@@ -125,5 +214,5 @@ fn mock_many_destinations(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, wire, mock, mock_many_destinations, rule_format);
+criterion_group!(benches, wire, plan, mock, mock_many_destinations, rule_format);
 criterion_main!(benches);

@@ -84,6 +84,11 @@ impl Scheduler {
         names::SCHEDULERS.iter().find(|r| r.scheduler == *self).map(|r| r.description)
     }
 
+    /// The kernel's name for a known scheduler, from the names table.
+    pub(crate) fn static_name(name: &str) -> Option<&'static str> {
+        names::SCHEDULERS.iter().find(|r| r.name == name).map(|r| r.name)
+    }
+
     /// The scheduler for a kernel name, without validation (see [`FromStr`]).
     pub fn from_name(name: &str) -> Scheduler {
         names::SCHEDULERS
@@ -135,6 +140,14 @@ impl PersistenceEngine {
         match self {
             PersistenceEngine::Sip => "sip",
             PersistenceEngine::Other(n) => n,
+        }
+    }
+
+    /// The name of a known engine, borrowed.
+    pub(crate) fn static_name(&self) -> Option<&'static str> {
+        match self {
+            PersistenceEngine::Sip => Some("sip"),
+            PersistenceEngine::Other(_) => None,
         }
     }
 

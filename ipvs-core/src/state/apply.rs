@@ -15,8 +15,6 @@ use crate::transport::Transport;
 
 /// Requests per pipelined batch when applying (progress is reported between batches).
 const APPLY_BATCH: usize = 4096;
-/// Above this many touched services, verification reads the whole table instead of each one.
-const VERIFY_ONE_BY_ONE: usize = 256;
 
 /// A request of a plan that failed, and why.
 #[derive(Debug)]
@@ -197,22 +195,10 @@ impl<T: Transport> Client<T> {
             done += chunk.len();
             progress(done, total);
         }
-        let touched = plan.touched();
-        let after = if touched.len() > VERIFY_ONE_BY_ONE {
-            let mut all = self.table()?;
-            let keep: std::collections::HashSet<&ServiceId> = touched.iter().collect();
-            let drop: Vec<ServiceId> = all.entries().map(|e| e.service().id).filter(|id| !keep.contains(id)).collect();
-            for id in drop {
-                all.remove_service(&id);
-            }
-            all
-        } else {
-            let mut t = self.services_table(touched)?;
-            if plan.desired().timeouts().is_some() {
-                t.set_timeouts(Some(self.timeouts()?));
-            }
-            t
-        };
+        let mut after = self.services_table(plan.touched())?;
+        if plan.desired().timeouts().is_some() {
+            after.set_timeouts(Some(self.timeouts()?));
+        }
         let remaining = Plan::new(&after, plan.desired(), plan.scope(), plan.policy())
             .map_err(|e| Error::new(Operation::Plan, None, e))?;
         Ok(ApplyReport {

@@ -107,9 +107,9 @@ pub struct Draining {
 pub struct Plan {
     steps: Vec<Step>,
     draining: Vec<Draining>,
-    /// The services the plan looked at (what verification reads again).
+    /// The services the plan writes to or finds draining (what verification reads again).
     touched: Vec<ServiceId>,
-    /// The desired table, within the scope, for verification.
+    /// The desired table's part for the touched services (and its timeouts), for verification.
     desired: Table,
     scope: Option<Scope>,
     policy: Policy,
@@ -292,13 +292,18 @@ impl Plan {
             removals: Vec::new(),
             draining: Vec::new(),
         };
+        // The services with a step or a draining destination: what verification reads again,
+        // and what of the desired table the plan keeps for it.
         let mut touched = Vec::new();
+        let mut scoped = Table::new();
+        scoped.set_timeouts(desired.timeouts());
+        let size = |p: &Planner<'_>| p.services.len() + p.destinations.len() + p.removals.len() + p.draining.len();
         for want in desired.entries() {
             let id = want.service().id;
             if !scope.may_write(&id) {
                 return Err(InvalidInput::new("service", id, format!("outside the scope ({scope})")));
             }
-            touched.push(id);
+            let before = size(&p);
             match current.entry(&id) {
                 None => {
                     p.services
@@ -311,6 +316,10 @@ impl Plan {
                     }
                 }
                 Some(cur) => p.change(cur, want),
+            }
+            if size(&p) != before {
+                touched.push(id);
+                scoped.insert_entry(want.clone());
             }
         }
         for cur in current.entries() {
@@ -329,8 +338,6 @@ impl Plan {
         steps.append(&mut p.services);
         steps.append(&mut p.destinations);
         steps.append(&mut p.removals);
-        let mut scoped = desired.clone();
-        scoped.set_timeouts(desired.timeouts());
         Ok(Plan { steps, draining: p.draining, touched, desired: scoped, scope: Some(scope.clone()), policy: *policy })
     }
 
@@ -359,12 +366,14 @@ impl Plan {
         self.steps.len()
     }
 
-    /// The services the plan looked at: what reading the kernel again after applying it needs.
+    /// The services the plan writes to, removes or finds draining: what reading the kernel
+    /// again after applying it needs (services already as desired are not read again).
     pub fn touched(&self) -> &[ServiceId] {
         &self.touched
     }
 
-    /// The desired table the plan was made for.
+    /// The part of the desired table the plan touches (and the desired timeouts): what the
+    /// kernel is compared with after applying it.
     pub fn desired(&self) -> &Table {
         &self.desired
     }
@@ -449,8 +458,10 @@ mod tests {
         for (want, fields) in [
             ("-A -t 192.0.2.1:80 -s mh -b mh-port", vec!["scheduler"]),
             ("-A -t 192.0.2.1:80 -s sh -b sh-fallback", vec!["flags"]),
-            ("-A -t 192.0.2.1:80 -s sh -b sh-port -p 60", vec!["flags", "persistence"]),
-            ("-A -t 192.0.2.1:80 -s sh -b sh-port -p 60 -M 255.255.255.0", vec!["flags", "persistence", "netmask"]),
+            // The persistent flag goes with the timeout: one change.
+            ("-A -t 192.0.2.1:80 -s sh -b sh-port -p 60", vec!["persistence"]),
+            ("-A -t 192.0.2.1:80 -s sh -b sh-port,sh-fallback -p 60", vec!["flags", "persistence"]),
+            ("-A -t 192.0.2.1:80 -s sh -b sh-port -p 60 -M 255.255.255.0", vec!["persistence", "netmask"]),
         ] {
             let desired = table(&format!("{want}\n-a -t 192.0.2.1:80 -r 198.51.100.1:80 -m -w 1\n"));
             let plan = Plan::new(&cur, &desired, &Scope::Named, &Policy::default()).unwrap();

@@ -141,6 +141,12 @@ impl Table {
         self.entries.insert(e.service.id, e);
     }
 
+    /// Puts an entry (a service with its destinations, as another table has it) into the
+    /// table, replacing one of the same identity.
+    pub(crate) fn insert_entry(&mut self, e: Entry) {
+        self.entries.insert(e.service.id, e);
+    }
+
     /// Removes a service; whether there was one.
     pub fn remove_service(&mut self, id: &ServiceId) -> bool {
         self.entries.remove(id).is_some()

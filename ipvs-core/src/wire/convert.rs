@@ -50,25 +50,32 @@ fn missing(what: &str) -> DecodeError {
 
 /// The identity attributes of a service.
 pub(crate) fn service_id_attrs(id: &ServiceId) -> Vec<ServiceAttr> {
+    let mut a = Vec::with_capacity(4);
+    push_service_id(id, &mut a);
+    a
+}
+
+fn push_service_id(id: &ServiceId, a: &mut Vec<ServiceAttr>) {
     match id {
-        ServiceId::Inet { protocol, addr, port } => vec![
+        ServiceId::Inet { protocol, addr, port } => a.extend([
             ServiceAttr::Af(Family::of(addr).number()),
             ServiceAttr::Protocol(protocol.number()),
             ServiceAttr::Addr(addr_bytes(addr)),
             ServiceAttr::Port(*port),
-        ],
-        ServiceId::Fwmark { mark, family } => vec![ServiceAttr::Af(family.number()), ServiceAttr::Fwmark(*mark)],
+        ]),
+        ServiceId::Fwmark { mark, family } => a.extend([ServiceAttr::Af(family.number()), ServiceAttr::Fwmark(*mark)]),
     }
 }
 
 /// Every attribute of a service as ipvsadm sends it: identity, scheduler, engine (if any),
 /// flags with a full mask (HASHED left to the kernel), timeout and netmask.
 pub(crate) fn service_attrs(svc: &Service) -> Vec<ServiceAttr> {
-    let mut a = service_id_attrs(&svc.id);
-    a.reserve(5);
-    a.push(ServiceAttr::SchedName(svc.scheduler.name().to_string()));
+    let mut a = Vec::with_capacity(9);
+    push_service_id(&svc.id, &mut a);
+    let name = svc.scheduler.name();
+    a.push(ServiceAttr::SchedName(Scheduler::static_name(name).map_or_else(|| name.to_owned().into(), Into::into)));
     if let Some(pe) = &svc.persistence_engine {
-        a.push(ServiceAttr::PeName(pe.name().to_string()));
+        a.push(ServiceAttr::PeName(pe.static_name().map_or_else(|| pe.name().to_owned().into(), Into::into)));
     }
     a.push(ServiceAttr::Flags { flags: (svc.flags - ServiceFlags::HASHED).bits(), mask: u32::MAX });
     a.push(ServiceAttr::Timeout(svc.timeout));
@@ -211,16 +218,23 @@ pub(crate) fn service_reply_attrs(svc: &Service, stats: &Stats) -> Vec<ServiceAt
 
 /// The identity attributes of a destination.
 pub(crate) fn dest_id_attrs(addr: &SocketAddr) -> Vec<DestAttr> {
-    vec![
+    let mut a = Vec::with_capacity(3);
+    push_dest_id(addr, &mut a);
+    a
+}
+
+fn push_dest_id(addr: &SocketAddr, a: &mut Vec<DestAttr>) {
+    a.extend([
         DestAttr::AddrFamily(Family::of(&addr.ip()).number()),
         DestAttr::Addr(addr_bytes(&addr.ip())),
         DestAttr::Port(addr.port()),
-    ]
+    ]);
 }
 
 /// Every attribute of a destination, as ipvsadm sends it.
 pub(crate) fn dest_attrs(d: &Destination) -> Vec<DestAttr> {
-    let mut a = dest_id_attrs(&d.socket_addr());
+    let mut a = Vec::with_capacity(10);
+    push_dest_id(&d.socket_addr(), &mut a);
     let tunnel = d.forward.tunnel().unwrap_or_default();
     a.extend([
         DestAttr::FwdMethod(d.forward.method()),

@@ -369,7 +369,7 @@ mod tests {
         // The largest attribute that fits is encoded.
         let fits = IpvsMessage {
             cmd: IpvsCmd::NewService,
-            attrs: vec![IpvsAttr::Service(vec![ServiceAttr::SchedName("y".repeat(MAX_NLA_LEN - 12))])],
+            attrs: vec![IpvsAttr::Service(vec![ServiceAttr::SchedName("y".repeat(MAX_NLA_LEN - 12).into())])],
         };
         encode(&fits, 0x1d, 1, REQUEST_ACK, &mut out).unwrap();
         assert!(decode_all(&out).is_ok());

@@ -174,7 +174,7 @@ impl IpvsMessage {
     /// Parses a message body (after the generic netlink header) for command `cmd`.
     pub fn parse_body(cmd: IpvsCmd, body: &[u8]) -> Result<Self, DecodeError> {
         let info = cmd.uses_info_attrs();
-        let mut attrs = Vec::new();
+        let mut attrs = Vec::with_capacity(super::attrs::count_attrs(body));
         for nla in NlasIterator::new(body) {
             attrs.push(IpvsAttr::parse(&nla?, info)?);
         }

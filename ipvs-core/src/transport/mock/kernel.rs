@@ -137,8 +137,8 @@ fn parse_service(attrs: Option<&[ServiceAttr]>, full: bool) -> Result<ParsedServ
             ServiceAttr::Fwmark(v) => mark = Some(*v),
             // The policy: NUL-terminated strings of at most 15 characters.
             ServiceAttr::SchedName(s) | ServiceAttr::PeName(s) if s.len() > MAX_NAME_LEN => return Err(Errno::EINVAL),
-            ServiceAttr::SchedName(s) => sched = Some(s.clone()),
-            ServiceAttr::PeName(s) => pe = Some(s.clone()),
+            ServiceAttr::SchedName(s) => sched = Some(s.to_string()),
+            ServiceAttr::PeName(s) => pe = Some(s.to_string()),
             ServiceAttr::Flags { flags: f, mask: m } => flags = Some((*f, *m)),
             ServiceAttr::Timeout(v) => timeout = Some(*v),
             ServiceAttr::Netmask(v) => netmask = Some(*v),

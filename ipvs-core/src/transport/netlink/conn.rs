@@ -5,8 +5,10 @@ use std::io;
 use std::time::{Duration, Instant};
 
 use netlink_sys::{Socket, SocketAddr};
+use std::os::fd::AsFd;
+
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::socket::{setsockopt, sockopt, MsgFlags};
-use nix::sys::time::{TimeVal, TimeValLike};
 
 use super::super::BatchOutcome;
 use crate::error::{Errno, ErrorKind};
@@ -45,13 +47,11 @@ pub(super) struct Conn {
     /// by the largest length a socket has asked for (at most 32 KiB).
     rx_len: usize,
     tx: Vec<u8>,
-    /// The receive timeout currently set on the socket.
-    rcvtimeo: Duration,
 }
 
 impl Conn {
     /// A bound, connected socket with its options set; the family is still unresolved.
-    pub(super) fn open(mut socket: Socket, timeout: Duration, rx_len: usize) -> Result<Conn, ErrorKind> {
+    pub(super) fn open(mut socket: Socket, rx_len: usize) -> Result<Conn, ErrorKind> {
         let local = socket.bind_auto()?;
         socket.connect(&SocketAddr::new(0, 0))?;
         // Acknowledgements carry only the failed request's header, not the whole request.
@@ -59,7 +59,7 @@ impl Conn {
         if setsockopt(&socket, sockopt::RcvBufForce, &SOCKET_RCVBUF).is_err() {
             let _ = setsockopt(&socket, sockopt::RcvBuf, &SOCKET_RCVBUF);
         }
-        let mut conn = Conn {
+        let conn = Conn {
             socket,
             port: local.port_number(),
             family: 0,
@@ -67,17 +67,8 @@ impl Conn {
             rx: Vec::with_capacity(rx_len),
             rx_len,
             tx: Vec::new(),
-            rcvtimeo: Duration::ZERO,
         };
-        conn.set_rcvtimeo(timeout)?;
         Ok(conn)
-    }
-
-    pub(super) fn set_rcvtimeo(&mut self, t: Duration) -> Result<(), ErrorKind> {
-        let ms = i64::try_from(t.as_millis()).unwrap_or(i64::MAX).max(1);
-        setsockopt(&self.socket, sockopt::ReceiveTimeout, &TimeVal::milliseconds(ms)).map_err(io::Error::from)?;
-        self.rcvtimeo = t;
-        Ok(())
     }
 
     fn next_seq(&mut self) -> u32 {
@@ -115,22 +106,17 @@ impl Conn {
     /// Receives one datagram and decodes it: the frames addressed to this socket. `None`
     /// when `deadline` is None (non-blocking) and nothing is queued. A datagram longer than
     /// the buffer is an error (MSG_TRUNC tells its real length).
+    ///
+    /// The kernel answers IPVS requests while it handles the send, so the answer is almost
+    /// always queued already: one non-blocking receive takes it, and only an empty queue
+    /// costs a wait (`poll` for what is left of the deadline). No socket timeout is set, so
+    /// none needs resetting.
     pub(super) fn recv(&mut self, deadline: Option<Deadline>) -> Result<Option<Vec<Frame>>, ErrorKind> {
-        let mut flags = MsgFlags::MSG_TRUNC;
-        match deadline {
-            None => flags |= MsgFlags::MSG_DONTWAIT,
-            Some(d) => {
-                let left = d.remaining()?;
-                // Shorten the socket's timeout when the call has less time left than it.
-                if left < self.rcvtimeo {
-                    self.set_rcvtimeo(left)?;
-                }
-            }
-        }
+        let flags = (MsgFlags::MSG_TRUNC | MsgFlags::MSG_DONTWAIT).bits();
         loop {
             self.rx.clear();
             self.rx.reserve_exact(self.rx_len);
-            match self.socket.recv(&mut self.rx, flags.bits()) {
+            match self.socket.recv(&mut self.rx, flags) {
                 Ok(n) if n > self.rx.len() => {
                     return Err(ErrorKind::Decode(format!("datagram of {n} bytes truncated to {}", self.rx.len())))
                 }
@@ -138,23 +124,29 @@ impl Conn {
                     let frames = frame::decode_all(&self.rx)?;
                     return Ok(Some(frames.into_iter().filter(|f| f.port == self.port || f.port == 0).collect()));
                 }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {
-                    if let Some(d) = deadline {
-                        d.remaining()?;
-                    }
-                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    return if deadline.is_none() { Ok(None) } else { Err(ErrorKind::TimedOut) };
+                    let Some(d) = deadline else { return Ok(None) };
+                    self.wait_readable(d)?;
                 }
                 Err(e) => return Err(e.into()),
             }
         }
     }
 
-    /// Restores the socket's full timeout after a call that shortened it.
-    pub(super) fn reset_rcvtimeo(&mut self, timeout: Duration) {
-        if self.rcvtimeo != timeout {
-            let _ = self.set_rcvtimeo(timeout);
+    /// Waits until the socket has something to read, at most until `deadline`.
+    fn wait_readable(&self, deadline: Deadline) -> Result<(), ErrorKind> {
+        loop {
+            let left = deadline.remaining()?;
+            // poll takes milliseconds: round up, so a wait never ends early and spins.
+            let ms = u16::try_from(left.as_millis().saturating_add(1)).unwrap_or(u16::MAX);
+            let mut fds = [PollFd::new(self.socket.as_fd(), PollFlags::POLLIN)];
+            match poll(&mut fds, PollTimeout::from(ms)) {
+                Ok(0) => continue, // the deadline check above ends it
+                Ok(_) => return Ok(()),
+                Err(nix::errno::Errno::EINTR) => continue,
+                Err(e) => return Err(io::Error::from(e).into()),
+            }
         }
     }
 
@@ -326,7 +318,7 @@ mod tests {
     /// its real length with MSG_TRUNC), not a silently cut reply.
     #[test]
     fn a_datagram_longer_than_the_buffer_is_reported() {
-        let mut conn = Conn::open(Socket::new(NETLINK_GENERIC).unwrap(), Duration::from_secs(5), 64).unwrap();
+        let mut conn = Conn::open(Socket::new(NETLINK_GENERIC).unwrap(), 64).unwrap();
         // The controller's description of itself is a few hundred bytes.
         frame::encode_get_family("nlctrl", 1, frame::REQUEST_ACK, &mut conn.tx).unwrap();
         conn.send_tx().unwrap();
@@ -344,7 +336,7 @@ mod tests {
     fn a_call_ends_at_its_deadline_whatever_arrives_meanwhile() {
         use std::os::fd::AsFd;
         let timeout = Duration::from_millis(300);
-        let mut conn = Conn::open(Socket::new(NETLINK_GENERIC).unwrap(), timeout, super::super::RX_BUFFER).unwrap();
+        let mut conn = Conn::open(Socket::new(NETLINK_GENERIC).unwrap(), super::super::RX_BUFFER).unwrap();
         // Requests sent through a duplicate of the socket are answered to the socket.
         let fd = nix::unistd::dup(conn.socket.as_fd()).unwrap();
         let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));

@@ -137,13 +137,13 @@ impl NetlinkTransportBuilder {
         // The main socket and two witnesses for dumps (see `proof`), all made now and in one
         // place so that they share a network namespace.
         let mut sockets = new_sockets(namespace.as_ref(), 3)?;
-        let mut conn = Conn::open(sockets.remove(0), self.timeout, RX_BUFFER)?;
+        let mut conn = Conn::open(sockets.remove(0), RX_BUFFER)?;
         conn.family = conn.resolve_family(deadline)?;
         let witnesses = sockets
             .into_iter()
             .zip(WITNESS_RX_LENGTHS)
             .map(|(socket, rx_len)| {
-                let mut w = Conn::open(socket, self.timeout, rx_len)?;
+                let mut w = Conn::open(socket, rx_len)?;
                 w.family = conn.family;
                 Ok(w)
             })
@@ -277,7 +277,7 @@ impl NetlinkTransport {
         new_sockets(self.namespace.as_ref(), n)?
             .into_iter()
             .map(|socket| {
-                let mut c = Conn::open(socket, self.timeout, rx_len)?;
+                let mut c = Conn::open(socket, rx_len)?;
                 c.family = self.family;
                 Ok(c)
             })
@@ -296,9 +296,7 @@ impl NetlinkTransport {
 impl Transport for NetlinkTransport {
     fn request(&self, msg: &IpvsMessage) -> Result<Option<IpvsMessage>, ErrorKind> {
         let mut conn = self.lock();
-        let r = conn.request(msg, self.deadline());
-        conn.reset_rcvtimeo(self.timeout);
-        r
+        conn.request(msg, self.deadline())
     }
 
     /// A dump, proven consistent when it spans several datagrams (see the `proof` module):
@@ -308,12 +306,7 @@ impl Transport for NetlinkTransport {
         let deadline = self.deadline();
         let mut conn = self.lock();
         let mut witnesses = self.witnesses.lock().unwrap_or_else(|p| p.into_inner());
-        let r = self.dump_proven(&mut conn, &mut witnesses, msg, deadline);
-        conn.reset_rcvtimeo(self.timeout);
-        for w in witnesses.iter_mut() {
-            w.reset_rcvtimeo(self.timeout);
-        }
-        r
+        self.dump_proven(&mut conn, &mut witnesses, msg, deadline)
     }
 
     /// Many dumps spread over several sockets, one thread each (see
@@ -339,7 +332,6 @@ impl Transport for NetlinkTransport {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(msg) = msgs.get(i) else { break };
                 let r = c.dump_once(msg, self.deadline());
-                c.reset_rcvtimeo(self.timeout);
                 let r = match r {
                     Ok((parts, false)) if parts.len() <= 1 => Ok(Some(parts.into_iter().flatten().collect())),
                     Ok(_) => Ok(None),
@@ -371,11 +363,7 @@ impl Transport for NetlinkTransport {
             .zip(out)
             .map(|(msg, got)| match got {
                 Some(list) => Ok(list),
-                None => {
-                    let r = self.dump_proven(&mut conn, &mut witnesses, msg, self.deadline());
-                    conn.reset_rcvtimeo(self.timeout);
-                    r
-                }
+                None => self.dump_proven(&mut conn, &mut witnesses, msg, self.deadline()),
             })
             .collect()
     }
@@ -385,9 +373,7 @@ impl Transport for NetlinkTransport {
             return Ok(Vec::new());
         }
         let mut conn = self.lock();
-        let r = conn.batch(msgs, self.deadline());
-        conn.reset_rcvtimeo(self.timeout);
-        r
+        conn.batch(msgs, self.deadline())
     }
 }
 

@@ -6,7 +6,7 @@ use netlink_packet_core::{
 };
 
 use super::consts::*;
-use super::{emit_list, list_len, parse_addr, parse_list, StatsAttr};
+use super::{emit_list, list_len, parse_addr, parse_stats, StatsAttr};
 
 /// Destination attributes (`IPVS_DEST_ATTR_*`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -123,9 +123,9 @@ impl<'a> Parseable<NlaBuffer<&'a [u8]>> for DestAttr {
             IPVS_DEST_ATTR_ACTIVE_CONNS => ActiveConns(parse_u32(v)?),
             IPVS_DEST_ATTR_INACT_CONNS => InactiveConns(parse_u32(v)?),
             IPVS_DEST_ATTR_PERSIST_CONNS => PersistConns(parse_u32(v)?),
-            IPVS_DEST_ATTR_STATS => Stats(parse_list(v)?),
+            IPVS_DEST_ATTR_STATS => Stats(parse_stats(v)?),
             IPVS_DEST_ATTR_ADDR_FAMILY => AddrFamily(parse_u16(v)?),
-            IPVS_DEST_ATTR_STATS64 => Stats64(parse_list(v)?),
+            IPVS_DEST_ATTR_STATS64 => Stats64(parse_stats(v)?),
             IPVS_DEST_ATTR_TUN_TYPE => TunType(parse_u8(v)?),
             IPVS_DEST_ATTR_TUN_PORT => TunPort(parse_u16_be(v)?),
             IPVS_DEST_ATTR_TUN_FLAGS => TunFlags(parse_u16(v)?),

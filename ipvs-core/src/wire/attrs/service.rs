@@ -1,12 +1,16 @@
 //! Service attributes.
 
+use std::borrow::Cow;
+
 use netlink_packet_core::{
-    emit_u16, emit_u16_be, emit_u32, parse_string, parse_u16, parse_u16_be, parse_u32, DecodeError, DefaultNla, Nla,
-    NlaBuffer, Parseable,
+    emit_u16, emit_u16_be, emit_u32, parse_u16, parse_u16_be, parse_u32, DecodeError, DefaultNla, Nla, NlaBuffer,
+    Parseable,
 };
 
+use crate::model::{PersistenceEngine, Scheduler};
+
 use super::consts::*;
-use super::{emit_cstr, emit_list, list_len, parse_addr, parse_list, StatsAttr};
+use super::{emit_cstr, emit_list, list_len, parse_addr, parse_stats, StatsAttr};
 
 /// Service attributes (`IPVS_SVC_ATTR_*`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,8 +26,8 @@ pub enum ServiceAttr {
     Port(u16),
     /// Firewall mark.
     Fwmark(u32),
-    /// Scheduler name.
-    SchedName(String),
+    /// Scheduler name (a kernel scheduler's name is borrowed from the names table).
+    SchedName(Cow<'static, str>),
     /// Flags and the mask of flags to change.
     Flags {
         /// New flag values.
@@ -38,7 +42,7 @@ pub enum ServiceAttr {
     /// 32-bit statistics (replies).
     Stats(Vec<StatsAttr>),
     /// Persistence engine name.
-    PeName(String),
+    PeName(Cow<'static, str>),
     /// 64-bit statistics (replies).
     Stats64(Vec<StatsAttr>),
     /// Anything else, kept as found.
@@ -117,7 +121,7 @@ impl<'a> Parseable<NlaBuffer<&'a [u8]>> for ServiceAttr {
             IPVS_SVC_ATTR_ADDR => Addr(parse_addr(v)?),
             IPVS_SVC_ATTR_PORT => Port(parse_u16_be(v)?),
             IPVS_SVC_ATTR_FWMARK => Fwmark(parse_u32(v)?),
-            IPVS_SVC_ATTR_SCHED_NAME => SchedName(parse_string(v)?),
+            IPVS_SVC_ATTR_SCHED_NAME => SchedName(parse_name(v, Scheduler::static_name)?),
             IPVS_SVC_ATTR_FLAGS => {
                 if v.len() != 8 {
                     return Err(DecodeError::from(format!("service flags of {} bytes (expected 8)", v.len())));
@@ -126,10 +130,18 @@ impl<'a> Parseable<NlaBuffer<&'a [u8]>> for ServiceAttr {
             }
             IPVS_SVC_ATTR_TIMEOUT => Timeout(parse_u32(v)?),
             IPVS_SVC_ATTR_NETMASK => Netmask(parse_u32(v)?),
-            IPVS_SVC_ATTR_STATS => Stats(parse_list(v)?),
-            IPVS_SVC_ATTR_PE_NAME => PeName(parse_string(v)?),
-            IPVS_SVC_ATTR_STATS64 => Stats64(parse_list(v)?),
+            IPVS_SVC_ATTR_STATS => Stats(parse_stats(v)?),
+            IPVS_SVC_ATTR_PE_NAME => PeName(parse_name(v, |n| PersistenceEngine::from_name(n).static_name())?),
+            IPVS_SVC_ATTR_STATS64 => Stats64(parse_stats(v)?),
             _ => Other(DefaultNla::parse(buf)?),
         })
     }
+}
+
+/// A name attribute (NUL-terminated, as the kernel sends it): borrowed from the names table
+/// when `known` knows it, so the common case allocates nothing.
+fn parse_name(v: &[u8], known: impl Fn(&str) -> Option<&'static str>) -> Result<Cow<'static, str>, DecodeError> {
+    let v = v.strip_suffix(&[0]).unwrap_or(v);
+    let name = std::str::from_utf8(v).map_err(|e| DecodeError::from(format!("name attribute: {e}")))?;
+    Ok(known(name).map_or_else(|| Cow::Owned(name.to_owned()), Cow::Borrowed))
 }

@@ -2,7 +2,8 @@
 //! (the lab runs it; root and a kernel with IPVS needed). Every figure is measured here and
 //! now; the lines starting with `bench ` are what `./test.sh` prints in its summary.
 //!
-//!     state-bench OUR-IPVSADM [SIZES]      # SIZES: services, comma-separated (10000,20000)
+//!     state-bench OUR-IPVSADM [SIZES [read]]   # SIZES: services, comma-separated (10000,20000);
+//!                                              # `read`: the table reads only
 //!
 //! For each size (services x 4 destinations, wrr/NAT): reading the table (the floor: one
 //! service dump and a destination dump per service on one bare socket; ours; `ipvsadm -Sn`),
@@ -51,6 +52,10 @@ impl<T: Transport> Transport for Counting<T> {
     fn batch(&self, msgs: &[IpvsMessage]) -> Result<Vec<BatchOutcome>, ErrorKind> {
         self.writes.fetch_add(msgs.iter().filter(|m| m.cmd.is_write()).count(), Ordering::Relaxed);
         self.inner.batch(msgs)
+    }
+    fn dumps(&self, msgs: &[IpvsMessage]) -> Result<Vec<Vec<IpvsMessage>>, ErrorKind> {
+        self.dumps.fetch_add(msgs.len(), Ordering::Relaxed);
+        self.inner.dumps(msgs)
     }
 }
 
@@ -193,16 +198,25 @@ impl Bench {
         if cfg != t {
             return Err("table() is not the table installed".into());
         }
+        // The same read with one socket: what the parallel destination dumps bring.
+        let single = Client::with_transport(NetlinkTransport::builder().dump_sockets(1).open()?);
+        let start = Instant::now();
+        let one = single.table()?;
+        let one_socket = start.elapsed();
+        if one.len() != n as usize {
+            return Err("table() on one socket saw another table".into());
+        }
         let (ipvsadm, saved) = run("ipvsadm", &["-Sn"], "")?;
         let (_, our_saved) = run(&self.ours_ipvsadm, &["-Sn"], "")?;
         if saved != our_saved {
             return Err("our ipvsadm -Sn differs from ipvsadm's".into());
         }
         println!(
-            "bench read {n}x4: floor {:.2} s | ours table() {:.2} s ({:.2}x floor; {dumps} dumps, {requests} requests) | ipvsadm -Sn {:.2} s ({:.2}x floor)",
+            "bench read {n}x4: floor {:.2} s | ours table() {:.2} s ({:.2}x floor; {dumps} dumps, {requests} requests; on one socket {:.2} s) | ipvsadm -Sn {:.2} s ({:.2}x floor)",
             secs(floor),
             secs(ours),
             secs(ours) / secs(floor),
+            secs(one_socket),
             secs(ipvsadm),
             secs(ipvsadm) / secs(floor)
         );
@@ -228,8 +242,14 @@ impl Bench {
         let start = Instant::now();
         let plan = self.client.plan(&t, &Scope::All, &Policy::default())?;
         let planned = start.elapsed();
-        let report = self.client.apply(&plan)?;
+        let mut written_at = None;
+        let report = self.client.apply_with_progress(&plan, &mut |done, total| {
+            if done == total {
+                written_at = Some(start.elapsed());
+            }
+        })?;
         let ours = start.elapsed();
+        let written = written_at.unwrap_or(ours);
         let (_, _, writes) = self.counting.take();
         if !report.converged || report.writes != t.requests().len() {
             return Err(format!("apply into empty: {}", report.summary()).into());
@@ -238,12 +258,20 @@ impl Bench {
         self.client.flush()?;
         let (ipvsadm, _) = run("ipvsadm", &["-R"], &rules)?;
         check(&self.client, &t, "ipvsadm -R")?;
+        self.client.flush()?;
+        let (our_restore, _) = run(&self.ours_ipvsadm.clone(), &["-R"], &rules)?;
+        check(&self.client, &t, "our ipvsadm -R")?;
         println!(
-            "bench apply into empty {n}x4: write floor {:.2} s | ours {:.2} s ({:.2}x floor; plan {:.2} s, {writes} writes) | ipvsadm -R {:.2} s ({:.2}x floor)",
+            "bench apply into empty {n}x4: write floor {:.2} s | ours {:.2} s ({:.2}x floor; plan {:.2} s, writes {:.2} s ({:.2}x floor), verification {:.2} s; {writes} writes) | our ipvsadm -R {:.2} s ({:.2}x floor) | ipvsadm -R {:.2} s ({:.2}x floor)",
             secs(floor),
             secs(ours),
             secs(ours) / secs(floor),
             secs(planned),
+            secs(written - planned),
+            secs(written - planned) / secs(floor),
+            secs(ours - written),
+            secs(our_restore),
+            secs(our_restore) / secs(floor),
             secs(ipvsadm),
             secs(ipvsadm) / secs(floor)
         );
@@ -350,13 +378,16 @@ fn main_() -> Res<()> {
     let family = counting.inner.family_id();
     let mut b =
         Bench { client: Client::with_transport(counting.clone()), counting, probe: Probe::open(family)?, ours_ipvsadm };
+    let read_only = args.next().as_deref() == Some("read");
     for (i, &n) in sizes.iter().enumerate() {
         b.read(n)?;
-        if i == 0 {
+        if i == 0 && !read_only {
             b.apply(n)?;
         }
     }
-    b.one_request(11)?;
+    if !read_only {
+        b.one_request(11)?;
+    }
     b.client.flush()?;
     Ok(())
 }

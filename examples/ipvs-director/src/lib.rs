@@ -1,0 +1,13 @@
+//! `ipvs-director`: keepalived's load-balancing half on the ipvs library.
+//!
+//! * [`config`]: the native configuration (TOML), one schema, validated;
+//! * [`keepalived`]: keepalived.conf (the supported subset) read into that configuration,
+//!   every unsupported keyword an error naming its file, line and keyword;
+//! * [`vrrp`]: the VRRP protocol (RFC 3768 v2, RFC 5798 v3): adverts and the state machine,
+//!   apart from any I/O.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod config;
+pub mod keepalived;
+pub mod vrrp;

@@ -1,0 +1,3 @@
+//! IPVS metrics (being written).
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]

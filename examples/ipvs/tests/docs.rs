@@ -1,5 +1,5 @@
-//! docs/desired-state.md shows what the `ipvs` command prints: every `console` block there is
-//! run (on the in-memory kernel, as the block says) and its output compared, exit status
+//! docs/desired-state.md and the README show what the `ipvs` command prints: every `console`
+//! block there is run (on the in-memory kernel, as the block says) and its output compared, exit status
 //! included; the TOML file the page shows is the example file itself.
 
 use std::path::{Path, PathBuf};
@@ -29,9 +29,19 @@ fn blocks(page: &str, lang: &str) -> Vec<Vec<String>> {
 
 #[test]
 fn every_command_on_the_desired_state_page_prints_what_the_page_shows() {
-    let page = std::fs::read_to_string(root().join("docs/desired-state.md")).unwrap();
-    let consoles = blocks(&page, "console");
-    assert!(consoles.len() >= 5, "the page's console blocks were not found");
+    run_console_blocks("docs/desired-state.md", 5);
+}
+
+#[test]
+fn every_ipvs_command_in_the_readme_prints_what_the_readme_shows() {
+    run_console_blocks("README.md", 1);
+}
+
+/// Runs each `console` block of a page (at least `least` of them) and compares.
+fn run_console_blocks(page: &str, least: usize) {
+    let text = std::fs::read_to_string(root().join(page)).unwrap();
+    let consoles = blocks(&text, "console");
+    assert!(consoles.len() >= least, "{page}: its console blocks were not found");
     for block in consoles {
         let command = block[0].strip_prefix("$ ipvs ").unwrap_or_else(|| panic!("not an ipvs command: {}", block[0]));
         let mut want: Vec<String> = block[1..].to_vec();

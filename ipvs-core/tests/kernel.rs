@@ -111,7 +111,7 @@ fn dumps_stay_consistent_under_concurrent_writers() {
             while !stop.load(Ordering::Relaxed) {
                 let id = ServiceId::udp(ip("198.51.100.1"), 1 + n % 500);
                 let _ = w.add_service(&Service::new(id, Scheduler::Rr));
-                if n % 3 == 0 {
+                if n.is_multiple_of(3) {
                     let _ = w.delete_service(&ServiceId::udp(ip("198.51.100.1"), 1 + (n / 3) % 500));
                 }
                 n = n.wrapping_add(1);

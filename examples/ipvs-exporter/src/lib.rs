@@ -1,3 +1,16 @@
-//! IPVS metrics (being written).
+//! IPVS metrics for Prometheus: a module the exporter and the director share, and the
+//! `ipvs-exporter` daemon on it (see docs/monitoring.md).
+//!
+//! Every scrape reads the kernel once ([`Scraper::scrape`]: the whole table with the
+//! dump-consistency proof, and the namespace's totals) and encodes that reading with the
+//! official client (`prometheus-client`): no background polling, no stale values.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+
+mod metrics;
+pub mod node;
+pub mod serve;
+mod totals;
+
+pub use metrics::{render, service_labels, Options, Scraper, Snapshot};
+pub use totals::Totals;

@@ -1,7 +1,148 @@
-//! The `ipvs-exporter` daemon (being written).
+//! `ipvs-exporter`: IPVS metrics for Prometheus.
+//!
+//! ```text
+//! ipvs-exporter [--listen ADDR] [--netns PATH] [--node-exporter-names] [--mock[=FILE]] [--log-format text|json]
+//! ```
+//!
+//! Serves `/metrics` (OpenMetrics text, read from the kernel at each scrape) and `/` (a page
+//! linking to it) on ADDR (default 127.0.0.1:9744, loopback only unless told otherwise).
+//! SIGTERM or SIGINT: stops accepting, lets open scrapes finish, exits 0. SIGHUP: opens the
+//! netlink transport again (after the ip_vs module was reloaded, say).
 #![forbid(unsafe_code)]
 
-fn main() {
-    eprintln!("ipvs-exporter: not yet");
-    std::process::exit(2);
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::{Arc, RwLock};
+
+use clap::{Parser, ValueEnum};
+use ipvs::transport::{MockTransport, NetlinkTransport, Transport};
+use ipvs::Client;
+use ipvs_exporter::serve::{serve, Page, Pages, OPENMETRICS};
+use ipvs_exporter::{Options, Scraper};
+use tokio::signal::unix::{signal, SignalKind};
+
+/// IPVS metrics for Prometheus.
+#[derive(Parser, Debug)]
+#[command(name = "ipvs-exporter", version, about)]
+struct Args {
+    /// Where to listen.
+    #[arg(long, default_value = "127.0.0.1:9744", value_name = "ADDR")]
+    listen: SocketAddr,
+    /// Read the IPVS table of the network namespace at this path.
+    #[arg(long, value_name = "PATH")]
+    netns: Option<PathBuf>,
+    /// Also serve node_exporter's node_ipvs_* series (its names, labels and label formats).
+    #[arg(long)]
+    node_exporter_names: bool,
+    /// Read the in-memory kernel model (empty, or holding FILE's table) instead: for demos.
+    #[arg(long, value_name = "FILE", num_args = 0..=1, require_equals = true, default_missing_value = "")]
+    mock: Option<String>,
+    /// Log format.
+    #[arg(long, value_enum, default_value = "text")]
+    log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+type Shared = Arc<RwLock<Scraper<Box<dyn Transport>>>>;
+
+fn open(args: &Args) -> Result<Scraper<Box<dyn Transport>>, String> {
+    let options = Options { node_exporter_names: args.node_exporter_names };
+    if let Some(file) = &args.mock {
+        let client: Client<Box<dyn Transport>> = Client::with_transport(Box::new(MockTransport::new()));
+        if !file.is_empty() {
+            let text = std::fs::read_to_string(file).map_err(|e| format!("{file}: {e}"))?;
+            let table = ipvs::state::Table::from_rules(&text).map_err(|e| format!("{file}: {e}"))?;
+            for r in client.batch(&table.requests()).map_err(|e| e.to_string())? {
+                r.map_err(|e| format!("{file}: {e}"))?;
+            }
+        }
+        return Ok(Scraper::new(client, None, options).without_proc());
+    }
+    let transport = match &args.netns {
+        None => NetlinkTransport::open(),
+        Some(p) => NetlinkTransport::builder().namespace(p).open(),
+    }
+    .map_err(|e| format!("opening the IPVS netlink socket: {e}"))?;
+    Ok(Scraper::new(Client::with_transport(Box::new(transport)), args.netns.clone(), options))
+}
+
+const INDEX: &str = "<!doctype html>\n<html><head><title>ipvs-exporter</title></head><body>\n<h1>ipvs-exporter</h1>\n<p><a href=\"/metrics\">Metrics</a> (IPVS services and real servers: traffic, rates, connections, weights)</p>\n</body></html>\n";
+
+fn pages(scraper: Shared) -> Pages {
+    Arc::new(move |path: &str| match path {
+        "/metrics" => {
+            let s = scraper.read().unwrap_or_else(|p| p.into_inner());
+            Some(Page { content_type: OPENMETRICS, body: s.metrics() })
+        }
+        "/" => Some(Page { content_type: "text/html; charset=utf-8", body: INDEX.to_owned() }),
+        _ => None,
+    })
+}
+
+async fn run(args: Args) -> Result<(), String> {
+    let scraper: Shared = Arc::new(RwLock::new(open(&args)?));
+    let listener =
+        tokio::net::TcpListener::bind(args.listen).await.map_err(|e| format!("listening on {}: {e}", args.listen))?;
+    let mut term = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
+    let mut int = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
+    let mut hup = signal(SignalKind::hangup()).map_err(|e| e.to_string())?;
+    tracing::info!(listen = %args.listen, netns = ?args.netns, node_exporter_names = args.node_exporter_names, "serving /metrics");
+    let reopen = {
+        let scraper = scraper.clone();
+        async move {
+            while hup.recv().await.is_some() {
+                match open(&args) {
+                    Ok(s) => {
+                        *scraper.write().unwrap_or_else(|p| p.into_inner()) = s;
+                        tracing::info!("SIGHUP: netlink transport opened again");
+                    }
+                    Err(e) => tracing::error!(error = %e, "SIGHUP: could not open again; keeping the old transport"),
+                }
+            }
+        }
+    };
+    let stop = async move {
+        tokio::select! {
+            _ = term.recv() => tracing::info!("SIGTERM: stopping"),
+            _ = int.recv() => tracing::info!("SIGINT: stopping"),
+        }
+    };
+    tokio::select! {
+        () = serve(listener, pages(scraper), stop) => {}
+        () = reopen => {}
+    }
+    tracing::info!("stopped");
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match args.log_format {
+        LogFormat::Json => logs.json().init(),
+        LogFormat::Text => logs.init(),
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("ipvs-exporter: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(run(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot run");
+            eprintln!("ipvs-exporter: {e}");
+            ExitCode::from(1)
+        }
+    }
 }

@@ -21,6 +21,10 @@ command -v cpio >/dev/null || need+=(cpio)
 command -v depmod >/dev/null || need+=(kmod)
 command -v ipvsadm >/dev/null || need+=(ipvsadm)
 command -v ip >/dev/null || need+=(iproute2)
+# The real programs ours are compared with in the lab, and tmux to drive terminal views.
+command -v prometheus-node-exporter >/dev/null || need+=(prometheus-node-exporter)
+command -v keepalived >/dev/null || need+=(keepalived)
+command -v tmux >/dev/null || need+=(tmux)
 if [ ${#need[@]} -gt 0 ]; then
   log "installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive

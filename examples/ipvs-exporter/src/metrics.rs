@@ -16,7 +16,7 @@ use ipvs::state::Table;
 use ipvs::transport::Transport;
 use ipvs::{Client, ServiceId, Stats};
 use prometheus_client::collector::Collector;
-use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
+use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric, MetricEncoder};
 use prometheus_client::metrics::counter::ConstCounter;
 use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::MetricType;
@@ -175,13 +175,17 @@ pub(crate) fn write_family(
         return Ok(());
     }
     let mut f = enc.encode_descriptor(name, help, None, kind)?;
+    let put = |v: Value, m: MetricEncoder<'_>| match v {
+        Value::Count(n) => ConstCounter::new(n).encode(m),
+        Value::Int(n) => ConstGauge::new(n).encode(m),
+        Value::Float(x) => ConstGauge::new(x).encode(m),
+    };
+    // A family of one sample with no labels is written without braces.
+    if let [(&[], v)] = rows {
+        return put(*v, f);
+    }
     for (labels, v) in rows {
-        let m = f.encode_family(labels)?;
-        match *v {
-            Value::Count(n) => ConstCounter::new(n).encode(m)?,
-            Value::Int(n) => ConstGauge::new(n).encode(m)?,
-            Value::Float(x) => ConstGauge::new(x).encode(m)?,
-        }
+        put(*v, f.encode_family(labels)?)?;
     }
     Ok(())
 }

@@ -13,7 +13,7 @@ use hyper::header::{HeaderValue, CONTENT_TYPE};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 
 /// A page: its content type and body.
@@ -63,6 +63,7 @@ pub async fn serve(listener: TcpListener, pages: Pages, shutdown: impl Future<Ou
                 Ok((stream, peer)) => {
                     let pages = pages.clone();
                     let conn = http1::Builder::new()
+                        .timer(TokioTimer::new())
                         .header_read_timeout(Duration::from_secs(10))
                         .serve_connection(TokioIo::new(stream), service_fn(move |r| handle(pages.clone(), r)));
                     let conn = graceful.watch(conn);

@@ -159,3 +159,81 @@ pub fn check(cond: bool, what: String, failures: &mut Vec<String>) {
         failures.push(what);
     }
 }
+
+/// One sample of a Prometheus exposition: name, labels (sorted), value.
+pub type Sample = (String, Vec<(String, String)>, f64);
+
+/// The samples of a Prometheus text exposition (0.0.4 or OpenMetrics), comments skipped.
+/// Label values with escapes are read as written (the lab's values have none).
+pub fn parse_exposition(text: &str) -> Res<Vec<Sample>> {
+    let mut out = Vec::new();
+    for line in text.lines().filter(|l| !l.is_empty() && !l.starts_with('#')) {
+        let (series, value) = line.rsplit_once(' ').ok_or_else(|| format!("no value: {line:?}"))?;
+        let value: f64 = value.parse().map_err(|e| format!("{line:?}: {e}"))?;
+        let (name, labels) = match series.split_once('{') {
+            None => (series.to_owned(), Vec::new()),
+            Some((name, rest)) => {
+                let inner = rest.strip_suffix('}').ok_or_else(|| format!("unclosed labels: {line:?}"))?;
+                let mut labels = Vec::new();
+                for pair in inner.split("\",").filter(|p| !p.is_empty()) {
+                    let (k, v) = pair.split_once("=\"").ok_or_else(|| format!("bad label {pair:?} in {line:?}"))?;
+                    labels.push((k.to_owned(), v.trim_end_matches('"').to_owned()));
+                }
+                labels.sort();
+                (name.to_owned(), labels)
+            }
+        };
+        out.push((name, labels, value));
+    }
+    Ok(out)
+}
+
+/// GET `path` from `addr` over HTTP/1.0 (the lab's own servers on loopback), in the
+/// network namespace at `netns`: the body.
+pub fn http_get(netns: &str, addr: &str, path: &str) -> Res<String> {
+    let ns = File::open(netns)?;
+    std::thread::scope(|s| {
+        s.spawn(|| -> Res<String> {
+            nix::sched::setns(&ns, nix::sched::CloneFlags::CLONE_NEWNET)?;
+            let sock: SocketAddr = addr.parse()?;
+            let mut c = TcpStream::connect_timeout(&sock, Duration::from_secs(5))?;
+            c.set_read_timeout(Some(Duration::from_secs(120)))?;
+            c.write_all(format!("GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").as_bytes())?;
+            let mut reply = String::new();
+            c.read_to_string(&mut reply)?;
+            let (head, body) = reply.split_once("\r\n\r\n").ok_or("no HTTP header end")?;
+            if !head.starts_with("HTTP/1.1 200") && !head.starts_with("HTTP/1.0 200") {
+                return Err(format!("GET {path}: {}", head.lines().next().unwrap_or("")).into());
+            }
+            Ok(body.to_owned())
+        })
+        .join()
+        .map_err(|_| "http thread panicked")?
+    })
+}
+
+/// Waits until something listens on `addr` in the namespace (at most `limit`).
+pub fn wait_listening(netns: &str, addr: &str, limit: Duration) -> Res<()> {
+    let until = std::time::Instant::now() + limit;
+    loop {
+        let ns = File::open(netns)?;
+        let up = std::thread::scope(|s| {
+            s.spawn(|| -> bool {
+                nix::sched::setns(&ns, nix::sched::CloneFlags::CLONE_NEWNET).is_ok()
+                    && addr
+                        .parse()
+                        .ok()
+                        .is_some_and(|a| TcpStream::connect_timeout(&a, Duration::from_millis(500)).is_ok())
+            })
+            .join()
+            .unwrap_or(false)
+        });
+        if up {
+            return Ok(());
+        }
+        if std::time::Instant::now() > until {
+            return Err(format!("nothing listens on {addr} after {limit:?}").into());
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}

@@ -3,6 +3,7 @@
 //! - wire: encoding requests and decoding what dumps bring, into the model (baseline: copying
 //!   the same bytes);
 //! - plan: the 10,000 x 4 table against itself and against a 1 % change;
+//! - metrics: encoding one scrape of the 10,000 x 4 table (per series: divide by the count);
 //! - mock: adding 1,000 services x 4 destinations one call each vs one batch;
 //! - rules: rendering a 10,000-service table as `ipvsadm -Sn` rules (baseline: formatting the
 //!   same addresses with `format!`), and parsing it back.
@@ -214,5 +215,30 @@ fn mock_many_destinations(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, wire, plan, mock, mock_many_destinations, rule_format);
+/// Encoding the metrics of the 10,000 x 4 table (one scrape's encoding, no kernel read):
+/// divide by the series count printed to get the cost per series.
+fn metrics(c: &mut Criterion) {
+    use ipvs::state::Table;
+    use ipvs_exporter::{render, Options, Snapshot};
+    let mut table = Table::new();
+    for i in 0..10_000 {
+        table.add_service(Service::new(id(i), Scheduler::Wrr)).unwrap();
+        for d in 1..=4 {
+            table.add_destination(&id(i), dest(d)).unwrap();
+        }
+    }
+    let snap = Snapshot { table: Some(table), ..Snapshot::default() };
+    let series = |o| render(&snap, o, 0).lines().filter(|l| !l.starts_with('#')).count();
+    let (ours, both) = (series(Options::default()), series(Options { node_exporter_names: true }));
+    let mut g =
+        c.benchmark_group(format!("metrics of 10000 services x 4 ({ours} series; {both} with node_exporter's)"));
+    g.sample_size(10);
+    g.bench_function("encode", |b| b.iter(|| render(black_box(&snap), Options::default(), 0)));
+    g.bench_function("encode with node_exporter's series", |b| {
+        b.iter(|| render(black_box(&snap), Options { node_exporter_names: true }, 0))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, wire, plan, metrics, mock, mock_many_destinations, rule_format);
 criterion_main!(benches);

@@ -2,6 +2,7 @@
 
 use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -10,6 +11,7 @@ use ipvs::transport::{MockTransport, NetlinkTransport, Transport};
 use ipvs::Client;
 
 use crate::files::{self, Format};
+use crate::top::{SortKey, View};
 
 /// Whole IPVS tables as desired state: show, export, diff and apply.
 #[derive(Parser, Debug)]
@@ -58,6 +60,27 @@ enum Command {
         #[arg(long, value_enum, default_value = "summary")]
         output: Output,
     },
+    /// A live view of services and destinations (connections, rates), like top.
+    Top {
+        /// Print one frame and exit (for scripts).
+        #[arg(long)]
+        once: bool,
+        /// What to sort by (keys c, p, b, a, n in the view).
+        #[arg(long, value_enum, default_value = "cps")]
+        sort: SortKey,
+        /// Show only services and destinations whose line contains this (key / in the view).
+        #[arg(long, default_value = "")]
+        filter: String,
+        /// Seconds between reads.
+        #[arg(long, default_value_t = 1.0, value_parser = interval)]
+        interval: f64,
+        /// Width of the frame printed by --once.
+        #[arg(long, default_value_t = 132)]
+        width: u16,
+        /// With --mock: invent changing traffic each interval (for demos and tests).
+        #[arg(long)]
+        mock_traffic: bool,
+    },
     /// Applies FILE: exit 0 when the kernel holds it (destinations still draining apart).
     Apply {
         #[command(flatten)]
@@ -92,11 +115,19 @@ struct Target {
 
 type Ipvs = Client<Box<dyn Transport>>;
 
-fn connect(cli: &Cli) -> Result<Ipvs, String> {
+fn interval(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if (0.05..=3600.0).contains(&v) => Ok(v),
+        _ => Err(format!("{s:?}: seconds between 0.05 and 3600")),
+    }
+}
+
+fn connect(cli: &Cli) -> Result<(Ipvs, Option<Arc<MockTransport>>), String> {
     let mock =
         cli.mock.clone().or_else(|| std::env::var("IPVS_MOCK").ok().map(|v| if v == "1" { String::new() } else { v }));
     if let Some(file) = mock {
-        let client: Ipvs = Client::with_transport(Box::new(MockTransport::new()));
+        let model = Arc::new(MockTransport::new());
+        let client: Ipvs = Client::with_transport(Box::new(model.clone()));
         if !file.is_empty() {
             let t = files::read(&file, None)?;
             let out = client.batch(&t.requests()).map_err(|e| e.to_string())?;
@@ -104,7 +135,7 @@ fn connect(cli: &Cli) -> Result<Ipvs, String> {
                 return Err(format!("{file}: {e}"));
             }
         }
-        return Ok(client);
+        return Ok((client, Some(model)));
     }
     let transport = match &cli.netns {
         None => NetlinkTransport::open(),
@@ -114,7 +145,7 @@ fn connect(cli: &Cli) -> Result<Ipvs, String> {
         Some(p) => format!("{p}: {e}"),
         None => e.to_string(),
     })?;
-    Ok(Client::with_transport(Box::new(transport)))
+    Ok((Client::with_transport(Box::new(transport)), None))
 }
 
 fn scope(target: &Target, desired: &Table) -> Result<Scope, String> {
@@ -239,7 +270,14 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<u8, String> {
             return Ok(code);
         }
     };
-    let client = connect(&cli)?;
+    let (client, model) = connect(&cli)?;
+    if let Command::Top { once, sort, filter, interval, width, mock_traffic } = &cli.command {
+        if *mock_traffic && model.is_none() {
+            return Err("--mock-traffic needs --mock (it invents traffic for the in-memory kernel)".into());
+        }
+        let traffic = model.as_deref().filter(|_| *mock_traffic);
+        return top(&client, traffic, *once, *sort, filter, *interval, *width);
+    }
     let mut stdout = std::io::stdout().lock();
     let text_and_code = match &cli.command {
         Command::Show { json } => {
@@ -253,6 +291,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<u8, String> {
             let plan = client.plan(&desired, &scope, &Policy::default()).map_err(|e| e.to_string())?;
             (print_plan(&plan, *output), u8::from(!plan.is_empty()))
         }
+        Command::Top { .. } => return Err("top is handled above".into()),
         Command::Apply { target, dry_run, wait } => {
             let desired = files::read(&target.file, target.format)?;
             let scope = scope(target, &desired)?;
@@ -269,4 +308,35 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<u8, String> {
     stdout.write_all(text_and_code.0.as_bytes()).map_err(|e| format!("standard output: {e}"))?;
     stdout.flush().map_err(|e| format!("standard output: {e}"))?;
     Ok(text_and_code.1)
+}
+
+fn top(
+    client: &Ipvs,
+    traffic: Option<&MockTransport>,
+    once: bool,
+    sort: SortKey,
+    filter: &str,
+    interval: f64,
+    width: u16,
+) -> Result<u8, String> {
+    let mut tick = 0u64;
+    let mut step = || {
+        if let Some(mock) = traffic {
+            if let Ok(t) = client.table() {
+                crate::top::mock_traffic(mock, &t, tick);
+            }
+            tick += 1;
+        }
+    };
+    step();
+    let table = client.table().map_err(|e| e.to_string())?;
+    let mut view = View::new(table, sort, filter.to_owned(), Duration::from_secs_f64(interval));
+    if once {
+        let text = crate::top::frame_text(&mut view, width)?;
+        let mut out = std::io::stdout().lock();
+        out.write_all(text.as_bytes()).and_then(|()| out.flush()).map_err(|e| format!("standard output: {e}"))?;
+        return Ok(0);
+    }
+    crate::top::run(view, || client.table().map_err(|e| e.to_string()), step)?;
+    Ok(0)
 }

@@ -7,6 +7,8 @@
 //!                                          the plan; exit 0 nothing to do, 1 changes, 2 error
 //! ipvs apply FILE [--scope SEL]... [--prune] [--dry-run] [--wait [SECS]]
 //!                                          apply it; exit 0 converged, 1 not, 2 error
+//! ipvs top [--once] [--sort KEY] [--filter TEXT] [--interval SECS]
+//!                                          a live view of connections and rates
 //! ```
 //!
 //! `--netns PATH` works in another network namespace; `--mock` (or `IPVS_MOCK=1`) on the
@@ -16,6 +18,7 @@
 mod cli;
 mod files;
 mod show;
+mod top;
 
 use std::process::ExitCode;
 

@@ -23,7 +23,7 @@ pub fn human(n: u64) -> String {
     n.to_string()
 }
 
-fn service_label(id: &ServiceId) -> String {
+pub(crate) fn service_label(id: &ServiceId) -> String {
     match id {
         ServiceId::Fwmark { mark, family: Family::Inet6 } => format!("FWM {mark} IPv6"),
         ServiceId::Fwmark { mark, .. } => format!("FWM {mark}"),

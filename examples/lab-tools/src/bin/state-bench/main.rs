@@ -11,7 +11,9 @@
 //! size: applying into an empty table (the write floor: pre-encoded requests in 256 KiB
 //! batches; ours; `ipvsadm -R`), applying a 1 % change (ours end to end, table read included,
 //! against `ipvsadm -C` then `-R`; writes counted), a no-op apply (reads and writes counted),
-//! and one-request commands (`-C`, `-A`) of our ipvsadm and the real one, start-up included.
+//! scraping the table with `ipvs-exporter` (next to this program) against node_exporter's
+//! ipvs collector, and one-request commands (`-C`, `-A`) of our ipvsadm and the real one,
+//! start-up included.
 //! Runs in a network namespace of its own; every table it makes is checked.
 
 mod floor;
@@ -319,6 +321,49 @@ impl Bench {
         Ok(())
     }
 
+    /// Scrapes of the table now installed: ours (ipvs-exporter, with node_exporter's series
+    /// too) against node_exporter's ipvs collector, each the median of `rounds`.
+    fn scrape(&mut self, n: u32, exporter: &str, rounds: usize) -> Res<()> {
+        let spawn = |prog: &str, args: &[&str]| {
+            Command::new(prog).args(args).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).spawn()
+        };
+        let mut ours = spawn(exporter, &["--listen", "127.0.0.1:9744", "--node-exporter-names"])?;
+        let mut node = spawn(
+            "prometheus-node-exporter",
+            &["--collector.disable-defaults", "--collector.ipvs", "--web.listen-address=127.0.0.1:9100"],
+        )?;
+        let result = (|| -> Res<()> {
+            let here = "/proc/self/ns/net";
+            ipvs_lab_tools::wait_listening(here, "127.0.0.1:9744", Duration::from_secs(30))?;
+            ipvs_lab_tools::wait_listening(here, "127.0.0.1:9100", Duration::from_secs(30))?;
+            let time = |addr: &str| -> Res<(Duration, usize)> {
+                let mut times = Vec::new();
+                let mut series = 0;
+                for _ in 0..rounds {
+                    let start = Instant::now();
+                    let body = ipvs_lab_tools::http_get(here, addr, "/metrics")?;
+                    times.push(start.elapsed());
+                    series = body.lines().filter(|l| !l.starts_with('#') && !l.is_empty()).count();
+                }
+                Ok((median(times), series))
+            };
+            let (mine, my_series) = time("127.0.0.1:9744")?;
+            let (theirs, their_series) = time("127.0.0.1:9100")?;
+            println!(
+                "bench scrape {n}x4: ours {:.2} s ({my_series} series, per-destination traffic included) | node_exporter {:.2} s ({their_series} series) ({:.2}x ours)",
+                secs(mine),
+                secs(theirs),
+                secs(theirs) / secs(mine)
+            );
+            Ok(())
+        })();
+        let _ = ours.kill();
+        let _ = node.kill();
+        let _ = ours.wait();
+        let _ = node.wait();
+        result
+    }
+
     /// One-request commands, start-up included: the median of `rounds` runs of each.
     fn one_request(&mut self, rounds: usize) -> Res<()> {
         self.client.flush()?;
@@ -379,9 +424,11 @@ fn main_() -> Res<()> {
     let mut b =
         Bench { client: Client::with_transport(counting.clone()), counting, probe: Probe::open(family)?, ours_ipvsadm };
     let read_only = args.next().as_deref() == Some("read");
+    let exporter = std::env::current_exe()?.with_file_name("ipvs-exporter");
     for (i, &n) in sizes.iter().enumerate() {
         b.read(n)?;
         if i == 0 && !read_only {
+            b.scrape(n, &exporter.to_string_lossy(), 3)?;
             b.apply(n)?;
         }
     }

@@ -71,6 +71,7 @@ list=target/lab/tests.list
   echo "state env IPVS_PROPTEST_CASES=0.05 $(exe state) --test-threads 2"
   echo "seed-scenario $PWD/target/debug/seed-scenario"
   echo "desired-state $PWD/target/debug/desired-state-scenario"
+  echo "monitoring $PWD/target/debug/monitoring-scenario $PWD/target/debug/ipvs-exporter"
   echo "ipvsadm-compare bash $PWD/lab/ipvsadm-compare.sh $PWD/target/debug/ipvsadm"
   # Figures side by side with ipvsadm and the floors (it also checks every table it makes).
   echo "state-bench $PWD/target/release/state-bench $PWD/target/release/ipvsadm 10000,20000"

@@ -280,7 +280,9 @@ impl Collector for Families {
                 let s = e.service();
                 let labels = service_labels(&s.id, s.scheduler.name());
                 for d in e.destinations() {
-                    let mut l = labels.clone();
+                    // A destination is known by its service's identity and its own; the
+                    // scheduler is the service's (and would only multiply series on change).
+                    let mut l: Labels = labels.iter().filter(|(k, _)| *k != "scheduler").cloned().collect();
                     l.push(("destination_address", d.destination.addr.to_string()));
                     l.push(("destination_port", d.destination.port.to_string()));
                     l.push(("forward", d.destination.forward.name()));

@@ -79,6 +79,8 @@ pub struct View {
     pub error: Option<String>,
     /// Set when the view should end.
     pub quit: bool,
+    /// Refreshing (else one frame: no timings shown).
+    pub live: bool,
 }
 
 fn service_label(e: &Entry) -> String {
@@ -119,6 +121,7 @@ impl View {
             interval,
             error: None,
             quit: false,
+            live: false,
         }
     }
 
@@ -171,16 +174,17 @@ impl View {
         let [head, body, foot] =
             Layout::vertical([Constraint::Length(1), Constraint::Min(1), Constraint::Length(1)]).areas(f.area());
         let rows = self.rows();
-        let title = format!(
-            "ipvs top: {} services, {} destinations; sorted by {}{}{}; read in {} ms, every {} s",
+        let mut title = format!(
+            "ipvs top: {} services, {} destinations; sorted by {}{}{}",
             self.table.len(),
             self.table.destination_count(),
             self.sort.label(),
             if self.reversed { " (reversed)" } else { "" },
             if self.filter.is_empty() { String::new() } else { format!("; filter \"{}\"", self.filter) },
-            self.read_in.as_millis(),
-            self.interval.as_secs_f64(),
         );
+        if self.live {
+            title += &format!("; read in {} ms, every {} s", self.read_in.as_millis(), self.interval.as_secs_f64());
+        }
         f.render_widget(Paragraph::new(Line::from(title)), head);
         let height = usize::from(body.height.saturating_sub(2));
         self.scroll = self.scroll.min(rows.len().saturating_sub(height.max(1)));
@@ -283,6 +287,7 @@ pub fn run(
     mut read: impl FnMut() -> Result<Table, String>,
     mut tick: impl FnMut(),
 ) -> Result<(), String> {
+    view.live = true;
     let mut terminal = ratatui::try_init().map_err(|e| format!("terminal: {e}"))?;
     let result = (|| -> Result<(), String> {
         let mut next = Instant::now();

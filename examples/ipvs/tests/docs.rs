@@ -1,4 +1,4 @@
-//! docs/desired-state.md and the README show what the `ipvs` command prints: every `console`
+//! docs/desired-state.md, docs/monitoring.md and the README show what the `ipvs` command prints: every `console`
 //! block there is run (on the in-memory kernel, as the block says) and its output compared, exit status
 //! included; the TOML file the page shows is the example file itself.
 
@@ -30,6 +30,11 @@ fn blocks(page: &str, lang: &str) -> Vec<Vec<String>> {
 #[test]
 fn every_command_on_the_desired_state_page_prints_what_the_page_shows() {
     run_console_blocks("docs/desired-state.md", 5);
+}
+
+#[test]
+fn every_command_on_the_monitoring_page_prints_what_the_page_shows() {
+    run_console_blocks("docs/monitoring.md", 1);
 }
 
 #[test]

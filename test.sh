@@ -69,6 +69,10 @@ list=target/lab/tests.list
   echo "python env PYTHONDONTWRITEBYTECODE=1 $(python3 -c 'import sys; print(sys.executable)') -m pytest -q -p no:cacheprovider ipvs-py/tests"
   # The desired-state properties on the kernel, with fewer cases than on the mock.
   echo "state env IPVS_PROPTEST_CASES=0.05 $(exe state) --test-threads 2"
+  # Real servers: each misconfiguration named by check, and traffic after prepare (one at a
+  # time: a test unloads ipip, another flips a global tunnel setting).
+  echo "realserver-checks $(exe kernel_checks) --include-ignored --test-threads 1"
+  echo "realserver-traffic $(exe kernel_traffic) --include-ignored --test-threads 1"
   echo "seed-scenario $PWD/target/debug/seed-scenario"
   echo "desired-state $PWD/target/debug/desired-state-scenario"
   echo "monitoring $PWD/target/debug/monitoring-scenario $PWD/target/debug/ipvs-exporter"

@@ -3,11 +3,16 @@
 //! * [`config`]: the native configuration (TOML), one schema, validated;
 //! * [`keepalived`]: keepalived.conf (the supported subset) read into that configuration,
 //!   every unsupported keyword an error naming its file, line and keyword;
+//! * [`check`]: one attempt of each kind of health check (TCP, HTTP, HTTPS, DNS, command,
+//!   SMTP), and the scripts;
+//! * [`health`]: what results do to a checker's state, as keepalived counts them;
 //! * [`vrrp`]: the VRRP protocol (RFC 3768 v2, RFC 5798 v3): adverts and the state machine,
 //!   apart from any I/O.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod check;
 pub mod config;
+pub mod health;
 pub mod keepalived;
 pub mod vrrp;

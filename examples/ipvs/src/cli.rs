@@ -60,6 +60,11 @@ enum Command {
         #[arg(long, value_enum, default_value = "summary")]
         output: Output,
     },
+    /// Prepares, checks or undoes a real server for direct routing, tunnelling or NAT.
+    Realserver {
+        #[command(subcommand)]
+        action: crate::realserver::Action,
+    },
     /// A live view of services and destinations (connections, rates), like top.
     Top {
         /// Print one frame and exit (for scripts).
@@ -270,6 +275,12 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<u8, String> {
             return Ok(code);
         }
     };
+    if let Command::Realserver { action } = &cli.command {
+        let (code, text) = crate::realserver::run(action, cli.netns.as_deref())?;
+        let mut out = std::io::stdout().lock();
+        out.write_all(text.as_bytes()).and_then(|()| out.flush()).map_err(|e| format!("standard output: {e}"))?;
+        return Ok(code);
+    }
     let (client, model) = connect(&cli)?;
     if let Command::Top { once, sort, filter, interval, width, mock_traffic } = &cli.command {
         if *mock_traffic && model.is_none() {
@@ -291,7 +302,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<u8, String> {
             let plan = client.plan(&desired, &scope, &Policy::default()).map_err(|e| e.to_string())?;
             (print_plan(&plan, *output), u8::from(!plan.is_empty()))
         }
-        Command::Top { .. } => return Err("top is handled above".into()),
+        Command::Top { .. } | Command::Realserver { .. } => return Err("handled above".into()),
         Command::Apply { target, dry_run, wait } => {
             let desired = files::read(&target.file, target.format)?;
             let scope = scope(target, &desired)?;

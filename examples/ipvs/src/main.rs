@@ -9,6 +9,8 @@
 //!                                          apply it; exit 0 converged, 1 not, 2 error
 //! ipvs top [--once] [--sort KEY] [--filter TEXT] [--interval SECS]
 //!                                          a live view of connections and rates
+//! ipvs realserver prepare|check|undo --vip ADDR --method dr|tun|nat [--tunnel ipip|gue|gre]
+//!                                          a real server made ready (check: exit 0 ready, 1 not)
 //! ```
 //!
 //! `--netns PATH` works in another network namespace; `--mock` (or `IPVS_MOCK=1`) on the
@@ -17,6 +19,7 @@
 
 mod cli;
 mod files;
+mod realserver;
 mod show;
 mod top;
 

@@ -12,6 +12,8 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpStream};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use ipvs_realserver::{Method, Request, Tunnel};
+
 /// The real servers: rs1..rs4.
 pub const SERVERS: u8 = 4;
 /// The VIP of the NAT service.
@@ -85,24 +87,24 @@ pub fn build_network() -> Res<()> {
         let (inner, outer) = (format!("eth-rs{i}"), format!("br-rs{i}"));
         sh(&["ip", "link", "add", &inner, "netns", &ns, "type", "veth", "peer", &outer, "netns", "lb"])?;
         in_ns("lb", &["ip", "link", "set", &outer, "master", "br0", "up"])?;
-        for s in [
-            "net.ipv4.conf.all.arp_ignore=1",
-            "net.ipv4.conf.all.arp_announce=2",
-            "net.ipv4.conf.all.rp_filter=0",
-            "net.ipv4.conf.default.rp_filter=0",
-        ] {
-            in_ns(&ns, &["sysctl", "-qw", s])?;
-        }
         in_ns(&ns, &["ip", "link", "set", "lo", "up"])?;
         in_ns(&ns, &["ip", "addr", "add", &format!("{}/24", rs_addr(i)), "dev", &inner])?;
         in_ns(&ns, &["ip", "link", "set", &inner, "up"])?;
         in_ns(&ns, &["ip", "route", "add", "default", "via", "198.51.100.1"])?;
-        // Direct routing: the VIP on the loopback, never answered for by ARP.
-        in_ns(&ns, &["ip", "addr", "add", &format!("{DR_VIP}/32"), "dev", "lo"])?;
-        // IPIP: the VIP on the tunnel device, which decapsulates.
-        in_ns(&ns, &["ip", "link", "set", "tunl0", "up"])?;
-        in_ns(&ns, &["ip", "addr", "add", &format!("{TUN_VIP}/32"), "dev", "tunl0"])?;
-        in_ns(&ns, &["sysctl", "-qw", "net.ipv4.conf.tunl0.rp_filter=0"])?;
+        // Direct routing (the VIP on the loopback, never answered for by ARP) and IPIP (the
+        // VIP on the tunnel device, which decapsulates; reverse-path filter loose), made
+        // ready by the same code as `ipvs realserver prepare`, then checked.
+        let path = format!("/run/netns/{ns}");
+        for method in [Method::Dr, Method::Tun(Tunnel::Ipip)] {
+            let vip = if method == Method::Dr { DR_VIP } else { TUN_VIP };
+            let req = Request::new(method).vip(IpAddr::V4(vip)).dev(inner.clone()).netns(&path);
+            ipvs_realserver::prepare(&req).map_err(|f| format!("{ns}: prepare: {}", f.error))?;
+            let problems = ipvs_realserver::check(&req)?;
+            if !problems.is_empty() {
+                let text: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+                return Err(format!("{ns} not ready after prepare: {}", text.join("; ")).into());
+            }
+        }
         // A web server whose page names it.
         let root = format!("/tmp/ipvs-seed/rs{i}");
         std::fs::create_dir_all(&root)?;

@@ -405,6 +405,45 @@ fn export_round_trip(failures: &mut Vec<String>) -> Res<()> {
     Ok(())
 }
 
+/// `ipvs realserver` end to end in a namespace of its own: check names what is missing,
+/// prepare fixes it, check is then silent, undo puts it back.
+fn realserver_cli(failures: &mut Vec<String>) -> Res<()> {
+    println!("\n== ipvs realserver check, prepare, check, undo (direct routing, in a namespace)");
+    sh(&["ip", "netns", "add", "ds-rs"])?;
+    sh(&["ip", "-n", "ds-rs", "link", "add", "eth0", "type", "dummy"])?;
+    let ns = "/run/netns/ds-rs";
+    let args = ["--vip", "192.0.2.60", "--method", "dr", "--dev", "eth0", "--state", "/tmp/ds-rs.json"];
+    let run = |action: &str| -> Res<(i32, String)> {
+        let mut a = vec!["--netns", ns, "realserver", action];
+        if action != "undo" {
+            a.extend_from_slice(&args);
+        } else {
+            a.extend_from_slice(&["--state", "/tmp/ds-rs.json"]);
+        }
+        ipvs(&a)
+    };
+    let (code, before) = run("check")?;
+    print!("{before}");
+    check(
+        code == 1 && before.contains("192.0.2.60") && before.contains("fix:"),
+        "check: not ready, says why and how to fix it (exit 1)".into(),
+        failures,
+    );
+    let (code, changed) = run("prepare")?;
+    print!("{changed}");
+    check(code == 0 && !changed.is_empty(), "prepare: lists what it changed".into(), failures);
+    let (code, after) = run("check")?;
+    check(code == 0 && after.is_empty(), format!("check after prepare: silent, exit 0 ({after:?})"), failures);
+    let (code, again) = run("prepare")?;
+    check(code == 0 && again.is_empty(), format!("prepare again: nothing to change ({again:?})"), failures);
+    let (code, undone) = run("undo")?;
+    print!("{undone}");
+    let (check_code, _) = run("check")?;
+    check(code == 0 && check_code == 1, "undo: back to not ready, as before".into(), failures);
+    sh(&["ip", "netns", "del", "ds-rs"])?;
+    Ok(())
+}
+
 fn run() -> Res<Vec<String>> {
     let mut failures = Vec::new();
     std::fs::create_dir_all(WORK)?;
@@ -413,13 +452,14 @@ fn run() -> Res<Vec<String>> {
     drain(&mut failures)?;
     concurrent_writer(&mut failures)?;
     export_round_trip(&mut failures)?;
+    realserver_cli(&mut failures)?;
     Ok(failures)
 }
 
 fn main() {
     let result = run();
     teardown();
-    for ns in ["ds-conc", "ds-a", "ds-b"] {
+    for ns in ["ds-conc", "ds-a", "ds-b", "ds-rs"] {
         let _ = Command::new("ip").args(["netns", "del", ns]).stderr(Stdio::null()).status();
     }
     match result {

@@ -1,0 +1,297 @@
+//! What the caller asks for: the forwarding method, the VIPs, where.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// How the director forwards to this real server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Method {
+    /// Direct routing: the director rewrites only the MAC address; the VIP must be local here
+    /// and must not be announced (ARP) on the shared segment.
+    Dr,
+    /// Tunnelling: the director encapsulates; the real server decapsulates on a tunnel device.
+    Tun(Tunnel),
+    /// NAT (masquerading): the director rewrites the destination; replies must go back
+    /// through it.
+    Nat,
+}
+
+/// The encapsulation the director uses for [`Method::Tun`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Tunnel {
+    /// IP in IP (IPv4: `tunl0`, module `ipip`; IPv6: `ip6tnl0`, module `ip6_tunnel`).
+    Ipip,
+    /// GRE (IPv4: `gre0`, module `ip_gre`; IPv6: `ip6gre0`, module `ip6_gre`).
+    Gre,
+    /// Generic UDP encapsulation on a UDP port (a `fou` port of type GUE), decapsulated to
+    /// the IP-in-IP devices.
+    Gue {
+        /// The UDP port the director sends to (its `--tun-port`).
+        port: u16,
+    },
+}
+
+impl Tunnel {
+    /// The fallback tunnel device that receives this encapsulation for VIPs of one family.
+    pub fn device(self, ipv6: bool) -> &'static str {
+        match (self, ipv6) {
+            (Tunnel::Ipip | Tunnel::Gue { .. }, false) => "tunl0",
+            (Tunnel::Ipip | Tunnel::Gue { .. }, true) => "ip6tnl0",
+            (Tunnel::Gre, false) => "gre0",
+            (Tunnel::Gre, true) => "ip6gre0",
+        }
+    }
+
+    /// The kernel module that provides [`Tunnel::device`].
+    pub fn module(self, ipv6: bool) -> &'static str {
+        match (self, ipv6) {
+            (Tunnel::Ipip | Tunnel::Gue { .. }, false) => "ipip",
+            (Tunnel::Ipip | Tunnel::Gue { .. }, true) => "ip6_tunnel",
+            (Tunnel::Gre, false) => "ip_gre",
+            (Tunnel::Gre, true) => "ip6_gre",
+        }
+    }
+
+    /// The rtnetlink link kind of [`Tunnel::device`] (`ip link add ... type KIND`).
+    pub fn link_kind(self, ipv6: bool) -> &'static str {
+        match (self, ipv6) {
+            (Tunnel::Ipip | Tunnel::Gue { .. }, false) => "ipip",
+            (Tunnel::Ipip | Tunnel::Gue { .. }, true) => "ip6tnl",
+            (Tunnel::Gre, false) => "gre",
+            (Tunnel::Gre, true) => "ip6gre",
+        }
+    }
+}
+
+impl fmt::Display for Method {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Method::Dr => f.write_str("dr"),
+            Method::Tun(t) => write!(f, "tun ({t})"),
+            Method::Nat => f.write_str("nat"),
+        }
+    }
+}
+
+impl fmt::Display for Tunnel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Tunnel::Ipip => f.write_str("ipip"),
+            Tunnel::Gre => f.write_str("gre"),
+            Tunnel::Gue { port } => write!(f, "gue:{port}"),
+        }
+    }
+}
+
+impl FromStr for Method {
+    type Err = Error;
+    /// `dr`, `tun` (IP in IP), `nat`.
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "dr" => Ok(Method::Dr),
+            "tun" => Ok(Method::Tun(Tunnel::Ipip)),
+            "nat" => Ok(Method::Nat),
+            _ => Err(Error::Invalid(format!("method {s:?}: expected dr, tun or nat"))),
+        }
+    }
+}
+
+impl FromStr for Tunnel {
+    type Err = Error;
+    /// `ipip`, `gre`, `gue:PORT`.
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "ipip" => Ok(Tunnel::Ipip),
+            "gre" => Ok(Tunnel::Gre),
+            "gue" => Err(Error::Invalid("tunnel gue needs the director's port: gue:PORT".into())),
+            _ => match s.strip_prefix("gue:").map(str::parse::<u16>) {
+                Some(Ok(port)) if port != 0 => Ok(Tunnel::Gue { port }),
+                _ => Err(Error::Invalid(format!("tunnel {s:?}: expected ipip, gre or gue:PORT"))),
+            },
+        }
+    }
+}
+
+/// A network (client addresses for NAT): an address and a prefix length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Network {
+    /// The network's address (host bits are cleared by [`Network::new`]).
+    pub addr: IpAddr,
+    /// The prefix length (0 ..= 32 or 128).
+    pub prefix_len: u8,
+}
+
+impl Network {
+    /// A network; fails when the prefix is longer than the address. Host bits are cleared.
+    pub fn new(addr: IpAddr, prefix_len: u8) -> Result<Self> {
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        if prefix_len > max {
+            return Err(Error::Invalid(format!("{addr}/{prefix_len}: the prefix is longer than {max}")));
+        }
+        Ok(Network { addr: crate::net::masked(addr, prefix_len), prefix_len })
+    }
+
+    /// The default route's network of a family (`0.0.0.0/0` or `::/0`).
+    pub fn default_for(ipv6: bool) -> Self {
+        let addr = if ipv6 { IpAddr::from([0u16; 8]) } else { IpAddr::from([0u8; 4]) };
+        Network { addr, prefix_len: 0 }
+    }
+
+    /// Whether `ip` lies in this network.
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        ip.is_ipv4() == self.addr.is_ipv4() && crate::net::masked(ip, self.prefix_len) == self.addr
+    }
+}
+
+impl fmt::Display for Network {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.addr, self.prefix_len)
+    }
+}
+
+impl FromStr for Network {
+    type Err = Error;
+    /// `ADDR/LEN`, or a bare address (a host).
+    fn from_str(s: &str) -> Result<Self> {
+        let bad = || Error::Invalid(format!("network {s:?}: expected ADDRESS/PREFIX"));
+        let (a, l) = match s.split_once('/') {
+            Some((a, l)) => (a, Some(l)),
+            None => (s, None),
+        };
+        let addr: IpAddr = a.parse().map_err(|_| bad())?;
+        let len = match l {
+            Some(l) => l.parse::<u8>().map_err(|_| bad())?,
+            None if addr.is_ipv4() => 32,
+            None => 128,
+        };
+        Network::new(addr, len)
+    }
+}
+
+/// What to prepare, check or undo: one real server (one network namespace).
+///
+/// ```
+/// use ipvs_realserver::{Method, Request, Tunnel};
+/// let dr = Request::new(Method::Dr).vip("192.0.2.10".parse()?).vip("2001:db8::10".parse()?).dev("eth0");
+/// assert!(dr.validate().is_ok());
+/// let tun = Request::new(Method::Tun(Tunnel::Ipip)).vip("192.0.2.10".parse()?).netns("/run/netns/rs1");
+/// assert!(tun.validate().is_ok());
+/// let nat = Request::new(Method::Nat); // NAT needs the director's address
+/// assert!(nat.validate().is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Request {
+    /// The forwarding method.
+    pub method: Method,
+    /// The virtual addresses the director forwards (DR and TUN need at least one).
+    pub vips: Vec<IpAddr>,
+    /// The interface facing the director and clients (ARP settings go there); without it,
+    /// `prepare` sets the `all` values and `check` looks at every ARP interface that is up.
+    pub dev: Option<String>,
+    /// The director's address (NAT: replies must be routed through it).
+    pub director: Option<IpAddr>,
+    /// NAT: the client networks whose route must go via the director (default: the default
+    /// route of the director's family).
+    pub clients: Vec<Network>,
+    /// The network namespace to act in (`/run/netns/NAME`, `/proc/PID/ns/net`); the caller's
+    /// own when `None`.
+    pub netns: Option<PathBuf>,
+}
+
+impl Request {
+    /// A request for `method`, with no VIP yet, in the caller's namespace.
+    pub fn new(method: Method) -> Self {
+        Request { method, vips: Vec::new(), dev: None, director: None, clients: Vec::new(), netns: None }
+    }
+
+    /// Adds a VIP.
+    pub fn vip(mut self, vip: IpAddr) -> Self {
+        self.vips.push(vip);
+        self
+    }
+
+    /// Names the interface facing the director and the clients.
+    pub fn dev(mut self, dev: impl Into<String>) -> Self {
+        self.dev = Some(dev.into());
+        self
+    }
+
+    /// Sets the director's address (NAT).
+    pub fn director(mut self, director: IpAddr) -> Self {
+        self.director = Some(director);
+        self
+    }
+
+    /// Adds a client network that must be routed via the director (NAT).
+    pub fn client_network(mut self, network: Network) -> Self {
+        self.clients.push(network);
+        self
+    }
+
+    /// Acts in the network namespace at `path`.
+    pub fn netns(mut self, path: impl Into<PathBuf>) -> Self {
+        self.netns = Some(path.into());
+        self
+    }
+
+    /// Whether the request can be carried out as given.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |m: String| Err(Error::Invalid(m));
+        if let Some(dev) = &self.dev {
+            crate::net::check_ifname(dev)?;
+        }
+        for vip in &self.vips {
+            if vip.is_unspecified() || vip.is_multicast() || vip.is_loopback() {
+                return bad(format!("VIP {vip}: not a unicast address"));
+            }
+        }
+        match self.method {
+            Method::Dr | Method::Tun(_) if self.vips.is_empty() => {
+                bad(format!("{} needs at least one VIP", self.method))
+            }
+            Method::Tun(Tunnel::Gue { port: 0 }) => bad("the GUE port cannot be 0".into()),
+            Method::Nat => {
+                let Some(director) = self.director else {
+                    return bad("nat needs the director's address".into());
+                };
+                if director.is_unspecified() || director.is_multicast() {
+                    return bad(format!("director {director}: not a unicast address"));
+                }
+                match self.clients.iter().find(|n| n.addr.is_ipv4() != director.is_ipv4()) {
+                    Some(n) => bad(format!("client network {n} and director {director} differ in family")),
+                    None => Ok(()),
+                }
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The VIPs without repeats, in the order given.
+    pub(crate) fn unique_vips(&self) -> Vec<IpAddr> {
+        let mut out: Vec<IpAddr> = Vec::new();
+        for v in &self.vips {
+            if !out.contains(v) {
+                out.push(*v);
+            }
+        }
+        out
+    }
+
+    /// NAT: the networks to route via the director.
+    pub(crate) fn nat_networks(&self) -> Vec<Network> {
+        match (self.clients.is_empty(), self.director) {
+            (false, _) => self.clients.clone(),
+            (true, Some(d)) => vec![Network::default_for(d.is_ipv6())],
+            (true, None) => Vec::new(),
+        }
+    }
+}

@@ -73,6 +73,8 @@ list=target/lab/tests.list
   # time: a test unloads ipip, another flips a global tunnel setting).
   echo "realserver-checks $(exe kernel_checks) --include-ignored --test-threads 1"
   echo "realserver-traffic $(exe kernel_traffic) --include-ignored --test-threads 1"
+  # Our keepalived.conf reader against keepalived's own config test (keepalived -t).
+  echo "keepalived-config $(exe keepalived_cross_check) --include-ignored"
   echo "seed-scenario $PWD/target/debug/seed-scenario"
   echo "desired-state $PWD/target/debug/desired-state-scenario"
   echo "monitoring $PWD/target/debug/monitoring-scenario $PWD/target/debug/ipvs-exporter"

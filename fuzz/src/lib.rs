@@ -15,12 +15,31 @@ use ipvs::Family;
 pub type Target = fn(&[u8]);
 
 /// The targets by name, for the replay test.
-pub const TARGETS: [(&str, Target); 4] = [
+pub const TARGETS: [(&str, Target); 6] = [
     ("frame_decoder", frame_decoder),
     ("reply_decoders", reply_decoders),
     ("rule_parser", rule_parser),
     ("ipvsadm_args", ipvsadm_args),
+    ("vrrp_advert", vrrp_advert),
+    ("keepalived_conf", keepalived_conf),
 ];
+
+/// A VRRP advertisement as received: parsed as v2 and v3, over IPv4 and IPv6, and fed to
+/// running instances (`ipvs_director::vrrp::fuzz_advert`); what parses survives emit and
+/// parse again.
+pub fn vrrp_advert(data: &[u8]) {
+    ipvs_director::vrrp::fuzz_advert(data);
+}
+
+/// keepalived.conf text: read and converted (errors name their line), and what reads is
+/// written as the native configuration and read back to the same configuration.
+pub fn keepalived_conf(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(config) = ipvs_director::keepalived::read_str(text, "fuzz.conf") else { return };
+    let native = config.to_toml();
+    let again = ipvs_director::config::Config::from_toml(&native).expect("a converted configuration reads back");
+    assert_eq!(again, config, "a configuration changed through the native file");
+}
 
 fn decode_everything(m: &IpvsMessage) {
     let _ = m.to_service_status();

@@ -128,6 +128,28 @@ fn main() {
                  --start-daemon master --mcast-interface lo --syncid 3\n--stop-daemon master\n# comment\n";
     write(&root.join("rule_parser"), "commands", extra.as_bytes());
 
+    // VRRP adverts, v2 and v3, IPv4 and IPv6.
+    {
+        use ipvs_director::vrrp::packet::{emit, Addresses, Advert, Auth, PacketContext};
+        let v4 = PacketContext::new("198.51.100.2".parse().unwrap(), "224.0.0.18".parse().unwrap());
+        let v6 = PacketContext::new("fe80::2".parse().unwrap(), "ff02::12".parse().unwrap());
+        let a = Advert::v2(51, 100, 1, Auth::pass("secret"), vec!["192.0.2.10".parse().unwrap()]).unwrap();
+        write(&root.join("vrrp_advert"), "v2-pass", &emit(&a, &v4));
+        let a = Advert::v3(51, 150, 100, Addresses::V4(vec!["192.0.2.10".parse().unwrap()])).unwrap();
+        write(&root.join("vrrp_advert"), "v3-ipv4", &emit(&a, &v4));
+        let a = Advert::v3(7, 255, 100, Addresses::V6(vec!["2001:db8::10".parse().unwrap()])).unwrap();
+        write(&root.join("vrrp_advert"), "v3-ipv6", &emit(&a, &v6));
+    }
+    // keepalived.conf: the director's sample configurations.
+    let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/ipvs-director/testdata/keepalived");
+    for entry in std::fs::read_dir(&samples).unwrap() {
+        let p = entry.unwrap().path();
+        if p.extension().is_some_and(|e| e == "conf") {
+            let name = p.file_stem().unwrap().to_string_lossy().into_owned();
+            write(&root.join("keepalived_conf"), &name, &std::fs::read(&p).unwrap());
+        }
+    }
+
     let lines: [&[&str]; 6] = [
         &["-Ln"],
         &["-A", "-t", "192.0.2.1:80", "-s", "wrr", "-p", "-M", "255.255.255.0"],

@@ -1,0 +1,3 @@
+//! Fuzz target `keepalived_conf`: see `ipvs_fuzz::keepalived_conf`.
+#![no_main]
+libfuzzer_sys::fuzz_target!(|data: &[u8]| ipvs_fuzz::keepalived_conf(data));

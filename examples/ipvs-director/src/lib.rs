@@ -6,6 +6,8 @@
 //! * [`check`]: one attempt of each kind of health check (TCP, HTTP, HTTPS, DNS, command,
 //!   SMTP), and the scripts;
 //! * [`health`]: what results do to a checker's state, as keepalived counts them;
+//! * [`policy`]: from health to the table: failure policies, quorum, the sorry server;
+//! * [`daemon`]: the checks running, the table applied, reload, `/metrics` and `/status`;
 //! * [`vrrp`]: the VRRP protocol (RFC 3768 v2, RFC 5798 v3): adverts and the state machine,
 //!   apart from any I/O.
 #![forbid(unsafe_code)]
@@ -13,6 +15,8 @@
 
 pub mod check;
 pub mod config;
+pub mod daemon;
 pub mod health;
 pub mod keepalived;
+pub mod policy;
 pub mod vrrp;

@@ -1,7 +1,163 @@
-//! The `ipvs-director` daemon (being written).
+//! `ipvs-director`: health checks and failure policies for IPVS, keepalived's load-balancing
+//! half on the ipvs library.
+//!
+//! ```text
+//! ipvs-director --config FILE | --keepalived FILE [--check-config] [--listen ADDR] [--no-listen]
+//!               [--netns PATH] [--mock[=FILE]] [--release-on-exit] [--log-format text|json]
+//! ipvs-director import-keepalived FILE      # keepalived.conf as the native TOML file
+//! ```
+//!
+//! SIGHUP reloads the configuration (a bad file is refused, the running one stays); SIGTERM
+//! stops, leaving the table as it is (traffic flows on across a restart) unless
+//! `--release-on-exit`. `/metrics` and `/status` on 127.0.0.1:9745 by default.
 #![forbid(unsafe_code)]
 
-fn main() {
-    eprintln!("ipvs-director: not yet");
-    std::process::exit(2);
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use ipvs::transport::{MockTransport, NetlinkTransport, Transport};
+use ipvs_director::daemon::{self, Options, Source};
+
+/// Health checks and failure policies for IPVS (keepalived's load-balancing half).
+#[derive(Parser, Debug)]
+#[command(name = "ipvs-director", version, about)]
+struct Args {
+    #[command(subcommand)]
+    command: Option<Cmd>,
+    /// The native configuration (TOML; see docs/director-config.md).
+    #[arg(long, value_name = "FILE", conflicts_with = "keepalived")]
+    config: Option<PathBuf>,
+    /// Run from keepalived.conf directly (its supported subset).
+    #[arg(long, value_name = "FILE")]
+    keepalived: Option<PathBuf>,
+    /// Validate the configuration, print any problem, and exit (0: valid, 1: not).
+    #[arg(long)]
+    check_config: bool,
+    /// Where to serve /metrics and /status.
+    #[arg(long, default_value = "127.0.0.1:9745", value_name = "ADDR")]
+    listen: SocketAddr,
+    /// Serve nothing.
+    #[arg(long)]
+    no_listen: bool,
+    /// Manage the IPVS table of the network namespace at this path.
+    #[arg(long, value_name = "PATH")]
+    netns: Option<PathBuf>,
+    /// Use the in-memory kernel (empty, or holding FILE's ipvsadm rules): for demos.
+    #[arg(long, value_name = "FILE", num_args = 0..=1, require_equals = true, default_missing_value = "")]
+    mock: Option<String>,
+    /// On SIGTERM, delete the services it manages (keepalived's behaviour).
+    #[arg(long)]
+    release_on_exit: bool,
+    /// Log format.
+    #[arg(long, value_enum, default_value = "text")]
+    log_format: LogFormat,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Prints keepalived.conf as the native configuration file.
+    ImportKeepalived {
+        /// The keepalived.conf file.
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+fn transport(args: &Args) -> Result<Arc<dyn Transport>, String> {
+    if let Some(file) = &args.mock {
+        let mock = Arc::new(MockTransport::new());
+        if !file.is_empty() {
+            let text = std::fs::read_to_string(file).map_err(|e| format!("{file}: {e}"))?;
+            let t = ipvs::state::Table::from_rules(&text).map_err(|e| format!("{file}: {e}"))?;
+            let c = ipvs::Client::with_transport(mock.clone());
+            for r in c.batch(&t.requests()).map_err(|e| e.to_string())? {
+                r.map_err(|e| format!("{file}: {e}"))?;
+            }
+        }
+        return Ok(mock);
+    }
+    let t = match &args.netns {
+        None => NetlinkTransport::open(),
+        Some(p) => NetlinkTransport::builder().namespace(p).open(),
+    }
+    .map_err(|e| format!("opening the IPVS netlink socket: {e}"))?;
+    Ok(Arc::new(t))
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    if let Some(Cmd::ImportKeepalived { file }) = &args.command {
+        return match ipvs_director::keepalived::import_file(file) {
+            Ok(text) => {
+                print!("{text}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("{e}");
+                ExitCode::from(1)
+            }
+        };
+    }
+    let source = match (&args.config, &args.keepalived) {
+        (Some(p), None) => Source::Native(p.clone()),
+        (None, Some(p)) => Source::Keepalived(p.clone()),
+        _ => {
+            eprintln!("ipvs-director: give --config FILE or --keepalived FILE");
+            return ExitCode::from(2);
+        }
+    };
+    if args.check_config {
+        return match source.load() {
+            Ok(c) => {
+                let servers: usize = c.virtual_servers.iter().map(|v| v.real_servers.len()).sum();
+                println!("configuration valid: {} virtual servers, {servers} real servers", c.virtual_servers.len());
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("{e}");
+                ExitCode::from(1)
+            }
+        };
+    }
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+    match args.log_format {
+        LogFormat::Json => logs.json().init(),
+        LogFormat::Text => logs.init(),
+    }
+    let result = transport(&args).and_then(|t| {
+        let options = Options {
+            source,
+            listen: (!args.no_listen).then_some(args.listen),
+            netns: args.netns.clone(),
+            release_on_exit: args.release_on_exit,
+            proc_totals: args.mock.is_none(),
+        };
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())?;
+        runtime.block_on(daemon::run(options, t))
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot run");
+            eprintln!("ipvs-director: {e}");
+            ExitCode::from(1)
+        }
+    }
 }

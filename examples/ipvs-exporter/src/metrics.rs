@@ -122,8 +122,16 @@ impl<T: Transport> Scraper<T> {
 
 /// Encodes `snap` as OpenMetrics text, `errors` being the count of incomplete scrapes so far.
 pub fn render(snap: &Snapshot, options: Options, errors: u64) -> String {
+    render_with(snap, options, errors, Vec::new())
+}
+
+/// [`render`], followed by the families of other collectors (the director's own).
+pub fn render_with(snap: &Snapshot, options: Options, errors: u64, extra: Vec<Box<dyn Collector>>) -> String {
     let mut registry = Registry::default();
     registry.register_collector(Box::new(Families { snap: Arc::new(snap.clone()), options, errors }));
+    for c in extra {
+        registry.register_collector(c);
+    }
     // About 200 bytes a series (labels included): sized once, the text is not copied as it grows.
     let rows = snap.table.as_ref().map_or(0, |t| t.len() * 10 + t.destination_count() * 14);
     let mut out = String::with_capacity(4096 + rows * 200);

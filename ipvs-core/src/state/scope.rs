@@ -83,6 +83,31 @@ fn range<T: FromStr + PartialOrd + Copy>(field: &'static str, v: &str) -> Result
     Ok(a..=b)
 }
 
+impl Selector {
+    /// The selector of one service: its protocol, address and port, or its mark (a mark
+    /// selector takes both families).
+    ///
+    /// ```
+    /// use ipvs::state::{Scope, Selector};
+    /// use ipvs::ServiceId;
+    /// let web = ServiceId::tcp("192.0.2.1".parse().unwrap(), 80);
+    /// let scope = Scope::Selected(vec![Selector::service(&web)]);
+    /// assert!(scope.may_write(&web));
+    /// assert!(!scope.may_write(&ServiceId::tcp("192.0.2.1".parse().unwrap(), 81)));
+    /// ```
+    pub fn service(id: &ServiceId) -> Selector {
+        match *id {
+            ServiceId::Inet { protocol, addr, port } => Selector {
+                prefix: Some((addr, if addr.is_ipv4() { 32 } else { 128 })),
+                protocol: Some(protocol),
+                ports: Some(port..=port),
+                fwmarks: None,
+            },
+            ServiceId::Fwmark { mark, .. } => Selector { fwmarks: Some(mark..=mark), ..Selector::default() },
+        }
+    }
+}
+
 impl FromStr for Selector {
     type Err = InvalidInput;
     fn from_str(s: &str) -> Result<Selector, InvalidInput> {

@@ -1,0 +1,200 @@
+//! `/metrics`: the exporter's metrics of the kernel's table (read at the scrape) and the
+//! director's own (health of each real server and check, latencies, failures, quorum, applies,
+//! reloads); `/status`: the same as JSON, with each check's last result and since when.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use ipvs::transport::Transport;
+use ipvs::Client;
+use ipvs_exporter::serve::{Page, Pages, OPENMETRICS};
+use ipvs_exporter::{render_with, Options, Scraper};
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
+use prometheus_client::metrics::counter::ConstCounter;
+use prometheus_client::metrics::gauge::ConstGauge;
+use prometheus_client::metrics::MetricType;
+use serde_json::{json, Value};
+
+use super::{lock, Counters, Shared};
+
+/// One sample of the director's families.
+type Labels = Vec<(&'static str, String)>;
+
+#[derive(Debug)]
+struct Families {
+    servers: Vec<(Labels, bool)>,
+    checks: Vec<(Labels, bool, f64, u64, u64)>,
+    quorum: Vec<(Labels, bool)>,
+    counters: Counters,
+}
+
+fn gauge(enc: &mut DescriptorEncoder, name: &str, help: &str, rows: &[(&Labels, f64)]) -> fmt::Result {
+    let mut f = enc.encode_descriptor(name, help, None, MetricType::Gauge)?;
+    for (l, v) in rows {
+        ConstGauge::new(*v).encode(f.encode_family(&l.as_slice())?)?;
+    }
+    Ok(())
+}
+
+fn counter(enc: &mut DescriptorEncoder, name: &str, help: &str, rows: &[(&Labels, u64)]) -> fmt::Result {
+    let mut f = enc.encode_descriptor(name, help, None, MetricType::Counter)?;
+    for (l, v) in rows {
+        ConstCounter::new(*v).encode(f.encode_family(&l.as_slice())?)?;
+    }
+    Ok(())
+}
+
+impl Collector for Families {
+    fn encode(&self, mut enc: DescriptorEncoder) -> fmt::Result {
+        let up = |b: bool| if b { 1.0 } else { 0.0 };
+        let rows: Vec<_> = self.servers.iter().map(|(l, a)| (l, up(*a))).collect();
+        gauge(
+            &mut enc,
+            "ipvs_director_real_server_up",
+            "Whether every check of the real server passes (1) or not (0).",
+            &rows,
+        )?;
+        let rows: Vec<_> = self.checks.iter().map(|(l, a, ..)| (l, up(*a))).collect();
+        gauge(&mut enc, "ipvs_director_check_up", "Whether the check passes (1) or not (0), retries counted.", &rows)?;
+        let rows: Vec<_> = self.checks.iter().map(|(l, _, s, ..)| (l, *s)).collect();
+        gauge(&mut enc, "ipvs_director_check_latency_seconds", "How long the check's last attempt took.", &rows)?;
+        let rows: Vec<_> = self.checks.iter().map(|(l, _, _, n, _)| (l, *n)).collect();
+        counter(&mut enc, "ipvs_director_check_attempts", "Attempts of the check.", &rows)?;
+        let rows: Vec<_> = self.checks.iter().map(|(l, _, _, _, f)| (l, *f)).collect();
+        counter(&mut enc, "ipvs_director_check_failures", "Failed attempts of the check.", &rows)?;
+        let rows: Vec<_> = self.quorum.iter().map(|(l, q)| (l, up(*q))).collect();
+        gauge(&mut enc, "ipvs_director_quorum_up", "Whether the virtual server has quorum (1) or not (0).", &rows)?;
+        let none = Vec::new();
+        let c = self.counters;
+        for (name, help, v) in [
+            ("ipvs_director_applies", "Tables applied.", c.applies),
+            ("ipvs_director_writes", "Writes the applies made.", c.writes),
+            ("ipvs_director_apply_failures", "Applies that failed or did not converge.", c.apply_failures),
+            ("ipvs_director_reloads", "Configurations reloaded.", c.reloads),
+            ("ipvs_director_reload_errors", "Reloads refused (a bad configuration).", c.reload_errors),
+        ] {
+            counter(&mut enc, name, help, &[(&none, v)])?;
+        }
+        Ok(())
+    }
+}
+
+fn families(shared: &Shared) -> Families {
+    let rt = lock(&shared.runtime);
+    let mut f =
+        Families { servers: Vec::new(), checks: Vec::new(), quorum: Vec::new(), counters: *lock(&shared.counters) };
+    for (v, vs) in rt.config.virtual_servers.iter().enumerate() {
+        let vl = vec![("virtual_server", vs.id.to_string())];
+        f.quorum.push((vl.clone(), rt.quorum.get(v).copied().flatten().unwrap_or(false)));
+        for (r, rs) in vs.real_servers.iter().enumerate() {
+            let Some(s) = rt.servers.get(v).and_then(|l| l.get(r)) else { continue };
+            let mut rl = vl.clone();
+            rl.push((
+                "real_server",
+                rs.port.map_or(rs.address.to_string(), |p| std::net::SocketAddr::new(rs.address, p).to_string()),
+            ));
+            f.servers.push((rl.clone(), s.alive));
+            for (i, c) in s.checks.iter().enumerate() {
+                let mut cl = rl.clone();
+                cl.push(("check", format!("{}#{i}", c.resolved.kind.key())));
+                let latency = c.last.as_ref().map_or(0.0, |l| l.latency.as_secs_f64());
+                f.checks.push((cl, c.health.is_up(), latency, c.attempts, c.failures));
+            }
+        }
+    }
+    f
+}
+
+fn seconds(t: SystemTime) -> f64 {
+    t.duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64())
+}
+
+/// The `/status` document.
+pub fn status(shared: &Shared) -> Value {
+    let rt = lock(&shared.runtime);
+    let c = *lock(&shared.counters);
+    let mut vss = Vec::new();
+    for (v, vs) in rt.config.virtual_servers.iter().enumerate() {
+        let mut servers = Vec::new();
+        let states: Vec<_> = rt.servers.get(v).map(|l| l.iter().map(|s| s.state()).collect()).unwrap_or_default();
+        for (r, rs) in vs.real_servers.iter().enumerate() {
+            let Some(s) = rt.servers.get(v).and_then(|l| l.get(r)) else { continue };
+            let checks: Vec<Value> = s
+                .checks
+                .iter()
+                .map(|c| {
+                    json!({
+                        "kind": c.resolved.kind.key(),
+                        "target": c.resolved.target.map(|t| t.to_string()),
+                        "up": c.health.is_up(),
+                        "since": seconds(c.since),
+                        "attempts": c.attempts,
+                        "failures": c.failures,
+                        "last": c.last.as_ref().map(|l| json!({
+                            "at": seconds(l.at),
+                            "ok": l.result.is_ok(),
+                            "error": l.result.as_ref().err(),
+                            "latency_seconds": l.latency.as_secs_f64(),
+                        })),
+                    })
+                })
+                .collect();
+            servers.push(json!({
+                "address": rs.address.to_string(),
+                "port": rs.port,
+                "weight": crate::policy::weight(vs, r, &s.state()),
+                "alive": s.alive,
+                "since": seconds(s.since),
+                "checks": checks,
+            }));
+        }
+        vss.push(json!({
+            "virtual_server": vs.id.to_string(),
+            "services": vs.service_ids(&rt.config.virtual_server_groups).iter().map(|i| i.to_string()).collect::<Vec<_>>(),
+            "quorum": vs.quorum,
+            "quorum_up": rt.quorum.get(v).copied().flatten(),
+            "live_weight": crate::policy::live_weight(vs, &states),
+            "sorry_server": vs.sorry_server.as_ref().map(|s| s.address.to_string()),
+            "real_servers": servers,
+        }));
+    }
+    let source = match &shared.source {
+        super::Source::Native(p) => json!({"native": p.display().to_string()}),
+        super::Source::Keepalived(p) => json!({"keepalived": p.display().to_string()}),
+    };
+    json!({
+        "configuration": source,
+        "virtual_servers": vss,
+        "applies": c.applies,
+        "writes": c.writes,
+        "apply_failures": c.apply_failures,
+        "reloads": c.reloads,
+        "reload_errors": c.reload_errors,
+    })
+}
+
+const INDEX: &str = "<!doctype html>\n<html><head><title>ipvs-director</title></head><body>\n<h1>ipvs-director</h1>\n<p><a href=\"/status\">Status</a> (JSON: every virtual and real server, each check's last result) and <a href=\"/metrics\">metrics</a>.</p>\n</body></html>\n";
+
+/// The pages.
+pub fn pages(shared: Arc<Shared>, transport: Arc<dyn Transport>, netns: Option<PathBuf>, proc_totals: bool) -> Pages {
+    let mut scraper = Scraper::new(Client::with_transport(transport), netns, Options::default());
+    if !proc_totals {
+        scraper = scraper.without_proc();
+    }
+    Arc::new(move |path: &str| match path {
+        "/metrics" => {
+            let snap = scraper.scrape();
+            let extra: Box<dyn Collector> = Box::new(families(&shared));
+            Some(Page { content_type: OPENMETRICS, body: render_with(&snap, Options::default(), 0, vec![extra]) })
+        }
+        "/status" => Some(Page {
+            content_type: "application/json",
+            body: serde_json::to_string_pretty(&status(&shared)).unwrap_or_default() + "\n",
+        }),
+        "/" => Some(Page { content_type: "text/html; charset=utf-8", body: INDEX.to_owned() }),
+        _ => None,
+    })
+}

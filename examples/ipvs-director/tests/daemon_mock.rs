@@ -1,0 +1,173 @@
+//! The daemon on the in-memory kernel, its TCP checks against listeners on loopback: a server
+//! whose listener goes away leaves the table and comes back with it; inhibit keeps it at
+//! weight 0; a reload adds, changes and removes servers writing only the difference; a bad
+//! configuration on reload changes nothing; the quorum brings in the sorry server.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use ipvs::transport::MockTransport;
+use ipvs::Client;
+use ipvs_director::daemon::{run_with, Control, Options, Source};
+use tokio::sync::{mpsc, oneshot};
+
+struct Daemon {
+    mock: Arc<MockTransport>,
+    reload: mpsc::Sender<()>,
+    stop: Option<oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<Result<(), String>>>,
+    file: PathBuf,
+}
+
+impl Daemon {
+    fn start(name: &str, config: &str) -> Daemon {
+        let file = std::env::temp_dir().join(format!("ipvs-director-{}-{name}.toml", std::process::id()));
+        std::fs::write(&file, config).unwrap();
+        let mock = Arc::new(MockTransport::new());
+        let (reload, reload_rx) = mpsc::channel(4);
+        let (stop, stop_rx) = oneshot::channel();
+        let options = Options {
+            source: Source::Native(file.clone()),
+            listen: None,
+            netns: None,
+            release_on_exit: false,
+            proc_totals: false,
+        };
+        let transport = mock.clone();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+            rt.block_on(run_with(options, transport, Control { reload: reload_rx, stop: stop_rx }))
+        });
+        Daemon { mock, reload, stop: Some(stop), thread: Some(thread), file }
+    }
+
+    fn rules(&self) -> String {
+        let mut t = Client::with_transport(self.mock.clone()).table().unwrap();
+        t.set_timeouts(None);
+        t.to_rules()
+    }
+
+    fn writes(&self) -> u64 {
+        self.mock.counters().writes
+    }
+
+    /// Waits (at most 15 s) for the table to be `want`.
+    fn until(&self, want: &str) {
+        let start = Instant::now();
+        loop {
+            let got = self.rules();
+            if got == want {
+                return;
+            }
+            assert!(start.elapsed() < Duration::from_secs(15), "the table did not become:\n{want}\nit is:\n{got}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn reload_with(&self, config: &str) {
+        std::fs::write(&self.file, config).unwrap();
+        self.reload.blocking_send(()).unwrap();
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let r = t.join();
+            assert!(matches!(r, Ok(Ok(()))), "the daemon ended with {r:?}");
+        }
+        let _ = std::fs::remove_file(&self.file);
+    }
+}
+
+fn listener() -> (TcpListener, u16) {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    (l, port)
+}
+
+/// A port nothing listens on.
+fn closed_port() -> u16 {
+    listener().1
+}
+
+fn server(addr: &str, port: u16, extra: &str) -> String {
+    format!(
+        "[[virtual_servers.real_servers]]\naddress = \"{addr}\"\nport = 80\n{extra}\n\
+         [[virtual_servers.real_servers.tcp_check]]\nconnect_ip = \"127.0.0.1\"\nconnect_port = {port}\n"
+    )
+}
+
+const VS: &str = "[[virtual_servers]]\nprotocol = \"tcp\"\naddress = \"192.0.2.10\"\nport = 80\nscheduler = \"rr\"\n\
+                  forward = \"nat\"\ndelay_loop = 0.2\nconnect_timeout = 1\nretry = 1\ndelay_before_retry = 0.1\nwarmup = 0\n";
+
+#[test]
+fn a_server_leaves_when_its_listener_goes_and_returns_with_it() {
+    let (a, port_a) = listener();
+    let config = format!("{VS}{}{}", server("198.51.100.11", port_a, ""), server("198.51.100.12", closed_port(), ""));
+    let d = Daemon::start("leave", &config);
+    // Both are put in at start (keepalived's default); the one that fails its first check leaves.
+    d.until("-A -t 192.0.2.10:80 -s rr\n-a -t 192.0.2.10:80 -r 198.51.100.11:80 -m -w 1\n");
+    drop(a);
+    d.until("-A -t 192.0.2.10:80 -s rr\n");
+    let _a = TcpListener::bind(("127.0.0.1", port_a)).unwrap();
+    d.until("-A -t 192.0.2.10:80 -s rr\n-a -t 192.0.2.10:80 -r 198.51.100.11:80 -m -w 1\n");
+}
+
+#[test]
+fn inhibit_keeps_a_failed_server_at_weight_0() {
+    let config = format!("{VS}{}", server("198.51.100.11", closed_port(), "on_failure = \"inhibit\"\nweight = 5"));
+    let d = Daemon::start("inhibit", &config);
+    d.until("-A -t 192.0.2.10:80 -s rr\n-a -t 192.0.2.10:80 -r 198.51.100.11:80 -m -w 0\n");
+}
+
+#[test]
+fn a_reload_writes_only_the_difference_and_a_bad_one_changes_nothing() {
+    let (_a, port_a) = listener();
+    let (_b, port_b) = listener();
+    let (_c, port_c) = listener();
+    let first = format!("{VS}{}{}", server("198.51.100.11", port_a, ""), server("198.51.100.12", port_b, ""));
+    let d = Daemon::start("reload", &first);
+    d.until(
+        "-A -t 192.0.2.10:80 -s rr\n-a -t 192.0.2.10:80 -r 198.51.100.11:80 -m -w 1\n-a -t 192.0.2.10:80 -r 198.51.100.12:80 -m -w 1\n",
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    let before = d.writes();
+    // .11 gets weight 3, .12 goes, .13 comes.
+    let second =
+        format!("{VS}{}{}", server("198.51.100.11", port_a, "weight = 3"), server("198.51.100.13", port_c, ""));
+    d.reload_with(&second);
+    d.until(
+        "-A -t 192.0.2.10:80 -s rr\n-a -t 192.0.2.10:80 -r 198.51.100.11:80 -m -w 3\n-a -t 192.0.2.10:80 -r 198.51.100.13:80 -m -w 1\n",
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(d.writes() - before, 3, "one edit, one delete, one add");
+    // A file that does not validate: refused, the running configuration stays.
+    d.reload_with("[[virtual_servers]]\nprotocol = \"tcp\"\n");
+    std::thread::sleep(Duration::from_millis(800));
+    assert_eq!(
+        d.rules(),
+        "-A -t 192.0.2.10:80 -s rr\n-a -t 192.0.2.10:80 -r 198.51.100.11:80 -m -w 3\n-a -t 192.0.2.10:80 -r 198.51.100.13:80 -m -w 1\n"
+    );
+}
+
+#[test]
+fn losing_quorum_brings_in_the_sorry_server() {
+    let (a, port_a) = listener();
+    let config = format!(
+        "{VS}quorum = 2\n[virtual_servers.sorry_server]\naddress = \"198.51.100.99\"\n{}{}",
+        server("198.51.100.11", port_a, "weight = 2"),
+        server("198.51.100.12", closed_port(), "weight = 2")
+    );
+    let d = Daemon::start("quorum", &config);
+    d.until("-A -t 192.0.2.10:80 -s rr\n-a -t 192.0.2.10:80 -r 198.51.100.11:80 -m -w 2\n");
+    drop(a);
+    d.until("-A -t 192.0.2.10:80 -s rr\n-a -t 192.0.2.10:80 -r 198.51.100.99:80 -m -w 1\n");
+    let _a = TcpListener::bind(("127.0.0.1", port_a)).unwrap();
+    d.until("-A -t 192.0.2.10:80 -s rr\n-a -t 192.0.2.10:80 -r 198.51.100.11:80 -m -w 2\n");
+}

@@ -43,9 +43,10 @@ bash fuzz/run.sh "${IPVS_FUZZ_SECONDS:-30}" 2>&1 | tee "$fuzz_log"
 fuzz_rc=${PIPESTATUS[0]}
 
 step "benchmark: Python bindings vs Rust on the mock (figures, not a pass/fail)"
-cargo build --release --quiet -p ipvs-lab-tools -p ipvsadm
+cargo build --release --quiet -p ipvs-lab-tools -p ipvsadm -p ipvs-exporter -p ipvs-director
 python3 ipvs-py/bench/bench_add.py target/release/mock-add-bench 10000 7 | tee target/bench-python.txt
 python3 ipvs-py/bench/bench_apply.py target/release/mock-apply-bench 10000 5 | tee target/bench-python-apply.txt
+target/release/director-reload-bench 3 | tee target/bench-director-reload.txt
 
 step "build the lab's programs"
 mkdir -p target/lab
@@ -78,9 +79,12 @@ list=target/lab/tests.list
   echo "seed-scenario $PWD/target/debug/seed-scenario"
   echo "desired-state $PWD/target/debug/desired-state-scenario"
   echo "monitoring $PWD/target/debug/monitoring-scenario $PWD/target/debug/ipvs-exporter"
+  # The director beside the real keepalived on the same keepalived.conf files.
+  echo "director $PWD/target/debug/director-scenario $PWD/target/debug/ipvs-director"
   echo "ipvsadm-compare bash $PWD/lab/ipvsadm-compare.sh $PWD/target/debug/ipvsadm"
   # Figures side by side with ipvsadm and the floors (it also checks every table it makes).
   echo "state-bench $PWD/target/release/state-bench $PWD/target/release/ipvsadm 10000,20000"
+  echo "director-bench $PWD/target/release/director-bench $PWD/target/release/ipvs-director 20"
 } > "$list"
 cat "$list"
 
@@ -96,6 +100,7 @@ step "summary"
 echo "host: $host_passed passed, 0 failed"
 echo "${summary:-lab: did not report (the guest failed to boot or run)}"
 echo "python vs rust, 10,000 services x 4 destinations on the mock: add one by one $(sed -n 's/ *ratio *//p' target/bench-python.txt); apply $(sed -n 's/ *ratio *//p' target/bench-python-apply.txt)"
+cat target/bench-director-reload.txt
 grep -E '^bench ' "$lab_log" || true
 grep -E '^fuzz' "$fuzz_log" || true
 echo "time: $(( $(date +%s) - started ))s"

@@ -1,0 +1,157 @@
+//! Health checking at scale, keepalived and ours on the same configuration in the same run:
+//! 2,000 real servers (50 virtual servers x 40), half checked by TCP, half by HTTP, every
+//! second. Both check the same two listeners on loopback (this program serves them: an
+//! HTTP answer, and a bare accept), run in a network namespace of their own, and are
+//! measured alike: CPU time (all their processes) and resident memory over a window after a
+//! warm-up, and that all 2,000 servers are in the table. Prints one `bench` line.
+//!
+//!     director-bench PATH-TO-ipvs-director [SECONDS]
+//!
+//! Needs root and a kernel with IPVS (the lab runs it).
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+const HTTP_PORT: u16 = 18080;
+const TCP_PORT: u16 = 18081;
+const WORK: &str = "/tmp/ipvs-director-bench";
+
+/// Answers every connection on 127.0.0.1:HTTP_PORT with a small page, and accepts (and
+/// closes) every one on TCP_PORT; threads that live as long as the program.
+fn serve() -> Res<()> {
+    let http = TcpListener::bind(("127.0.0.1", HTTP_PORT))?;
+    let tcp = TcpListener::bind(("127.0.0.1", TCP_PORT))?;
+    for _ in 0..2 {
+        let h = http.try_clone()?;
+        std::thread::spawn(move || {
+            for mut c in h.incoming().flatten() {
+                let _ = c.set_read_timeout(Some(Duration::from_secs(2)));
+                let mut buf = [0u8; 1024];
+                let mut got = Vec::new();
+                while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match c.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => got.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let _ = c.write_all(b"HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nok\n");
+            }
+        });
+    }
+    std::thread::spawn(move || for _c in tcp.incoming() {});
+    Ok(())
+}
+
+fn config() -> String {
+    let mut t = String::new();
+    for v in 0..50 {
+        t += &format!(
+            "virtual_server 192.0.2.{} 80 {{\n  delay_loop 1\n  lb_algo rr\n  lb_kind NAT\n  protocol TCP\n",
+            v + 1
+        );
+        for r in 0..40 {
+            let check = if (v * 40 + r) % 2 == 0 {
+                format!("TCP_CHECK {{\n      connect_ip 127.0.0.1\n      connect_port {TCP_PORT}\n      connect_timeout 2\n    }}")
+            } else {
+                format!("HTTP_GET {{\n      url {{\n        path /\n      }}\n      connect_ip 127.0.0.1\n      connect_port {HTTP_PORT}\n      connect_timeout 2\n    }}")
+            };
+            t += &format!("  real_server 198.51.100.{} 80 {{\n    weight 1\n    {check}\n  }}\n", r + 1);
+        }
+        t += "}\n";
+    }
+    t
+}
+
+/// CPU seconds (user + system) of a process and its children that are still running, and
+/// their resident memory in bytes.
+fn usage(root: u32) -> Res<(f64, u64)> {
+    let tick = 100.0; // USER_HZ
+    let mut pids = vec![root];
+    // Children: every process whose parent is in the set (keepalived forks its checker).
+    for e in std::fs::read_dir("/proc")? {
+        let Ok(pid) = e?.file_name().to_string_lossy().parse::<u32>() else { continue };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { continue };
+        let after = stat.rsplit_once(')').map(|x| x.1).unwrap_or("");
+        let f: Vec<&str> = after.split_whitespace().collect();
+        if f.get(1).and_then(|p| p.parse::<u32>().ok()) == Some(root) {
+            pids.push(pid);
+        }
+    }
+    let (mut cpu, mut rss) = (0.0, 0u64);
+    for pid in pids {
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { continue };
+        let after = stat.rsplit_once(')').map(|x| x.1).unwrap_or("");
+        let f: Vec<&str> = after.split_whitespace().collect();
+        let get = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+        cpu += (get(11) + get(12)) / tick;
+        rss += (get(21) as u64) * 4096;
+    }
+    Ok((cpu, rss))
+}
+
+fn destinations() -> Res<usize> {
+    let out = Command::new("ipvsadm").arg("-Sn").output()?;
+    Ok(String::from_utf8(out.stdout)?.lines().filter(|l| l.starts_with("-a ")).count())
+}
+
+/// Runs `cmd`, waits `warm`, measures over `window`: (CPU share of one core, peak RSS, the
+/// destinations in the table at the end).
+fn measure(mut cmd: Command, warm: Duration, window: Duration) -> Res<(f64, u64, usize)> {
+    let _ = Command::new("ipvsadm").arg("-C").status();
+    let mut child: Child = cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).spawn()?;
+    let result = (|| -> Res<(f64, u64, usize)> {
+        std::thread::sleep(warm);
+        let (c0, _) = usage(child.id())?;
+        let start = Instant::now();
+        let mut peak = 0;
+        while start.elapsed() < window {
+            std::thread::sleep(Duration::from_secs(1));
+            peak = peak.max(usage(child.id())?.1);
+        }
+        let (c1, _) = usage(child.id())?;
+        Ok(((c1 - c0) / start.elapsed().as_secs_f64(), peak, destinations()?))
+    })();
+    let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGTERM);
+    let until = Instant::now() + Duration::from_secs(15);
+    while child.try_wait()?.is_none() && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    result
+}
+
+fn main() -> Res<()> {
+    let mut args = std::env::args().skip(1);
+    let director = args.next().ok_or("usage: director-bench PATH-TO-ipvs-director [SECONDS]")?;
+    let secs: u64 = args.next().and_then(|s| s.parse().ok()).unwrap_or(20);
+    nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNET)?;
+    Command::new("ip").args(["link", "set", "lo", "up"]).status()?;
+    std::fs::create_dir_all(WORK)?;
+    serve()?;
+    let conf = format!("{WORK}/scale.conf");
+    std::fs::write(&conf, config())?;
+    let (warm, window) = (Duration::from_secs(8), Duration::from_secs(secs));
+    let mut k = Command::new("keepalived");
+    k.args(["-n", "-C", "-G", "-f", &conf, "-p", &format!("{WORK}/k.pid"), "-c", &format!("{WORK}/kc.pid")]);
+    let (kcpu, kmem, kdest) = measure(k, warm, window)?;
+    let mut o = Command::new(&director);
+    o.args(["--keepalived", &conf, "--no-listen"]).env("RUST_LOG", "warn");
+    let (ocpu, omem, odest) = measure(o, warm, window)?;
+    println!(
+        "bench director, 2000 real servers checked every second (TCP and HTTP): keepalived {:.1} % CPU, {:.0} MB | ours {:.1} % CPU, {:.0} MB ({:.2}x keepalived's CPU); servers in the table: keepalived {kdest}, ours {odest}",
+        kcpu * 100.0,
+        kmem as f64 / 1e6,
+        ocpu * 100.0,
+        omem as f64 / 1e6,
+        ocpu / kcpu.max(1e-9)
+    );
+    if kdest != 2000 || odest != 2000 {
+        return Err(format!("not every server up: keepalived {kdest}, ours {odest}").into());
+    }
+    Ok(())
+}

@@ -9,7 +9,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 secs="${1:-30}"
-targets=(frame_decoder reply_decoders rule_parser ipvsadm_args vrrp_advert keepalived_conf)
+targets=(frame_decoder reply_decoders rule_parser ipvsadm_args vrrp_advert keepalived_conf desired_state_file)
 if ! rustup run nightly rustc --version >/dev/null 2>&1; then
   echo "fuzz: no nightly toolchain here; corpora and regressions were replayed by the tests only"
   exit 0

@@ -15,14 +15,28 @@ use ipvs::Family;
 pub type Target = fn(&[u8]);
 
 /// The targets by name, for the replay test.
-pub const TARGETS: [(&str, Target); 6] = [
+pub const TARGETS: [(&str, Target); 7] = [
     ("frame_decoder", frame_decoder),
     ("reply_decoders", reply_decoders),
     ("rule_parser", rule_parser),
     ("ipvsadm_args", ipvsadm_args),
     ("vrrp_advert", vrrp_advert),
     ("keepalived_conf", keepalived_conf),
+    ("desired_state_file", desired_state_file),
 ];
+
+/// A desired-state file, as TOML and as JSON: what reads is written back in both formats
+/// and reads back as the same table.
+pub fn desired_state_file(data: &[u8]) {
+    use ipvs::state::Table;
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    for table in [Table::from_toml(text), Table::from_json(text)].into_iter().flatten() {
+        let toml = table.to_toml();
+        assert_eq!(Table::from_toml(&toml).expect("written TOML reads back"), table, "{toml}");
+        let json = table.to_json();
+        assert_eq!(Table::from_json(&json).expect("written JSON reads back"), table, "{json}");
+    }
+}
 
 /// A VRRP advertisement as received: parsed as v2 and v3, over IPv4 and IPv6, and fed to
 /// running instances (`ipvs_director::vrrp::fuzz_advert`); what parses survives emit and

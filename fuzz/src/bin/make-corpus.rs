@@ -140,6 +140,13 @@ fn main() {
         let a = Advert::v3(7, 255, 100, Addresses::V6(vec!["2001:db8::10".parse().unwrap()])).unwrap();
         write(&root.join("vrrp_advert"), "v3-ipv6", &emit(&a, &v6));
     }
+    // Desired-state files: the documentation's example, and a table of every kind in both formats.
+    let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/examples/web.toml");
+    write(&root.join("desired_state_file"), "web-toml", &std::fs::read(&docs).unwrap());
+    let mut every = ipvs::state::Table::from_rules(&saved).unwrap();
+    every.set_timeouts(Some(ipvs::Timeouts { tcp: 900, tcp_fin: 120, udp: 300 }));
+    write(&root.join("desired_state_file"), "table-toml", every.to_toml().as_bytes());
+    write(&root.join("desired_state_file"), "table-json", every.to_json().as_bytes());
     // keepalived.conf: the director's sample configurations.
     let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/ipvs-director/testdata/keepalived");
     for entry in std::fs::read_dir(&samples).unwrap() {

@@ -16,6 +16,7 @@
 pub mod check;
 pub mod config;
 pub mod daemon;
+pub mod failover;
 pub mod health;
 pub mod keepalived;
 pub mod policy;

@@ -35,7 +35,7 @@ mod model;
 mod net;
 mod record;
 mod request;
-mod rtnl;
+pub mod rtnl;
 mod rules;
 #[cfg(test)]
 mod rules_tests;
@@ -46,6 +46,7 @@ use std::path::Path;
 
 pub use error::{Errno, Error, Failure, Result};
 pub use model::{Change, Plan, Problem, ProblemKind, Report, Step};
+pub use net::in_netns;
 pub use record::{state_path, Record, RECORD_VERSION, STATE_DIR};
 pub use request::{Method, Network, Request, Tunnel};
 

@@ -54,7 +54,7 @@ pub(crate) fn check_ifname(name: &str) -> Result<()> {
 /// helper thread enters it; the caller's threads stay where they are), or directly when
 /// `netns` is `None`. Sockets opened and /proc/sys files read by `work` belong to that
 /// namespace.
-pub(crate) fn in_netns<T, E, F>(netns: Option<&Path>, work: F) -> std::result::Result<T, E>
+pub fn in_netns<T, E, F>(netns: Option<&Path>, work: F) -> std::result::Result<T, E>
 where
     T: Send,
     E: Send + From<Error>,

@@ -1,5 +1,14 @@
 //! A synchronous rtnetlink socket: links, addresses and routes, over netlink-packet-route
-//! messages (no `ip` command).
+//! messages (no `ip` command). The director's failover uses it too (virtual addresses,
+//! tracked interfaces).
+//!
+//! ```no_run
+//! use ipvs_realserver::rtnl::Rtnl;
+//! let mut rtnl = Rtnl::open()?;
+//! let lo = rtnl.links()?.into_iter().find(|l| l.loopback).expect("a loopback");
+//! rtnl.address(true, lo.index, &lo.name, "192.0.2.10".parse()?, 32)?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use std::io;
 use std::net::IpAddr;
@@ -18,27 +27,42 @@ use crate::error::{Error, Result};
 
 /// One network interface as the kernel lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Link {
+pub struct Link {
+    /// The interface index.
     pub index: u32,
+    /// Its name.
     pub name: String,
+    /// Administratively up (`IFF_UP`).
     pub up: bool,
+    /// Up with a carrier (`IFF_RUNNING`: operationally up).
+    pub running: bool,
+    /// The loopback interface.
     pub loopback: bool,
+    /// No ARP on it (`IFF_NOARP`).
     pub noarp: bool,
+    /// Its hardware address (empty when it has none).
+    pub mac: Vec<u8>,
+    /// Its kind (`veth`, `ipip`, ...), when the kernel says.
     pub kind: Option<String>,
 }
 
 /// One address on an interface.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Addr {
+pub struct Addr {
+    /// The interface index.
     pub index: u32,
+    /// The address.
     pub ip: IpAddr,
+    /// Its prefix length.
     pub prefix_len: u8,
 }
 
 /// One route of the main table.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Route {
+pub struct Route {
+    /// The destination network.
     pub dst: IpAddr,
+    /// Its prefix length.
     pub dst_len: u8,
     /// The gateways: `via`, or each next hop's of a multipath route; empty when on-link.
     pub gateways: Vec<IpAddr>,
@@ -49,7 +73,7 @@ pub(crate) struct Route {
 }
 
 /// A NETLINK_ROUTE socket in the namespace it was opened in.
-pub(crate) struct Rtnl {
+pub struct Rtnl {
     socket: Socket,
     seq: u32,
 }
@@ -348,9 +372,11 @@ fn info_kind(kind: &str) -> InfoKind {
 fn link_of(l: LinkMessage) -> Link {
     let mut name = String::new();
     let mut kind = None;
+    let mut mac = Vec::new();
     for a in l.attributes {
         match a {
             LinkAttribute::IfName(n) => name = n,
+            LinkAttribute::Address(m) => mac = m,
             LinkAttribute::LinkInfo(infos) => {
                 for i in infos {
                     if let LinkInfo::Kind(k) = i {
@@ -366,8 +392,10 @@ fn link_of(l: LinkMessage) -> Link {
         index: l.header.index,
         name,
         up: flags.contains(LinkFlags::Up),
+        running: flags.contains(LinkFlags::Running),
         loopback: flags.contains(LinkFlags::Loopback),
         noarp: flags.contains(LinkFlags::Noarp),
+        mac,
         kind,
     }
 }

@@ -18,7 +18,7 @@ fn ip(s: &str) -> IpAddr {
 fn link(index: u32, name: &str, up: bool) -> Link {
     let lo = name == "lo";
     let noarp = lo || name.starts_with("tunl") || name.starts_with("dummy") || name.starts_with("ip6tnl");
-    Link { index, name: name.into(), up, loopback: lo, noarp, kind: None }
+    Link { index, name: name.into(), up, running: up, loopback: lo, noarp, mac: Vec::new(), kind: None }
 }
 
 /// A fresh namespace: lo down, eth0 up with the RIP, every setting 0.

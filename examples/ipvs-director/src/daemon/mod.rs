@@ -95,6 +95,8 @@ pub struct Shared {
     pub counters: Mutex<Counters>,
     /// Where the configuration comes from.
     pub source: Source,
+    /// The VRRP instances.
+    pub vrrp: crate::failover::Board,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -114,18 +116,37 @@ fn jitter(max: Duration, salt: u64) -> Duration {
     Duration::from_nanos(x % (max.as_nanos() as u64).max(1))
 }
 
+/// Where a check runs only while an address is local (`ha_suspend`): the address and the
+/// namespace to look in.
+type Suspend = Option<(std::net::IpAddr, Option<PathBuf>)>;
+
 fn spawn_check(
     key: CheckKey,
     resolved: ResolvedCheck,
     url: usize,
+    suspend: Suspend,
     tx: mpsc::Sender<Report>,
 ) -> tokio::task::JoinHandle<()> {
     // keepalived: 1 s, then a random part of warmup.
     let first = Duration::from_secs(1) + jitter(resolved.warmup, key.len() as u64);
     tokio::spawn(async move {
         let (mut delay, mut url) = (first, url);
+        let mut suspended = false;
         loop {
             tokio::time::sleep(delay).await;
+            if let Some((addr, netns)) = &suspend {
+                let (addr, netns) = (*addr, netns.clone());
+                let here = tokio::task::spawn_blocking(move || crate::failover::address_is_local(netns.as_ref(), addr))
+                    .await
+                    .unwrap_or(true);
+                if here == suspended {
+                    suspended = !here;
+                    tracing::info!(check = %key, %addr, "{} check: {addr} is {}here (ha_suspend)", if here { "resuming" } else { "suspending" }, if here { "" } else { "not " });
+                }
+                if suspended {
+                    continue;
+                }
+            }
             let a = attempt(&resolved, url).await;
             let (reply, next) = oneshot::channel();
             if tx.send(Report { key: key.clone(), attempt: a, reply }).await.is_err() {
@@ -321,22 +342,29 @@ pub async fn run_with(options: Options, transport: Arc<dyn Transport>, control: 
         let c = client.clone();
         tokio::task::spawn_blocking(move || c.table()).await.map_err(|e| e.to_string())?.map_err(|e| e.to_string())?
     };
+    let vrrp_config = crate::failover::vrrp_part(&config);
     let shared = Arc::new(Shared {
-        runtime: Mutex::new(Runtime::start(config, &kernel)),
+        runtime: Mutex::new(Runtime::start(config.clone(), &kernel)),
         counters: Mutex::new(Counters::default()),
         source: options.source.clone(),
+        vrrp: Arc::default(),
     });
     let (tx, mut rx) = mpsc::channel::<Report>(1024);
     let mut tasks: HashMap<CheckKey, tokio::task::JoinHandle<()>> = HashMap::new();
+    let netns = options.netns.clone();
     let spawn_missing = |shared: &Arc<Shared>, tasks: &mut HashMap<CheckKey, tokio::task::JoinHandle<()>>| {
         let rt = lock(&shared.runtime);
-        for list in &rt.servers {
+        for (v, list) in rt.servers.iter().enumerate() {
+            let suspend = rt.config.virtual_servers.get(v).filter(|vs| vs.ha_suspend).and_then(|vs| match vs.id {
+                crate::config::VirtualServerId::Address { address, .. } => Some((address, netns.clone())),
+                _ => None,
+            });
             for s in list {
                 for c in &s.checks {
                     if !tasks.contains_key(&c.key) {
                         tasks.insert(
                             c.key.clone(),
-                            spawn_check(c.key.clone(), c.resolved.clone(), c.health.url(), tx.clone()),
+                            spawn_check(c.key.clone(), c.resolved.clone(), c.health.url(), suspend.clone(), tx.clone()),
                         );
                     }
                 }
@@ -346,6 +374,9 @@ pub async fn run_with(options: Options, transport: Arc<dyn Transport>, control: 
     let mut clock = DrainClock::new();
     let mut again = apply(&client, &shared, &mut clock).await;
     spawn_missing(&shared, &mut tasks);
+    let mut failover =
+        crate::failover::Failover::start(&config, options.netns.as_deref(), client.clone(), shared.vrrp.clone())?;
+    let mut vrrp_config = vrrp_config;
     let (stop_web, web_stopped) = oneshot::channel::<()>();
     let web = match options.listen {
         Some(addr) => {
@@ -371,6 +402,18 @@ pub async fn run_with(options: Options, transport: Arc<dyn Transport>, control: 
             Some(()) = reload.recv() => {
                 match shared.source.load() {
                     Ok(config) => {
+                        let part = crate::failover::vrrp_part(&config);
+                        if part != vrrp_config {
+                            tracing::info!("Reload: the VRRP configuration changed; restarting the instances");
+                            if let Some(f) = failover.take() {
+                                f.stop().await;
+                            }
+                            match crate::failover::Failover::start(&config, options.netns.as_deref(), client.clone(), shared.vrrp.clone()) {
+                                Ok(f) => failover = f,
+                                Err(e) => tracing::error!(error = %e, "reload: the VRRP instances cannot start"),
+                            }
+                            vrrp_config = part;
+                        }
                         let gone = lock(&shared.runtime).reload(config);
                         for k in gone {
                             if let Some(t) = tasks.remove(&k) {
@@ -403,6 +446,9 @@ pub async fn run_with(options: Options, transport: Arc<dyn Transport>, control: 
     }
     for (_, t) in tasks.drain() {
         t.abort();
+    }
+    if let Some(f) = failover.take() {
+        f.stop().await;
     }
     if options.release_on_exit {
         let managed: Vec<_> = lock(&shared.runtime).managed.iter().copied().collect();

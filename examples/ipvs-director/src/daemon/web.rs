@@ -19,6 +19,8 @@ use prometheus_client::metrics::MetricType;
 use serde_json::{json, Value};
 
 use super::{lock, Counters, Shared};
+use crate::failover::{state_name, InstanceStatus};
+use crate::vrrp::State;
 
 /// One sample of the director's families.
 type Labels = Vec<(&'static str, String)>;
@@ -29,7 +31,10 @@ struct Families {
     checks: Vec<(Labels, bool, f64, u64, u64)>,
     quorum: Vec<(Labels, bool)>,
     counters: Counters,
+    vrrp: Vec<InstanceStatus>,
 }
+
+const STATES: [State; 4] = [State::Initialize, State::Backup, State::Master, State::Fault];
 
 fn gauge(enc: &mut DescriptorEncoder, name: &str, help: &str, rows: &[(&Labels, f64)]) -> fmt::Result {
     let mut f = enc.encode_descriptor(name, help, None, MetricType::Gauge)?;
@@ -78,14 +83,83 @@ impl Collector for Families {
         ] {
             counter(&mut enc, name, help, &[(&none, v)])?;
         }
-        Ok(())
+        self.encode_vrrp(&mut enc)
+    }
+}
+
+impl Families {
+    fn encode_vrrp(&self, enc: &mut DescriptorEncoder) -> fmt::Result {
+        if self.vrrp.is_empty() {
+            return Ok(());
+        }
+        let inst = |i: &InstanceStatus| vec![("instance", i.name.clone())];
+        let mut rows = Vec::new();
+        for i in &self.vrrp {
+            for st in STATES {
+                let mut l = inst(i);
+                l.push(("state", state_name(st).to_ascii_lowercase()));
+                rows.push((l, if i.state == st { 1.0 } else { 0.0 }));
+            }
+        }
+        let r: Vec<_> = rows.iter().map(|(l, v)| (l, *v)).collect();
+        gauge(enc, "ipvs_director_vrrp_state", "The VRRP instance's state (1 for the current one).", &r)?;
+        let labels: Vec<Labels> = self.vrrp.iter().map(inst).collect();
+        let r: Vec<_> = labels.iter().zip(&self.vrrp).map(|(l, i)| (l, f64::from(i.priority))).collect();
+        gauge(enc, "ipvs_director_vrrp_priority", "The instance's effective priority (tracking applied).", &r)?;
+        let masters: Vec<Labels> = self
+            .vrrp
+            .iter()
+            .filter_map(|i| i.master.map(|m| vec![("instance", i.name.clone()), ("master", m.to_string())]))
+            .collect();
+        let r: Vec<_> = masters.iter().map(|l| (l, 1.0)).collect();
+        gauge(
+            enc,
+            "ipvs_director_vrrp_master_info",
+            "The current master's primary address (1 per instance that knows it).",
+            &r,
+        )?;
+        type Pick = fn(&InstanceStatus) -> u64;
+        let per_instance: [(&str, &str, Pick); 4] = [
+            ("ipvs_director_vrrp_transitions", "State changes of the instance.", |i| i.stats.transitions),
+            ("ipvs_director_vrrp_became_master", "Times the instance became master.", |i| i.stats.became_master),
+            ("ipvs_director_vrrp_adverts_sent", "Adverts the instance sent (priority 0 included).", |i| {
+                i.stats.adverts_sent
+            }),
+            ("ipvs_director_vrrp_adverts_received", "Valid adverts the instance received.", |i| {
+                i.stats.adverts_received
+            }),
+        ];
+        for (name, help, pick) in per_instance {
+            let r: Vec<_> = labels.iter().zip(&self.vrrp).map(|(l, i)| (l, pick(i))).collect();
+            counter(enc, name, help, &r)?;
+        }
+        let mut drops = Vec::new();
+        for i in &self.vrrp {
+            for (reason, n) in i.stats.drops.iter() {
+                let mut l = inst(i);
+                l.push(("reason", reason.label().to_owned()));
+                drops.push((l, n));
+            }
+        }
+        let r: Vec<_> = drops.iter().map(|(l, n)| (l, *n)).collect();
+        counter(
+            enc,
+            "ipvs_director_vrrp_adverts_dropped",
+            "Packets the instance dropped, by the check they failed.",
+            &r,
+        )
     }
 }
 
 fn families(shared: &Shared) -> Families {
     let rt = lock(&shared.runtime);
-    let mut f =
-        Families { servers: Vec::new(), checks: Vec::new(), quorum: Vec::new(), counters: *lock(&shared.counters) };
+    let mut f = Families {
+        servers: Vec::new(),
+        checks: Vec::new(),
+        quorum: Vec::new(),
+        counters: *lock(&shared.counters),
+        vrrp: lock(&shared.vrrp).clone(),
+    };
     for (v, vs) in rt.config.virtual_servers.iter().enumerate() {
         let vl = vec![("virtual_server", vs.id.to_string())];
         f.quorum.push((vl.clone(), rt.quorum.get(v).copied().flatten().unwrap_or(false)));
@@ -173,6 +247,30 @@ pub fn status(shared: &Shared) -> Value {
         "apply_failures": c.apply_failures,
         "reloads": c.reloads,
         "reload_errors": c.reload_errors,
+        "vrrp": lock(&shared.vrrp).iter().map(vrrp_status).collect::<Vec<_>>(),
+    })
+}
+
+fn vrrp_status(i: &InstanceStatus) -> Value {
+    let drops: serde_json::Map<String, Value> =
+        i.stats.drops.iter().map(|(r, n)| (r.label().to_owned(), json!(n))).collect();
+    json!({
+        "name": i.name,
+        "interface": i.interface,
+        "virtual_router_id": i.vrid,
+        "version": i.version,
+        "state": state_name(i.state),
+        "since": seconds(i.since),
+        "priority": i.priority,
+        "primary_address": i.primary.to_string(),
+        "master": i.master.map(|m| m.to_string()),
+        "faults": i.faults,
+        "transitions": i.stats.transitions,
+        "became_master": i.stats.became_master,
+        "adverts_sent": i.stats.adverts_sent,
+        "adverts_received": i.stats.adverts_received,
+        "dropped": i.stats.drops.total(),
+        "drops": drops,
     })
 }
 

@@ -201,6 +201,12 @@ impl Instance {
         }
     }
 
+    /// Count a packet the caller refused before it reached [`Instance::receive`] (an IP
+    /// header it could not read); no other effect.
+    pub fn drop_packet(&mut self, reason: AdvertError) {
+        self.stats.drops.record(reason);
+    }
+
     fn advance(&mut self, now: Timestamp, out: &mut Vec<Action>) {
         self.now = self.now.max(now);
         // Each timer fires at most once per call: firing reschedules it after `now` (all

@@ -1,0 +1,333 @@
+//! Failover between directors: the VRRP instances of the configuration at work.
+//!
+//! [`crate::vrrp`] is the protocol without I/O; this module gives it a network: raw
+//! sockets on each instance's interface ([`net`]), the virtual addresses added and removed
+//! through rtnetlink (`ipvs_realserver::rtnl`, the same code that prepares real servers),
+//! gratuitous ARP and unsolicited neighbour advertisements on becoming master, the IPVS
+//! connection-sync daemon switched with the state (`lvs_sync_daemon`), tracked interfaces
+//! and scripts ([`track`]), sync groups (a fault of one member faults them all), and
+//! `/status` / `/metrics` through a [`Board`].
+//!
+//! Sockets and addresses belong to the network namespace the daemon was given (`--netns`),
+//! or its own; scripts run in the daemon's own.
+
+pub mod instance;
+pub mod net;
+pub mod track;
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use ipvs_realserver::rtnl::{Addr, Link, Rtnl};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::config::{Config, Script, VrrpInstance, VrrpState};
+use crate::daemon::Ipvs;
+use crate::vrrp::{advert_interval_centis, Addresses, Auth, Instance, InstanceConfig, Stats, Version};
+pub use instance::{state_name, Ctl, InstanceStatus, Setup, Vip};
+use net::{Interface, Receiver, Sender};
+use track::ScriptStates;
+
+/// Every instance's status, in configuration order.
+pub type Board = Arc<Mutex<Vec<InstanceStatus>>>;
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The part of a configuration failover runs from (a reload restarts the instances only
+/// when it changes).
+pub fn vrrp_part(c: &Config) -> impl PartialEq + use<> {
+    (
+        c.vrrp_instances.clone(),
+        c.vrrp_scripts.clone(),
+        c.vrrp_sync_groups.clone(),
+        c.global.sync_daemon.clone(),
+        c.global.vrrp_version,
+        c.global.script_user.clone(),
+        c.global.script_group.clone(),
+    )
+}
+
+fn with_user(config: &Config, s: &Script) -> Script {
+    let mut s = s.clone();
+    if s.user.is_none() {
+        s.user = config.global.script_user.clone();
+        s.group = config.global.script_group.clone();
+    }
+    s
+}
+
+/// Why the instances could not start.
+struct SetupError(String);
+
+impl From<ipvs_realserver::Error> for SetupError {
+    fn from(e: ipvs_realserver::Error) -> Self {
+        SetupError(e.to_string())
+    }
+}
+
+impl From<String> for SetupError {
+    fn from(e: String) -> Self {
+        SetupError(e)
+    }
+}
+
+fn interface(links: &[Link], name: &str, what: &str) -> Result<Interface, String> {
+    links
+        .iter()
+        .find(|l| l.name == name)
+        .map(|l| Interface { name: l.name.clone(), index: l.index, mac: l.mac.clone() })
+        .ok_or_else(|| format!("{what}: no interface {name:?}"))
+}
+
+/// Builds an instance's state-machine configuration and opens its sockets (in the calling
+/// thread's namespace).
+fn setup(config: &Config, inst: &VrrpInstance, links: &[Link], addrs: &[Addr]) -> Result<Setup, String> {
+    let what = format!("vrrp_instance {}", inst.name);
+    let ipv6 = inst.is_ipv6();
+    let iface_name = match (&inst.interface, inst.unicast_src_ip) {
+        (Some(i), _) => i.clone(),
+        (None, Some(src)) => {
+            let a = addrs
+                .iter()
+                .find(|a| a.ip == src)
+                .ok_or_else(|| format!("{what}: unicast_src_ip {src} is not a local address"))?;
+            links
+                .iter()
+                .find(|l| l.index == a.index)
+                .map(|l| l.name.clone())
+                .ok_or_else(|| format!("{what}: no interface holds {src}"))?
+        }
+        (None, None) => return Err(format!("{what}: no interface")),
+    };
+    let iface = interface(links, &iface_name, &what)?;
+    let mut vips = Vec::new();
+    for v in &inst.virtual_ipaddresses {
+        let dev = v.dev.as_deref().unwrap_or(&iface_name);
+        vips.push(Vip { address: v.address.addr, prefix_len: v.address.len, iface: interface(links, dev, &what)? });
+    }
+    let is_vip = |ip: &IpAddr| vips.iter().any(|v| v.address == *ip);
+    let primary = match inst.unicast_src_ip {
+        Some(a) => a,
+        None => addrs
+            .iter()
+            .filter(|a| a.index == iface.index && a.ip.is_ipv6() == ipv6 && !is_vip(&a.ip))
+            .map(|a| a.ip)
+            .find(|ip| match ip {
+                IpAddr::V4(_) => true,
+                IpAddr::V6(a) => a.is_unicast_link_local(),
+            })
+            .ok_or_else(|| {
+                format!(
+                    "{what}: {iface_name} has no {} address to send adverts from",
+                    if ipv6 { "link-local IPv6" } else { "IPv4" }
+                )
+            })?,
+    };
+    let version = match inst.effective_version(config.global.vrrp_version) {
+        3 => Version::V3,
+        _ => Version::V2,
+    };
+    let addresses = if ipv6 {
+        Addresses::V6(
+            vips.iter()
+                .filter_map(|v| match v.address {
+                    IpAddr::V6(a) => Some(a),
+                    IpAddr::V4(_) => None,
+                })
+                .collect(),
+        )
+    } else {
+        Addresses::V4(
+            vips.iter()
+                .filter_map(|v| match v.address {
+                    IpAddr::V4(a) => Some(a),
+                    IpAddr::V6(_) => None,
+                })
+                .collect(),
+        )
+    };
+    let mut cfg = InstanceConfig::new(version, inst.virtual_router_id, inst.effective_priority(), primary, addresses);
+    cfg.advert_interval_centis =
+        advert_interval_centis(version, inst.effective_advert_int()).map_err(|e| format!("{what}: {e}"))?;
+    if let Some(p) = &inst.auth_pass {
+        cfg.auth = Auth::pass(p);
+    }
+    cfg.preempt = !inst.nopreempt;
+    cfg.preempt_delay = inst.preempt_delay.unwrap_or(Duration::ZERO);
+    cfg.start_as_master = inst.effective_state() == VrrpState::Master;
+    cfg.unicast_peers = inst.unicast_peers.clone();
+    cfg.validate().map_err(|e| format!("{what}: {e}"))?;
+    let group = (!cfg.is_unicast()).then(|| cfg.multicast_group());
+    let receiver =
+        Receiver::open(&iface, group, ipv6).map_err(|e| format!("{what}: receive socket on {iface_name}: {e}"))?;
+    let sender = Sender::open(&iface, primary).map_err(|e| format!("{what}: send socket from {primary}: {e}"))?;
+    let rtnl = Rtnl::open().map_err(|e| format!("{what}: {e}"))?;
+    let notify = [&inst.notify_master, &inst.notify_backup, &inst.notify_fault]
+        .map(|s| s.as_ref().map(|s| with_user(config, s)));
+    let sync = config.global.sync_daemon.clone().filter(|d| d.instance == inst.name);
+    Ok(Setup { name: inst.name.clone(), cfg, iface, receiver, sender, rtnl, vips, notify, sync })
+}
+
+/// The running instances, their tracker and their scripts.
+pub struct Failover {
+    instances: Vec<(mpsc::Sender<Ctl>, tokio::task::JoinHandle<()>)>,
+    helpers: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Failover {
+    /// Starts the configuration's instances (none: `Ok(None)`), in `netns` when given.
+    pub fn start(
+        config: &Config,
+        netns: Option<&Path>,
+        client: Arc<Ipvs>,
+        board: Board,
+    ) -> Result<Option<Failover>, String> {
+        if config.vrrp_instances.is_empty() {
+            lock(&board).clear();
+            return Ok(None);
+        }
+        let (setups, tracker_rtnl) = ipvs_realserver::in_netns(netns, || -> Result<_, SetupError> {
+            let mut rtnl = Rtnl::open()?;
+            let links = rtnl.links()?;
+            let addrs = rtnl.addresses()?;
+            let setups = config
+                .vrrp_instances
+                .iter()
+                .map(|i| setup(config, i, &links, &addrs))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok((setups, rtnl))
+        })
+        .map_err(|e| e.0)?;
+        let mut instances = Vec::new();
+        let mut helpers = Vec::new();
+        let mut slots = Vec::new();
+        for (slot, s) in setups.into_iter().enumerate() {
+            let vr = Instance::new(s.cfg.clone()).map_err(|e| format!("vrrp_instance {}: {e}", s.name))?;
+            slots.push(InstanceStatus {
+                name: s.name.clone(),
+                interface: s.iface.name.clone(),
+                vrid: s.cfg.vrid,
+                version: if s.cfg.version == Version::V3 { 3 } else { 2 },
+                state: vr.state(),
+                priority: vr.priority(),
+                primary: s.cfg.primary_address,
+                master: None,
+                faults: Vec::new(),
+                since: SystemTime::now(),
+                stats: Stats::default(),
+            });
+            let (tx, rx) = mpsc::channel(16);
+            instances.push((tx, (slot, s, vr, rx)));
+        }
+        *lock(&board) = slots;
+        let states: ScriptStates = Arc::default();
+        for s in &config.vrrp_scripts {
+            if config.vrrp_instances.iter().any(|i| i.track_scripts.iter().any(|t| t.script == s.name)) {
+                helpers.push(track::spawn_script(s.clone(), with_user(config, &s.script), states.clone()));
+            }
+        }
+        let senders: Vec<_> = instances.iter().map(|(tx, _)| tx.clone()).collect();
+        helpers.push(spawn_tracker(config.clone(), tracker_rtnl, states, senders));
+        let running = instances
+            .into_iter()
+            .map(|(tx, (slot, s, vr, rx))| {
+                (tx, tokio::spawn(instance::run(s, vr, rx, client.clone(), board.clone(), slot)))
+            })
+            .collect();
+        Ok(Some(Failover { instances: running, helpers }))
+    }
+
+    /// Stops every instance (a master announces priority 0 and gives its addresses up),
+    /// waiting at most 2 s for each.
+    pub async fn stop(self) {
+        for h in &self.helpers {
+            h.abort();
+        }
+        for (tx, task) in self.instances {
+            let (done, wait) = oneshot::channel();
+            if tx.send(Ctl::Shutdown(done)).await.is_ok() {
+                let _ = tokio::time::timeout(Duration::from_secs(2), wait).await;
+            }
+            task.abort();
+        }
+    }
+}
+
+/// Every second: which links are up, which scripts are good; each instance's priority and
+/// faults sent to it when they change (and once at the start).
+fn spawn_tracker(
+    config: Config,
+    mut rtnl: Rtnl,
+    states: ScriptStates,
+    instances: Vec<mpsc::Sender<Ctl>>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut last: Vec<Option<(u8, Vec<String>)>> = vec![None; instances.len()];
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            tick.tick().await;
+            let links = match rtnl.links() {
+                Ok(l) => l,
+                Err(e) => {
+                    tracing::warn!(error = %e, "VRRP tracking: cannot list the interfaces");
+                    continue;
+                }
+            };
+            let up: HashMap<&str, bool> = links.iter().map(|l| (l.name.as_str(), l.up && l.running)).collect();
+            let link_up = |n: &str| up.get(n).copied().unwrap_or(false);
+            let script_states = lock(&states).clone();
+            let mut now: Vec<(u8, Vec<String>)> = config
+                .vrrp_instances
+                .iter()
+                .map(|inst| {
+                    let (t, names) = track::tracked(inst, &config.vrrp_scripts, &link_up, &script_states);
+                    let (priority, _) = track::assess(inst.effective_priority(), &t);
+                    let faults = t
+                        .iter()
+                        .zip(names)
+                        .filter(|(t, _)| t.weight == 0 && t.good == t.reverse)
+                        .map(|(_, n)| format!("{n} down"))
+                        .collect();
+                    (priority, faults)
+                })
+                .collect();
+            // A sync group faults together.
+            for g in &config.vrrp_sync_groups {
+                let members: Vec<usize> =
+                    g.group.iter().filter_map(|m| config.vrrp_instances.iter().position(|i| &i.name == m)).collect();
+                let faulted: Vec<String> = members
+                    .iter()
+                    .filter(|&&i| !now[i].1.is_empty())
+                    .map(|&i| config.vrrp_instances[i].name.clone())
+                    .collect();
+                if let Some(first) = faulted.first() {
+                    for &i in &members {
+                        if now[i].1.is_empty() {
+                            now[i].1.push(format!("sync group {} member {first} in fault", g.name));
+                        }
+                    }
+                }
+            }
+            for (i, n) in now.into_iter().enumerate() {
+                if last[i].as_ref() != Some(&n) {
+                    let _ = instances[i].send(Ctl::Track { priority: n.0, faults: n.1.clone() }).await;
+                    last[i] = Some(n);
+                }
+            }
+        }
+    })
+}
+
+/// Whether `addr` is on an interface of the namespace at `netns` (or the daemon's own):
+/// what `ha_suspend` asks before a check runs.
+pub fn address_is_local(netns: Option<&PathBuf>, addr: IpAddr) -> bool {
+    ipvs_realserver::in_netns(netns.map(PathBuf::as_path), || -> Result<bool, ipvs_realserver::Error> {
+        Ok(Rtnl::open()?.addresses()?.iter().any(|a| a.ip == addr))
+    })
+    .unwrap_or(true)
+}

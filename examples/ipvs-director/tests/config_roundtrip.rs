@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use ipvs::{Forward, Netmask, Protocol, ServiceFlags, Tunnel, TunnelFlags};
 use ipvs_director::config::{
-    parse_scheduler, Check, CheckKind, Config, DnsCheck, DnsType, HttpCheck, HttpProtocol, Md5Digest, MiscCheck,
-    OnFailure, RealServer, Script, SmtpCheck, SorryServer, StatusCodes, Timing, Url, VirtualServer, VirtualServerId,
-    SCHEDULERS,
+    parse_scheduler, schedulers, Check, CheckKind, Config, DnsCheck, DnsType, HttpCheck, HttpProtocol, Md5Digest,
+    MiscCheck, OnFailure, RealServer, Script, SmtpCheck, SorryServer, StatusCodes, Timing, Url, VirtualServer,
+    VirtualServerId,
 };
 use proptest::prelude::*;
 
@@ -165,7 +165,7 @@ fn virtual_server() -> impl Strategy<Value = VirtualServer> {
     ];
     (
         id,
-        0usize..SCHEDULERS.len(),
+        0usize..schedulers().count(),
         prop_oneof![6 => Just(false), 1 => Just(true)],
         forward(),
         proptest::option::of(0u32..1000),
@@ -193,7 +193,7 @@ fn virtual_server() -> impl Strategy<Value = VirtualServer> {
                 rss,
             )| {
                 let mut vs = VirtualServer::new(id);
-                vs.scheduler = parse_scheduler(SCHEDULERS[sched]).unwrap();
+                vs.scheduler = parse_scheduler(schedulers().nth(sched).unwrap().name()).unwrap();
                 if ops {
                     vs.flags = ServiceFlags::ONE_PACKET;
                 }

@@ -171,3 +171,27 @@ fn losing_quorum_brings_in_the_sorry_server() {
     let _a = TcpListener::bind(("127.0.0.1", port_a)).unwrap();
     d.until("-A -t 192.0.2.10:80 -s rr\n-a -t 192.0.2.10:80 -r 198.51.100.11:80 -m -w 2\n");
 }
+
+#[test]
+fn omega_runs_notify_down_of_live_servers_and_quorum_down_on_stop() {
+    let (_a, port_a) = listener();
+    let out = std::env::temp_dir().join(format!("ipvs-director-omega-{}", std::process::id()));
+    let _ = std::fs::remove_file(&out);
+    let note = |what: &str| format!("[\"/bin/sh\", \"-c\", \"echo {what} >> {}\"]", out.display());
+    let vs = VS.replace("warmup = 0\n", &format!("warmup = 0\nomega = true\nquorum_down = {}\n", note("quorum_down")));
+    let config = format!("{vs}{}", server("198.51.100.11", port_a, &format!("notify_down = {}", note("notify_down"))));
+    let mut d = Daemon::start("omega", &config);
+    d.until("-A -t 192.0.2.10:80 -s rr\n-a -t 192.0.2.10:80 -r 198.51.100.11:80 -m -w 1\n");
+    std::thread::sleep(Duration::from_millis(600)); // a first check passed: the server is live
+    assert!(!out.exists(), "nothing runs before the stop");
+    if let Some(s) = d.stop.take() {
+        let _ = s.send(());
+    }
+    if let Some(t) = d.thread.take() {
+        assert!(matches!(t.join(), Ok(Ok(()))));
+    }
+    let mut lines: Vec<String> = std::fs::read_to_string(&out).unwrap().lines().map(str::to_owned).collect();
+    lines.sort();
+    assert_eq!(lines, ["notify_down", "quorum_down"]);
+    let _ = std::fs::remove_file(&out);
+}

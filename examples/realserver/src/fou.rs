@@ -2,6 +2,7 @@
 
 use std::io;
 
+use netlink_packet_route::AddressFamily;
 use netlink_sys::{protocols::NETLINK_GENERIC, Socket, SocketAddr};
 
 use crate::error::{Error, Result};
@@ -17,8 +18,6 @@ const FOU_ATTR_PORT: u16 = 1;
 const FOU_ATTR_AF: u16 = 2;
 const FOU_ATTR_TYPE: u16 = 4;
 const FOU_ENCAP_GUE: u8 = 2;
-const AF_INET: u8 = 2;
-const AF_INET6: u8 = 10;
 const NLM_F_REQUEST: u16 = 1;
 const NLM_F_ACK: u16 = 4;
 const NLM_F_DUMP: u16 = 0x300;
@@ -73,7 +72,7 @@ impl Fou {
         for r in replies {
             let get = |t: u16| r.attrs.iter().find(|(k, _)| *k == t).map(|(_, v)| v.as_slice());
             let Some([hi, lo, ..]) = get(FOU_ATTR_PORT) else { continue };
-            let ipv6 = matches!(get(FOU_ATTR_AF), Some([AF_INET6, ..]));
+            let ipv6 = matches!(get(FOU_ATTR_AF), Some([af, ..]) if *af == u8::from(AddressFamily::Inet6));
             let gue = matches!(get(FOU_ATTR_TYPE), Some([FOU_ENCAP_GUE, ..]));
             out.push(FouPort { port: u16::from_be_bytes([*hi, *lo]), ipv6, gue });
         }
@@ -83,7 +82,7 @@ impl Fou {
     /// Adds (`add`) or removes a GUE receive port.
     pub fn set(&mut self, add: bool, port: u16, ipv6: bool) -> Result<()> {
         let mut attrs = attr(FOU_ATTR_PORT, &port.to_be_bytes());
-        attrs.extend(attr(FOU_ATTR_AF, &[if ipv6 { AF_INET6 } else { AF_INET }]));
+        attrs.extend(attr(FOU_ATTR_AF, &[u8::from(if ipv6 { AddressFamily::Inet6 } else { AddressFamily::Inet })]));
         if add {
             attrs.extend(attr(FOU_ATTR_TYPE, &[FOU_ENCAP_GUE]));
         }

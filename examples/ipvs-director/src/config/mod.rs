@@ -48,6 +48,7 @@ mod file;
 mod global;
 mod resolve;
 mod script;
+mod security;
 mod serde_util;
 mod server;
 mod timing;
@@ -108,11 +109,12 @@ impl Config {
 }
 
 /// The schedulers keepalived takes (`lvs_schedulers` in keepalived/check/check_parser.c):
-/// the kernel's, without `none`.
-pub const SCHEDULERS: [&str; 14] =
-    ["rr", "wrr", "lc", "wlc", "lblc", "sh", "mh", "dh", "fo", "ovf", "lblcr", "sed", "nq", "twos"];
+/// every one the library knows ([`Scheduler::known`]) but `none`.
+pub fn schedulers() -> impl Iterator<Item = Scheduler> {
+    Scheduler::known().filter(|s| *s != Scheduler::None)
+}
 
-/// A scheduler by its kernel name, one of [`SCHEDULERS`].
+/// A scheduler by its kernel name, one of [`schedulers`].
 ///
 /// ```
 /// use ipvs_director::config::parse_scheduler;
@@ -121,9 +123,11 @@ pub const SCHEDULERS: [&str; 14] =
 /// assert!(parse_scheduler("none").is_err());
 /// ```
 pub fn parse_scheduler(name: &str) -> Result<Scheduler, String> {
-    if SCHEDULERS.contains(&name) {
-        Ok(Scheduler::from_name(name))
-    } else {
-        Err(format!("unknown scheduler {name:?} (known: {})", SCHEDULERS.join(", ")))
+    match schedulers().find(|s| s.name() == name) {
+        Some(s) => Ok(s),
+        None => {
+            let known: Vec<String> = schedulers().map(|s| s.name().to_owned()).collect();
+            Err(format!("unknown scheduler {name:?} (known: {})", known.join(", ")))
+        }
     }
 }

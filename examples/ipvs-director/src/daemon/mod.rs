@@ -37,12 +37,15 @@ pub enum Source {
 }
 
 impl Source {
-    /// Reads and validates the configuration.
+    /// Reads and validates the configuration (scripts included, with
+    /// `enable_script_security`).
     pub fn load(&self) -> Result<Config, String> {
-        match self {
+        let config = match self {
             Source::Native(p) => Config::load(p).map_err(|e| e.to_string()),
             Source::Keepalived(p) => crate::keepalived::read_file(p).map_err(|e| e.to_string()),
-        }
+        }?;
+        config.check_script_security()?;
+        Ok(config)
     }
 }
 
@@ -306,6 +309,40 @@ async fn apply(client: &Arc<Ipvs>, shared: &Arc<Shared>, clock: &mut DrainClock)
     }
 }
 
+/// `omega`: on stop, the notify_down script of each live real server and the quorum_down
+/// script of each virtual server with quorum, waited for (10 s at most each, all at once).
+async fn run_omega(shared: &Shared) {
+    let scripts: Vec<(Script, String)> = {
+        let rt = lock(&shared.runtime);
+        let config = &rt.config;
+        let mut out = Vec::new();
+        for (v, vs) in config.virtual_servers.iter().enumerate().filter(|(_, vs)| vs.omega) {
+            for (r, rs) in vs.real_servers.iter().enumerate() {
+                let alive = rt.servers.get(v).and_then(|l| l.get(r)).is_some_and(|s| s.alive);
+                if let (true, Some(s)) = (alive, &rs.notify_down) {
+                    out.push((script_for(config, s), format!("{} of {} down (omega)", rs.address, vs.id)));
+                }
+            }
+            if let (Some(Some(true)), Some(s)) = (rt.quorum.get(v), &vs.quorum_down) {
+                out.push((script_for(config, s), format!("quorum of {} down (omega)", vs.id)));
+            }
+        }
+        out
+    };
+    let runs: Vec<_> = scripts
+        .into_iter()
+        .map(|(s, what)| {
+            tokio::spawn(async move {
+                let out = run_script(&s, Duration::from_secs(10)).await;
+                tracing::info!(script = ?s.argv, outcome = %out, "{what}: notify script ran");
+            })
+        })
+        .collect();
+    for r in runs {
+        let _ = r.await;
+    }
+}
+
 /// What controls a running daemon besides its configuration: reload and stop requests.
 pub struct Control {
     /// Each message reloads the configuration.
@@ -450,6 +487,7 @@ pub async fn run_with(options: Options, transport: Arc<dyn Transport>, control: 
     if let Some(f) = failover.take() {
         f.stop().await;
     }
+    run_omega(&shared).await;
     if options.release_on_exit {
         let managed: Vec<_> = lock(&shared.runtime).managed.iter().copied().collect();
         let c = client.clone();

@@ -91,7 +91,7 @@ cat "$list"
 step "real-kernel lab"
 lab_log="$(mktemp)"
 set +e
-bash lab/run.sh bash lab/guest-tests.sh "$list" 2>&1 | tee "$lab_log"
+IPVS_LAB_TIMEOUT="${IPVS_LAB_TIMEOUT:-3000}" bash lab/run.sh bash lab/guest-tests.sh "$list" 2>&1 | tee "$lab_log"
 lab_rc=${PIPESTATUS[0]}
 set -e
 summary="$(grep -E '^lab: [0-9]+ passed' "$lab_log" | tail -n1 || true)"

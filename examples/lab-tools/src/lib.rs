@@ -239,3 +239,25 @@ pub fn wait_listening(netns: &str, addr: &str, limit: Duration) -> Res<()> {
         std::thread::sleep(Duration::from_millis(200));
     }
 }
+
+/// Runs a command in the namespace `/run/netns/NS` and returns its standard output.
+pub fn ns_output(ns: &str, args: &[&str]) -> Res<String> {
+    let out = Command::new("nsenter").arg(format!("--net=/run/netns/{ns}")).args(args).stdin(Stdio::null()).output()?;
+    if !out.status.success() {
+        return Err(format!("{ns}: {}: {}", args.join(" "), String::from_utf8_lossy(&out.stderr).trim()).into());
+    }
+    Ok(String::from_utf8(out.stdout)?)
+}
+
+/// Runs `f` in a thread that has entered the network namespace at the path `netns`.
+pub fn in_netns<T: Send>(netns: &str, f: impl FnOnce() -> Res<T> + Send) -> Res<T> {
+    let ns = File::open(netns).map_err(|e| format!("{netns}: {e}"))?;
+    std::thread::scope(|s| {
+        s.spawn(|| -> Res<T> {
+            nix::sched::setns(&ns, nix::sched::CloneFlags::CLONE_NEWNET)?;
+            f()
+        })
+        .join()
+        .map_err(|_| "namespace thread panicked")?
+    })
+}

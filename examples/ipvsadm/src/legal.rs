@@ -204,7 +204,6 @@ pub(crate) fn check_command(cmd: Cmd, opts: Options) -> Result<(), Exit> {
     check_row(LEGAL[cmd as usize], &columns, opts, &format!("'{}' command", CMD_NAMES[cmd as usize]))
 }
 
-const TUN_NAMES: [&str; 3] = ["ipip", "gue", "gre"];
 /// Tunnel type x (port, nocsum, csum, remcsum).
 const TUN_LEGAL: [&[u8; 4]; 3] = [b"xxxx", b"+111", b"x11x"];
 const TUN_OPTS: [Opt; 4] = [Opt::TunPort, Opt::TunNocsum, Opt::TunCsum, Opt::TunRemcsum];
@@ -213,5 +212,5 @@ const TUN_OPTS: [Opt; 4] = [Opt::TunPort, Opt::TunNocsum, Opt::TunCsum, Opt::Tun
 pub(crate) fn check_tunnel(kind: usize, opts: Options) -> Result<(), Exit> {
     let k = kind.min(2);
     let columns: Vec<usize> = TUN_OPTS.iter().map(|o| *o as usize).collect();
-    check_row(TUN_LEGAL[k], &columns, opts, &format!("'{}' tunnel type", TUN_NAMES[k]))
+    check_row(TUN_LEGAL[k], &columns, opts, &format!("'{}' tunnel type", ipvs::Tunnel::name_of_kind(k as u8)))
 }

@@ -229,11 +229,9 @@ fn server_option(d: &mut Draft, tag: Tag, arg: Option<String>, names: &dyn Names
         }
         Tag::TunType => {
             d.options.set(Opt::TunType)?;
-            d.tun_kind = match a.as_str() {
-                "ipip" => 0,
-                "gue" => 1,
-                "gre" => 2,
-                _ => return Err(Exit::fail("illegal tunnel type specified")),
+            d.tun_kind = match Tunnel::kind_of_name(a.as_str()) {
+                Some(k) => usize::from(k),
+                None => return Err(Exit::fail("illegal tunnel type specified")),
             };
         }
         Tag::TunPort => {

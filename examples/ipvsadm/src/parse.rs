@@ -188,11 +188,11 @@ impl Draft {
     /// The destination exactly as ipvsadm sends it.
     fn destination(&self) -> Destination {
         let forward = match self.forward {
-            Forward::Tunnel(_) => Forward::Tunnel(match self.tun_kind {
-                0 => Tunnel::Ipip,
-                1 => Tunnel::Gue { port: self.tun_port, flags: self.tun_flags },
-                _ => Tunnel::Gre { flags: self.tun_flags },
-            }),
+            // ipvsadm's checks (legal.rs) allow a port only for GUE and checksum options
+            // only for GUE and GRE, so these parts make a known tunnel.
+            Forward::Tunnel(_) => {
+                Forward::Tunnel(Tunnel::from_parts(self.tun_kind as u8, self.tun_port, self.tun_flags))
+            }
             other => other,
         };
         Destination::new(SocketAddr::new(self.dest_addr, self.dest_port), forward)

@@ -32,13 +32,8 @@ impl TunnelFlags {
     /// The checksum mode's name: `nocsum`, `csum` or `remcsum` (remote offload wins when
     /// both bits are set, as ipvsadm reads them).
     pub fn checksum_name(self) -> &'static str {
-        if self.contains(TunnelFlags::REMCSUM) {
-            "remcsum"
-        } else if self.contains(TunnelFlags::CSUM) {
-            "csum"
-        } else {
-            "nocsum"
-        }
+        // The table goes from no checksum to the strongest mode; the last one set wins.
+        names::TUNNEL_CHECKSUMS.iter().rev().find(|(f, _)| self.contains(*f)).map_or("nocsum", |(_, n)| n)
     }
 
     /// The flags of a checksum mode name.
@@ -90,18 +85,34 @@ impl Tunnel {
     /// The kernel's tunnel type number (IPIP 0, GUE 1, GRE 2).
     pub fn kind(&self) -> u8 {
         match self {
+            Tunnel::Ipip => 0,
+            Tunnel::Gue { .. } => 1,
+            Tunnel::Gre { .. } => 2,
             Tunnel::Other { kind, .. } => *kind,
-            known => names::TUNNEL_TYPES.iter().find(|(_, n)| *n == known.kind_name()).map_or(0, |(k, _)| *k),
         }
+    }
+
+    /// The kernel's tunnel type number of a type name (`ipip` 0, `gue` 1, `gre` 2).
+    ///
+    /// ```
+    /// use ipvs::Tunnel;
+    /// assert_eq!(Tunnel::kind_of_name("gre"), Some(2));
+    /// assert_eq!(Tunnel::kind_of_name("vxlan"), None);
+    /// ```
+    pub fn kind_of_name(name: &str) -> Option<u8> {
+        names::TUNNEL_TYPES.iter().find(|(_, n)| *n == name).map(|(k, _)| *k)
+    }
+
+    /// The name of a kernel tunnel type number (`other` for an unknown one).
+    pub fn name_of_kind(kind: u8) -> &'static str {
+        names::TUNNEL_TYPES.iter().find(|(k, _)| *k == kind).map_or("other", |(_, n)| n)
     }
 
     /// The type's name: `ipip`, `gue`, `gre` (`other` for an unknown type).
     pub fn kind_name(&self) -> &'static str {
         match self {
-            Tunnel::Ipip => "ipip",
-            Tunnel::Gue { .. } => "gue",
-            Tunnel::Gre { .. } => "gre",
             Tunnel::Other { .. } => "other",
+            known => Tunnel::name_of_kind(known.kind()),
         }
     }
 
@@ -124,14 +135,11 @@ impl Tunnel {
     /// A tunnel of a named type (`ipip`, `gue`, `gre`) with a port and flags. Fields the type
     /// does not have must be empty: an IPIP tunnel has no port and no flags, GRE no port.
     pub fn from_name(name: &str, port: u16, flags: TunnelFlags) -> Result<Tunnel, InvalidInput> {
-        let (_, name) = names::TUNNEL_TYPES
-            .iter()
-            .find(|(_, n)| *n == name)
+        let kind = Tunnel::kind_of_name(name)
             .ok_or_else(|| InvalidInput::new("tunnel_type", name, "expected ipip, gue or gre"))?;
-        let t = match *name {
-            "gue" => Tunnel::Gue { port, flags },
-            "gre" => Tunnel::Gre { flags },
-            _ => Tunnel::Ipip,
+        let t = match Tunnel::from_parts(kind, port, flags) {
+            Tunnel::Other { .. } => Tunnel::from_parts(kind, 0, TunnelFlags::empty()),
+            t => t,
         };
         if t.port() != port {
             return Err(InvalidInput::new("tunnel_port", port, format!("a {name} tunnel has no port")));
@@ -226,6 +234,8 @@ impl Forward {
             Forward::Other(n) => *n,
         }
     }
+    // The method numbers live in `method` and `from_method` only; the names table is
+    // indexed by them (a test checks each variant finds its own row).
 
     /// The forwarding method for a kernel number and tunnel settings.
     pub fn from_method(method: u32, tunnel: Tunnel) -> Self {
@@ -240,8 +250,7 @@ impl Forward {
     }
 
     fn row(&self) -> Option<&'static names::ForwardRow> {
-        let m = self.method();
-        names::FORWARDS.iter().find(|r| r.method == m)
+        usize::try_from(self.method()).ok().and_then(|m| names::FORWARDS.get(m))
     }
 
     /// The name used in files and Python: `nat`, `dr`, `tunnel`, `local`, `bypass`
@@ -281,11 +290,11 @@ impl FromStr for Forward {
     /// A method by name (`nat`, `dr`, `tunnel`, `local`, `bypass`; also ipvsadm's labels in
     /// any case). `tunnel` is an IPIP tunnel.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let row = names::FORWARDS
+        let method = names::FORWARDS
             .iter()
-            .find(|r| r.name == s || r.label.eq_ignore_ascii_case(s))
+            .position(|r| r.name == s || r.label.eq_ignore_ascii_case(s))
             .ok_or_else(|| InvalidInput::new("forward", s, "expected nat, dr, tunnel, local or bypass"))?;
-        Ok(Forward::from_method(row.method, Tunnel::Ipip))
+        Ok(Forward::from_method(method as u32, Tunnel::Ipip))
     }
 }
 
@@ -401,5 +410,33 @@ impl Destination {
             ));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_method_finds_its_own_row_of_the_names_table() {
+        let all =
+            [Forward::Masquerade, Forward::Local, Forward::Tunnel(Tunnel::Ipip), Forward::DirectRoute, Forward::Bypass];
+        assert_eq!(all.len(), names::FORWARDS.len());
+        for f in all {
+            assert_eq!(Forward::from_method(f.method(), Tunnel::Ipip), f);
+            assert_eq!(f.name().parse::<Forward>().unwrap(), f, "{}", f.name());
+        }
+        for t in [
+            Tunnel::Ipip,
+            Tunnel::Gue { port: 1, flags: TunnelFlags::CSUM },
+            Tunnel::Gre { flags: TunnelFlags::REMCSUM },
+        ] {
+            assert_eq!(Tunnel::kind_of_name(t.kind_name()), Some(t.kind()));
+            assert_eq!(Tunnel::from_parts(t.kind(), t.port(), t.flags()), t);
+        }
+        for (f, n) in [(TunnelFlags::empty(), "nocsum"), (TunnelFlags::CSUM, "csum"), (TunnelFlags::REMCSUM, "remcsum")]
+        {
+            assert_eq!((f.checksum_name(), TunnelFlags::from_checksum_name(n)), (n, Some(f)));
+        }
     }
 }

@@ -89,18 +89,17 @@ pub(crate) const SCHEDULERS: [SchedulerRow; 15] = [
 /// A forwarding method: the kernel's `IP_VS_CONN_F_*` number, name, ipvsadm's listing label and
 /// rule-format switch (`None`: the rule format cannot express it).
 pub(crate) struct ForwardRow {
-    pub method: u32,
     pub name: &'static str,
     pub label: &'static str,
     pub rule: Option<&'static str>,
 }
 
 pub(crate) const FORWARDS: [ForwardRow; 5] = [
-    ForwardRow { method: 0, name: "nat", label: "Masq", rule: Some("-m") },
-    ForwardRow { method: 1, name: "local", label: "Local", rule: Some("-g") },
-    ForwardRow { method: 2, name: "tunnel", label: "Tunnel", rule: Some("-i") },
-    ForwardRow { method: 3, name: "dr", label: "Route", rule: Some("-g") },
-    ForwardRow { method: 4, name: "bypass", label: "Bypass", rule: None },
+    ForwardRow { name: "nat", label: "Masq", rule: Some("-m") },
+    ForwardRow { name: "local", label: "Local", rule: Some("-g") },
+    ForwardRow { name: "tunnel", label: "Tunnel", rule: Some("-i") },
+    ForwardRow { name: "dr", label: "Route", rule: Some("-g") },
+    ForwardRow { name: "bypass", label: "Bypass", rule: None },
 ];
 
 /// Tunnel encapsulations: `IP_VS_CONN_F_TUNNEL_TYPE_*` number and name.

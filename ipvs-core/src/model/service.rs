@@ -269,6 +269,17 @@ impl ServiceFlags {
         Err(InvalidInput::new("scheduler_flags", name, "unknown scheduler flag"))
     }
 
+    /// The non-scheduler flag a name means (`persistent`, `one-packet`).
+    ///
+    /// ```
+    /// use ipvs::ServiceFlags;
+    /// assert_eq!(ServiceFlags::from_other_flag_name("one-packet"), Some(ServiceFlags::ONE_PACKET));
+    /// assert_eq!(ServiceFlags::from_other_flag_name("sh-port"), None);
+    /// ```
+    pub fn from_other_flag_name(name: &str) -> Option<ServiceFlags> {
+        names::SERVICE_FLAGS.iter().find(|r| r.1 == name).map(|r| r.0)
+    }
+
     /// The names of the other flags set (`persistent`, `one-packet`).
     pub fn other_flag_names(self) -> Vec<&'static str> {
         names::SERVICE_FLAGS.iter().filter(|r| self.contains(r.0)).map(|r| r.1).collect()

@@ -110,13 +110,15 @@ pub fn destination_line(service: &ServiceId, d: &Destination, names: &dyn Addres
     let switch = d.forward.rule_switch().unwrap_or("(null)");
     let mut out = format!("-a {} -r {dest} {switch} -w {}", service_address(service, names), d.weight);
     if let Forward::Tunnel(t) = d.forward {
+        if !matches!(t, Tunnel::Other { .. }) {
+            let _ = write!(out, " --tun-type {}", t.kind_name());
+        }
         match t {
-            Tunnel::Ipip => out.push_str(" --tun-type ipip"),
             Tunnel::Gue { port, flags } => {
-                let _ = write!(out, " --tun-type gue --tun-port {port} --tun-{}", flags.checksum_name());
+                let _ = write!(out, " --tun-port {port} --tun-{}", flags.checksum_name());
             }
             Tunnel::Gre { flags } => {
-                let _ = write!(out, " --tun-type gre --tun-{}", flags.checksum_name());
+                let _ = write!(out, " --tun-{}", flags.checksum_name());
             }
             _ => {}
         }

@@ -199,8 +199,9 @@ impl<T: Transport> Client<T> {
         if plan.desired().timeouts().is_some() {
             after.set_timeouts(Some(self.timeouts()?));
         }
+        // Planning again from what the kernel holds now is the apply's own verification.
         let remaining = Plan::new(&after, plan.desired(), plan.scope(), plan.policy())
-            .map_err(|e| Error::new(Operation::Plan, None, e))?;
+            .map_err(|e| Error::new(Operation::Apply, None, e))?;
         Ok(ApplyReport {
             writes,
             failures,

@@ -321,9 +321,10 @@ impl FileService {
             s = s.with_persistence_engine(pe.clone());
         }
         for name in &self.flags {
-            let flag = match name.as_str() {
-                "one-packet" => ServiceFlags::ONE_PACKET,
-                other => ServiceFlags::parse_scheduler_flag(other, &s.scheduler)?,
+            // Persistence has its own field; the other non-scheduler flag is one-packet.
+            let flag = match ServiceFlags::from_other_flag_name(name) {
+                Some(f) if f != ServiceFlags::PERSISTENT => f,
+                _ => ServiceFlags::parse_scheduler_flag(name, &s.scheduler)?,
             };
             s = s.with_flags(flag);
         }
@@ -414,8 +415,13 @@ impl From<&Table> for FileTable {
                     }
                 };
                 let svc_port = port.unwrap_or(0);
-                let mut flags: Vec<String> =
-                    s.flags.other_flag_names().into_iter().filter(|n| *n != "persistent").map(String::from).collect();
+                let mut flags: Vec<String> = s
+                    .flags
+                    .difference(ServiceFlags::PERSISTENT)
+                    .other_flag_names()
+                    .into_iter()
+                    .map(String::from)
+                    .collect();
                 flags.extend(s.flags.scheduler_flag_names(&s.scheduler));
                 let netmask = (s.netmask != Netmask::full(s.id.family())).then(|| match s.netmask {
                     Netmask::V4(m) => FileNetmask::Mask(m.to_string()),

@@ -192,9 +192,10 @@ fn virtual_server(r: RawVirtualServer, path: &str, errors: &mut Errors) -> Optio
     let scheduler = r.scheduler.unwrap_or_default();
     let mut flags = ServiceFlags::empty();
     for (k, name) in r.flags.iter().enumerate() {
-        let flag = match name.as_str() {
-            "one-packet" => Ok(ServiceFlags::ONE_PACKET),
-            other => ServiceFlags::parse_scheduler_flag(other, &scheduler),
+        // Persistence has its own field; the other non-scheduler flag is one-packet.
+        let flag = match ServiceFlags::from_other_flag_name(name) {
+            Some(f) if f != ServiceFlags::PERSISTENT => Ok(f),
+            _ => ServiceFlags::parse_scheduler_flag(name, &scheduler),
         };
         match flag {
             Ok(f) => flags |= f,

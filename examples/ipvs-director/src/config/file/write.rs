@@ -90,10 +90,8 @@ fn virtual_server(vs: &VirtualServer) -> RawVirtualServer {
         }
     }
     r.scheduler = Some(vs.scheduler.clone());
-    let mut flags: Vec<String> = Vec::new();
-    if vs.flags.contains(ServiceFlags::ONE_PACKET) {
-        flags.push("one-packet".into());
-    }
+    let mut flags: Vec<String> =
+        vs.flags.intersection(ServiceFlags::ONE_PACKET).other_flag_names().into_iter().map(String::from).collect();
     flags.extend(vs.flags.scheduler_flag_names(&vs.scheduler));
     r.flags = flags;
     (r.forward, r.tunnel, r.tunnel_port, r.tunnel_checksum) = forward_fields(vs.forward);

@@ -118,7 +118,14 @@ fn main() -> ExitCode {
         return match source.load() {
             Ok(c) => {
                 let servers: usize = c.virtual_servers.iter().map(|v| v.real_servers.len()).sum();
-                println!("configuration valid: {} virtual servers, {servers} real servers", c.virtual_servers.len());
+                let n = c.virtual_servers.len();
+                let plural = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+                let mut line =
+                    format!("configuration valid: {}, {}", plural(n, "virtual server"), plural(servers, "real server"));
+                if !c.vrrp_instances.is_empty() {
+                    line += &format!(", {}", plural(c.vrrp_instances.len(), "VRRP instance"));
+                }
+                println!("{line}");
                 ExitCode::SUCCESS
             }
             Err(e) => {

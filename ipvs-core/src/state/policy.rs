@@ -45,9 +45,11 @@ impl std::fmt::Display for DrainPolicy {
 }
 
 /// The drain policy of every service: what a service's own setting (in the desired table)
-/// does not say, its protocol decides. The defaults are what kube-proxy learned: TCP and SCTP
-/// (and firewall-mark services, whose protocol is unknown) drain, for at most 15 minutes;
-/// UDP deletes at once (a UDP "connection" is only a timer, and a stale one blackholes).
+/// does not say, its protocol decides. The defaults follow what kube-proxy learned: the
+/// connection-oriented protocols, TCP and SCTP (and firewall-mark services, whose protocol
+/// is unknown), drain, for at most 15 minutes; UDP deletes at once (a UDP "connection" is
+/// only a timer, and a stale one blackholes). kube-proxy itself drains TCP only, without a
+/// time limit; `sctp: DrainPolicy::Delete` gives its behaviour for SCTP.
 ///
 /// ```
 /// use ipvs::state::{DrainPolicy, Policy};

@@ -36,6 +36,17 @@ fn output_that_cannot_be_written_is_an_error() {
 }
 
 #[test]
+fn a_save_that_cannot_be_written_is_an_error() {
+    // -Sn of a table with a rule (an empty table saves nothing, so nothing can fail).
+    let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+    let mut child = ipvsadm().arg("-R").stdin(Stdio::piped()).stdout(full).stderr(Stdio::piped()).spawn().unwrap();
+    child.stdin.take().unwrap().write_all(b"-A -t 192.0.2.1:80\n-Sn\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("write error: No space left on device"), "{out:?}");
+}
+
+#[test]
 fn restore_from_a_directory_reports_it() {
     let dir = std::fs::File::open("/").unwrap();
     let out = ipvsadm().arg("-R").stdin(dir).output().unwrap();

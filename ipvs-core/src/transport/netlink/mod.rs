@@ -447,10 +447,14 @@ mod tests {
         let fifo = dir.join("fifo");
         let _ = std::fs::remove_file(&fifo);
         nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::S_IRUSR | nix::sys::stat::Mode::S_IWUSR).unwrap();
-        // A FIFO with no writer would block a plain open() forever.
-        let start = Instant::now();
-        let e = open_namespace(&fifo).unwrap_err();
-        assert!(start.elapsed() < Duration::from_secs(5));
+        // A FIFO with no writer would block a plain open() forever: the check runs on a
+        // thread so that a regression fails here after 5 s instead of hanging the suite.
+        let (tx, rx) = std::sync::mpsc::channel();
+        let path = fifo.clone();
+        std::thread::spawn(move || {
+            let _ = tx.send(open_namespace(&path).map(drop));
+        });
+        let e = rx.recv_timeout(Duration::from_secs(5)).expect("opening a FIFO as a namespace blocked").unwrap_err();
         assert!(matches!(&e, ErrorKind::Invalid(i) if i.field == "netns"), "{e}");
         let e = open_namespace(Path::new("/etc/hostname")).unwrap_err();
         assert!(matches!(&e, ErrorKind::Invalid(i) if i.field == "netns"), "{e}");
@@ -459,6 +463,10 @@ mod tests {
         assert!(matches!(open_namespace(Path::new("/no/such/netns")), Err(ErrorKind::Io(_))));
         // The caller's own namespace file is a namespace.
         open_namespace(Path::new("/proc/self/ns/net")).unwrap();
+        // A namespace of another kind passes this check; entering it as a network
+        // namespace is refused with the field named.
+        let e = NetlinkTransport::builder().namespace("/proc/self/ns/mnt").open().unwrap_err();
+        assert!(e.to_string().contains("not a network namespace"), "{e}");
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

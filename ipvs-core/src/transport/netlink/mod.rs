@@ -424,7 +424,6 @@ impl NetlinkTransport {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Instant;
 
     #[test]
     fn builder_refuses_unbounded_or_zero_timeouts_and_endless_retries() {

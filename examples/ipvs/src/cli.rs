@@ -247,7 +247,12 @@ fn apply(client: &Ipvs, desired: &Table, scope: &Scope, wait: Option<u64>) -> Re
     let mut clock = DrainClock::new();
     let plan = client.plan_with_clock(desired, scope, &policy, &mut clock).map_err(|e| e.to_string())?;
     let mut report = client.apply_with_progress(&plan, &mut progress()).map_err(|e| e.to_string())?;
-    print!("{}", print_report(&report));
+    // What was done must reach the operator: a report that cannot be written is an error.
+    let say = |text: String| -> Result<(), String> {
+        let mut out = std::io::stdout().lock();
+        out.write_all(text.as_bytes()).and_then(|()| out.flush()).map_err(|e| format!("standard output: {e}"))
+    };
+    say(print_report(&report))?;
     if let Some(secs) = wait {
         let limit =
             if secs == 0 { Policy::DEFAULT_MAX_DRAIN + Duration::from_secs(5) } else { Duration::from_secs(secs) };
@@ -259,7 +264,7 @@ fn apply(client: &Ipvs, desired: &Table, scope: &Scope, wait: Option<u64>) -> Re
                 continue;
             }
             report = client.apply(&plan).map_err(|e| e.to_string())?;
-            print!("{}", print_report(&report));
+            say(print_report(&report))?;
         }
     }
     Ok(if report.converged && report.failures.is_empty() { 0 } else { 1 })

@@ -226,3 +226,51 @@ fn usage_errors_exit_2_and_help_exits_0() {
     assert_eq!(ipvs(&["diff"], None).status.code(), Some(2));
     assert_eq!(ipvs(&["--mock", "export", "--format", "yaml"], None).status.code(), Some(2));
 }
+
+#[test]
+fn show_json_has_every_service_with_its_destinations_and_statistics() {
+    let d = Dir::new("show");
+    let seed = d.file("seed.rules", SEED);
+    let (code, out, err) = text(&ipvs(&[&format!("--mock={seed}"), "show", "--json"], None));
+    assert_eq!((code, err.as_str()), (0, ""));
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let services = v["services"].as_array().expect("a services list");
+    assert_eq!(services.len(), 4, "{v:#}");
+    let web = services.iter().find(|s| s["address"] == "192.0.2.1" && s["protocol"] == "tcp").expect("the web service");
+    assert_eq!(web["scheduler"], "wrr");
+    let dests = web["destinations"].as_array().unwrap();
+    assert_eq!(dests.len(), 2);
+    for key in ["active_conns", "inactive_conns", "persistent_conns", "weight", "forward", "stats"] {
+        assert!(dests[0].get(key).is_some(), "{key} missing in {:#}", dests[0]);
+    }
+    for key in
+        ["conns", "cps", "in_packets", "out_packets", "in_bytes", "out_bytes", "in_pps", "out_pps", "in_bps", "out_bps"]
+    {
+        assert!(web["stats"].get(key).is_some(), "{key} missing in {web:#}");
+    }
+    assert_eq!(v["timeouts"]["tcp"], 900);
+    // The readable form names every service too.
+    let (code, out, _) = text(&ipvs(&[&format!("--mock={seed}"), "show"], None));
+    assert_eq!(code, 0);
+    for s in
+        ["TCP 192.0.2.1:80 wrr", "UDP 192.0.2.1:53 rr", "FWM 7", "TCP [2001:db8::1]:443 sh", "-> 198.51.100.1:8080 nat"]
+    {
+        assert!(out.contains(s), "{s} not in:\n{out}");
+    }
+}
+
+#[test]
+fn output_that_cannot_be_written_is_an_error_for_every_command() {
+    let d = Dir::new("full");
+    let seed = d.file("seed.rules", SEED);
+    let desired = d.file("want.rules", "-A -t 192.0.2.9:80 -s rr\n");
+    for args in [vec!["show"], vec!["export"], vec!["diff", desired.as_str()], vec!["apply", desired.as_str()]] {
+        let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+        let mut all = vec![format!("--mock={seed}")];
+        all.extend(args.iter().map(|a| a.to_string()));
+        let out =
+            Command::new(env!("CARGO_BIN_EXE_ipvs")).args(&all).env_remove("IPVS_MOCK").stdout(full).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {out:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("No space left on device"), "{args:?}: {out:?}");
+    }
+}

@@ -5,13 +5,16 @@
 
 mod common;
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 
 use common::Target;
 use ipvs::state::{Plan, Policy, Scope, Selector, Table};
 use ipvs::transport::{Fault, FaultTransport, Faults, Transport, When};
-use ipvs::{Client, Destination, Errno, Family, Forward, Scheduler, Service, ServiceId, Tunnel};
+use ipvs::{
+    Client, Destination, Errno, Family, Forward, Netmask, PersistenceEngine, Protocol, Scheduler, Service,
+    ServiceFlags, ServiceId, Tunnel, TunnelFlags,
+};
 use proptest::prelude::*;
 
 fn cases(n: u32) -> ProptestConfig {
@@ -19,8 +22,12 @@ fn cases(n: u32) -> ProptestConfig {
     ProptestConfig { cases: ((f64::from(n) * scale) as u32).max(1), failure_persistence: None, ..Default::default() }
 }
 
-/// A service of a small universe: TCP or UDP on 192.0.2.1..4 port 80, or fwmark 1..4.
+/// A service of a small universe: TCP or UDP on 192.0.2.1..4 port 80, or fwmark 1..4; from
+/// 9 on, TCP on 2001:db8::1..3.
 fn service_id(n: u8) -> ServiceId {
+    if n >= 9 {
+        return ServiceId::tcp(IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, u16::from(n - 8))), 80);
+    }
     match n % 3 {
         0 => ServiceId::tcp(IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1 + n / 3)), 80),
         1 => ServiceId::udp(IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1 + n / 3)), 53),
@@ -28,15 +35,44 @@ fn service_id(n: u8) -> ServiceId {
     }
 }
 
+/// Every settable field of a service varies: scheduler, its flags (sh/mh), one-packet (UDP),
+/// persistence with its granularity and (UDP) engine.
 fn service_strategy(n: u8) -> impl Strategy<Value = Service> {
-    (0u8..3, prop::option::of(1u32..1000)).prop_map(move |(s, persist)| {
-        let sched = [Scheduler::Rr, Scheduler::Wrr, Scheduler::Sh][usize::from(s)].clone();
-        let mut svc = Service::new(service_id(n), sched);
-        if let Some(t) = persist {
-            svc = svc.with_persistence(t);
-        }
-        svc
-    })
+    (0u8..5, prop::option::of(1u32..1000), 0u8..4, any::<bool>(), 0u8..3).prop_map(
+        move |(s, persist, sched_flags, one_packet, mask)| {
+            let sched =
+                [Scheduler::Rr, Scheduler::Wrr, Scheduler::Sh, Scheduler::Mh, Scheduler::Lc][usize::from(s)].clone();
+            let id = service_id(n);
+            let udp = matches!(id, ServiceId::Inet { protocol: Protocol::Udp, .. });
+            let mut svc = Service::new(id, sched.clone());
+            if matches!(sched, Scheduler::Sh | Scheduler::Mh) {
+                let f = [
+                    ServiceFlags::empty(),
+                    ServiceFlags::SCHED1,
+                    ServiceFlags::SCHED2,
+                    ServiceFlags::SCHED1 | ServiceFlags::SCHED2,
+                ];
+                svc = svc.with_flags(f[usize::from(sched_flags)]);
+            }
+            if udp && one_packet {
+                let flags = svc.flags | ServiceFlags::ONE_PACKET;
+                svc = svc.with_flags(flags);
+            }
+            if let Some(t) = persist {
+                svc = svc.with_persistence(t);
+                let v6 = id.family() == Family::Inet6;
+                svc = match (mask, v6) {
+                    (1, false) => svc.with_netmask(Netmask::V4(Ipv4Addr::new(255, 255, 255, 0))),
+                    (1, true) => svc.with_netmask(Netmask::Prefix(64)),
+                    _ => svc,
+                };
+                if udp && mask == 2 {
+                    svc = svc.with_persistence_engine(PersistenceEngine::Sip);
+                }
+            }
+            svc
+        },
+    )
 }
 
 fn destination_strategy(service: ServiceId) -> impl Strategy<Value = Vec<Destination>> {
@@ -44,21 +80,36 @@ fn destination_strategy(service: ServiceId) -> impl Strategy<Value = Vec<Destina
         ServiceId::Inet { port, .. } => port,
         ServiceId::Fwmark { .. } => 80,
     };
-    prop::collection::btree_map(1u8..6, (0u8..3, 0u32..4), 0..4).prop_map(move |m| {
+    let v6 = service.family() == Family::Inet6;
+    // Every settable field of a destination varies: method (tunnels of each type and checksum
+    // mode), weight and thresholds.
+    prop::collection::btree_map(1u8..6, (0u8..6, 0u32..4, 0u32..3, 0u8..3), 0..4).prop_map(move |m| {
         m.into_iter()
-            .map(|(h, (fwd, w))| {
-                let forward =
-                    [Forward::Masquerade, Forward::DirectRoute, Forward::Tunnel(Tunnel::Ipip)][usize::from(fwd)];
+            .map(|(h, (fwd, w, th, csum))| {
+                let flags = [TunnelFlags::empty(), TunnelFlags::CSUM, TunnelFlags::REMCSUM][usize::from(csum)];
+                let forward = [
+                    Forward::Masquerade,
+                    Forward::DirectRoute,
+                    Forward::Tunnel(Tunnel::Ipip),
+                    Forward::Tunnel(Tunnel::Gue { port: 5555 + u16::from(h % 2), flags }),
+                    Forward::Tunnel(Tunnel::Gre { flags: flags.difference(TunnelFlags::REMCSUM) }),
+                    Forward::Masquerade,
+                ][usize::from(fwd)];
                 // Direct routing and tunnels keep the virtual port.
                 let p = if forward == Forward::Masquerade { 8000 + u16::from(h) } else { port };
-                Destination::new(SocketAddr::from(([198, 51, 100, h], p)), forward).with_weight(w)
+                let addr = if v6 {
+                    IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 1, 0, 0, 0, 0, u16::from(h)))
+                } else {
+                    IpAddr::V4(Ipv4Addr::new(198, 51, 100, h))
+                };
+                Destination::new(SocketAddr::new(addr, p), forward).with_weight(w).with_thresholds(th * 100, th * 50)
             })
             .collect()
     })
 }
 
 fn table_strategy() -> impl Strategy<Value = Table> {
-    prop::collection::btree_set(0u8..9, 0..6)
+    prop::collection::btree_set(0u8..12, 0..6)
         .prop_flat_map(|ids| {
             let svcs: Vec<_> = ids
                 .into_iter()

@@ -91,6 +91,23 @@ def test_a_closed_client_says_so() -> None:
         c2.info()
 
 
+def test_close_releases_the_sockets() -> None:
+    """On the kernel (the lab), a client's netlink sockets are gone once it is closed."""
+    on_kernel = os.environ.get("IPVS_TEST_TARGET") == "kernel"
+
+    def fds() -> int:
+        return len(os.listdir("/proc/self/fd"))
+
+    before = fds()
+    c = ipvs.Client() if on_kernel else ipvs.Client.mock()
+    c.services()
+    opened = fds()
+    if on_kernel:
+        assert opened > before
+    c.close()
+    assert fds() == before
+
+
 def test_destination_edits_follow_the_forwarding_method() -> None:
     gue = ipvs.Destination("198.51.100.1", port=80, forward="tunnel", tunnel_type="gue", tunnel_port=6080,
                            tunnel_checksum="csum")

@@ -127,6 +127,14 @@ fn main() {
                  -d -t 192.0.2.1:80 -r 198.51.100.1:8080\n-D -u [2001:db8::53]:53\n-Z\n-C\n--set 900 120 300\n\
                  --start-daemon master --mcast-interface lo --syncid 3\n--stop-daemon master\n# comment\n";
     write(&root.join("rule_parser"), "commands", extra.as_bytes());
+    for (name, text) in [
+        ("tunnels", "-A -f 7 -s mh -b mh-port,mh-fallback\n-a -f 7 -r 198.51.100.3:0 -i --tun-type gue --tun-port 6080 --tun-remcsum\n-a -f 7 -r 198.51.100.4:0 -i --tun-type gre --tun-csum\n"),
+        ("persistence", "-A -u 192.0.2.5:5060 -s sh -b sh-port -o -p 60 -M 255.255.255.0 --pe sip\n-A -t [2001:db8::1]:443 -s wlc -p 300 -M 64\n"),
+        ("long-options", "--add-service --tcp-service 192.0.2.6:80 --scheduler wrr\n--add-server --tcp-service 192.0.2.6:80 --real-server 198.51.100.6:8080 --masquerading --weight 4 --u-threshold 100 --l-threshold 10\n"),
+        ("bad-lines", "-A -t 192.0.2.1:99999\n-a -t 192.0.2.1:80 -r ::ffff:198.51.100.1 -g\n-A -s\n-X\n"),
+    ] {
+        write(&root.join("rule_parser"), name, text.as_bytes());
+    }
 
     // VRRP adverts, v2 and v3, IPv4 and IPv6.
     {

@@ -88,6 +88,52 @@ const RATES: [&str; 5] = [
     "outgoing_bytes_per_second",
 ];
 
+/// Destination rows of `ipvsadm -Ln --persistent-conn`: weight, persistent, active and
+/// inactive connections, keyed as [`ipvsadm_rows`] keys them.
+fn ipvsadm_gauges() -> Res<BTreeMap<String, [u64; 4]>> {
+    let out =
+        Command::new("nsenter").arg(format!("--net={LB}")).args(["ipvsadm", "-Ln", "--persistent-conn"]).output()?;
+    let text = String::from_utf8(out.stdout)?;
+    let mut rows = BTreeMap::new();
+    let mut service = String::new();
+    for line in text.lines().skip(3) {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        match f.as_slice() {
+            ["->", addr, rest @ ..] => {
+                let n: Vec<u64> =
+                    rest.iter().map(|n| n.parse()).collect::<Result<_, _>>().map_err(|e| format!("{line:?}: {e}"))?;
+                let n = <[u64; 4]>::try_from(n).map_err(|_| format!("{line:?}: not 4 numbers"))?;
+                rows.insert(format!("{service} -> {addr}"), n);
+            }
+            [proto, addr, ..] => service = format!("{proto} {addr}"),
+            _ => {}
+        }
+    }
+    Ok(rows)
+}
+
+/// Ours in the same shape.
+fn our_gauges(samples: &[Sample]) -> BTreeMap<String, [u64; 4]> {
+    let names = [
+        "ipvs_destination_weight",
+        "ipvs_destination_persistent_connections",
+        "ipvs_destination_active_connections",
+        "ipvs_destination_inactive_connections",
+    ];
+    let mut rows = BTreeMap::new();
+    for (name, labels, value) in samples {
+        let Some(i) = names.iter().position(|n| n == name) else { continue };
+        let get = |k: &str| labels.iter().find(|(l, _)| l == k).map(|(_, v)| v.as_str()).unwrap_or("");
+        let svc = match get("fwmark") {
+            "" => format!("{} {}:{}", get("protocol").to_uppercase(), get("address"), get("port")),
+            mark => format!("FWM {mark}"),
+        };
+        let key = format!("{svc} -> {}:{}", get("destination_address"), get("destination_port"));
+        rows.entry(key).or_insert([0; 4])[i] = *value as u64;
+    }
+    rows
+}
+
 /// The kernel's rates change every 2 seconds: a reading of ours counts when ipvsadm's
 /// readings just before and just after it agree.
 fn rates_agree(failures: &mut Vec<String>) -> Res<()> {
@@ -209,6 +255,44 @@ fn run(exporter: &str) -> Res<Vec<String>> {
         }
         let page = http_get(LB, OURS, "/")?;
         check(page.contains("href=\"/metrics\""), "/ links to /metrics".into(), &mut failures);
+
+        println!("\n== connection gauges and weights: ours against ipvsadm -Ln --persistent-conn");
+        // Persistence makes templates (persistent connections); 8 connections held open stay
+        // active on the server the template picked.
+        lb.update_service(&Service::new(nat, Scheduler::Wrr).with_persistence(300))?;
+        let held: Vec<std::net::TcpStream> = ipvs_lab_tools::in_client(|| {
+            let to = SocketAddr::new(IpAddr::V4(NAT_VIP), 80);
+            (0..8).map(|_| Ok(std::net::TcpStream::connect_timeout(&to, Duration::from_secs(5))?)).collect()
+        })?;
+        std::thread::sleep(Duration::from_millis(500));
+        let mut agreed = false;
+        for _ in 0..5 {
+            let before = ipvsadm_gauges()?;
+            let mine = our_gauges(&parse_exposition(&http_get(LB, OURS, "/metrics")?)?);
+            let after = ipvsadm_gauges()?;
+            if before != after {
+                continue;
+            }
+            for (k, v) in &before {
+                println!("   {k:<40} weight {} persistent {} active {} inactive {}", v[0], v[1], v[2], v[3]);
+            }
+            let live = before.values().any(|v| v[1] > 0) && before.values().map(|v| v[2]).sum::<u64>() >= 8;
+            check(
+                mine == before && live,
+                format!(
+                    "weights, persistent, active and inactive connections of {} destinations equal ipvsadm's (templates and 8 open connections seen)",
+                    before.len()
+                ),
+                &mut failures,
+            );
+            if mine != before {
+                println!("   ours: {mine:?}");
+            }
+            agreed = true;
+            break;
+        }
+        check(agreed, "ipvsadm's gauges held still between two readings".into(), &mut failures);
+        drop(held);
         Ok(())
     })();
 

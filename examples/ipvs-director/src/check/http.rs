@@ -84,6 +84,9 @@ async fn read_response<S: AsyncRead + Unpin>(s: &mut S, timeout: Duration) -> Re
             Err(_) => {
                 return Err(if header.is_none() { "timeout HTTP read".into() } else { "timeout WEB read".into() })
             }
+            // A TLS peer that closes the connection without close_notify (rustls: UnexpectedEof)
+            // ends the response as keepalived's ssl_read_thread takes it: what was read counts.
+            Ok(Err(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof && header.is_some() => 0,
             Ok(Err(e)) => return Err(format!("read error: {e}")),
             Ok(Ok(n)) => n,
         };

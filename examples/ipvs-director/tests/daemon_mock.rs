@@ -270,13 +270,10 @@ fn drain_deletes_a_server_whose_connections_last_past_max_drain() {
 }
 
 /// The same two sequences with checks every 0.1-0.2 s: the draining server must still be
-/// deleted once idle, or after max_drain. Fails today: `run_with` re-creates its 1 s re-apply
-/// timer (`sleep(1 s), if again`) on every turn of its loop, so a check report arriving within
-/// each second (here: every 0.1-0.2 s; in production: any director with enough checks) holds
-/// the re-apply off for ever, and a draining server stays at weight 0 (a failed apply is not
-/// retried either). To be fixed in src/daemon (a deadline kept across turns of the loop).
+/// deleted once idle, or after max_drain. (The daemon's 1 s re-apply timer once restarted on
+/// every check report, so frequent reports held the re-apply off for ever; it is a deadline
+/// kept across turns of the loop now.)
 #[test]
-#[ignore = "src/daemon: the 1 s re-apply timer is reset by every check report (see the doc comment)"]
 fn drain_completes_while_checks_report_more_often_than_every_second() {
     drain_busy_then_idle(VS, "drain-fast");
     drain_past_max_drain(VS, "drain-max-fast");

@@ -410,6 +410,7 @@ pub async fn run_with(options: Options, transport: Arc<dyn Transport>, control: 
     };
     let mut clock = DrainClock::new();
     let mut again = apply(&client, &shared, &mut clock).await;
+    let mut retry_at = tokio::time::Instant::now() + Duration::from_secs(1);
     spawn_missing(&shared, &mut tasks);
     let mut failover =
         crate::failover::Failover::start(&config, options.netns.as_deref(), client.clone(), shared.vrrp.clone())?;
@@ -468,7 +469,7 @@ pub async fn run_with(options: Options, transport: Arc<dyn Transport>, control: 
                     }
                 }
             }
-            () = tokio::time::sleep(Duration::from_secs(1)), if again => dirty = true,
+            () = tokio::time::sleep_until(retry_at), if again => dirty = true,
             _ = &mut stop => break,
         }
         // Results that came in meanwhile go into the same apply.
@@ -479,6 +480,7 @@ pub async fn run_with(options: Options, transport: Arc<dyn Transport>, control: 
         }
         if dirty {
             again = apply(&client, &shared, &mut clock).await;
+            retry_at = tokio::time::Instant::now() + Duration::from_secs(1);
         }
     }
     for (_, t) in tasks.drain() {

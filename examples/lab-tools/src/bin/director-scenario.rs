@@ -2,7 +2,8 @@
 //! keepalived.conf run by keepalived (checker only) and by `ipvs-director --keepalived`
 //! gives the same `ipvsadm -Sn` table once checks settle, and the same table after the same
 //! server failures and recoveries (remove, inhibit, quorum and sorry server, direct routing
-//! and firewall marks); detection times are printed side by side. Then what only ours is
+//! and firewall marks; a tunnelled virtual_server_group from an included file with alpha
+//! and a MISC_CHECK); detection times are printed side by side. Then what only ours is
 //! asked to do: clients see no errors once a dead server has left; a reload that adds, edits
 //! and removes servers keeps a long TCP connection through the VIP alive and writes only the
 //! difference; a daemon restart with traffic flowing neither resets a connection nor flaps
@@ -70,6 +71,14 @@ fn configurations() -> Vec<(&'static str, String, Vec<Step>)> {
         "virtual_server 192.0.2.11 80 {{\n    delay_loop 1\n    lb_algo sh\n    sh-port\n    lb_kind DR\n    protocol TCP\n{dr}}}\n\
          virtual_server fwmark 5 {{\n    delay_loop 1\n    lb_algo rr\n    lb_kind DR\n    persistence_timeout 60\n    persistence_granularity 255.255.255.0\n{marked}}}\n"
     );
+    // A group of addresses from an included file, tunnelled, servers starting down until
+    // checked (alpha), one checked by a command.
+    let misc = "MISC_CHECK {\n            misc_path \"/bin/bash -c 'exec 3<>/dev/tcp/198.51.100.11/80'\"\n            misc_timeout 2\n            retry 1\n            delay_before_retry 1\n            warmup 0\n        }";
+    let tun_group = format!(
+        "include {WORK}/group.conf\nvirtual_server group TUNNELLED {{\n    delay_loop 1\n    lb_algo wrr\n    lb_kind TUN\n    protocol TCP\n    alpha\n{}{}}}\n",
+        real(1, 80, "weight 3", misc),
+        real(2, 80, "weight 1", &check_block(1)),
+    );
     vec![
         ("tcp-nat", nat, vec![Step::Kill(2), Step::Start(2)]),
         ("http-inhibit", inhibit, vec![Step::Kill(3), Step::Start(3)]),
@@ -79,6 +88,7 @@ fn configurations() -> Vec<(&'static str, String, Vec<Step>)> {
             vec![Step::Kill(1), Step::Kill(2), Step::Kill(3), Step::Start(1), Step::Start(2), Step::Start(3)],
         ),
         ("dr-fwmark", dr_fwm, vec![Step::Kill(1), Step::Start(1)]),
+        ("tun-group-misc-alpha", tun_group, vec![Step::Kill(1), Step::Kill(2), Step::Start(1), Step::Start(2)]),
     ]
 }
 
@@ -190,6 +200,10 @@ fn run_one(director: &str, name: &str, conf: &str, steps: &[Step], ours: bool) -
 }
 
 fn side_by_side(director: &str, failures: &mut Vec<String>) -> Res<()> {
+    std::fs::write(
+        format!("{WORK}/group.conf"),
+        "virtual_server_group TUNNELLED {\n    192.0.2.12 80\n    192.0.2.30-31 80\n}\n",
+    )?;
     for (name, text, steps) in configurations() {
         let conf = format!("{WORK}/{name}.conf");
         std::fs::write(&conf, &text)?;

@@ -3,6 +3,7 @@
 //! not made: the lab has no network, and a library should not block on a resolver.
 
 use std::net::{IpAddr, Ipv4Addr};
+use std::sync::OnceLock;
 
 use ipvs::rules::AddressNames;
 use ipvs::Protocol;
@@ -50,13 +51,19 @@ impl Names for NoNames {
     }
 }
 
-/// Names from the contents of a hosts file and a services file.
+/// (address, canonical name, aliases) in file order.
+type Hosts = Vec<(IpAddr, Vec<String>)>;
+/// (port, protocol name, canonical name and aliases) in file order.
+type Services = Vec<(u16, String, Vec<String>)>;
+
+/// Names from the contents of a hosts file and a services file: the system's files are read
+/// when a name is first needed (a numeric command line never reads them).
 #[derive(Debug, Default, Clone)]
 pub struct FileNames {
-    /// (address, canonical name, aliases) in file order.
-    hosts: Vec<(IpAddr, Vec<String>)>,
-    /// (port, protocol name, canonical name and aliases) in file order.
-    services: Vec<(u16, String, Vec<String>)>,
+    hosts: OnceLock<Hosts>,
+    services: OnceLock<Services>,
+    /// Read the system's files on first use (else: empty until filled).
+    system: bool,
 }
 
 /// The protocol's name in `/etc/services` (`tcp`, `udp`, `sctp`).
@@ -67,55 +74,81 @@ fn proto_name(protocol: Protocol) -> Option<String> {
 impl FileNames {
     /// Reads `/etc/hosts` and `/etc/services` (a missing file means no names from it).
     pub fn system() -> FileNames {
-        let hosts = std::fs::read_to_string("/etc/hosts").unwrap_or_default();
-        let services = std::fs::read_to_string("/etc/services").unwrap_or_default();
-        FileNames::from_texts(&hosts, &services)
+        FileNames { system: true, ..FileNames::default() }
     }
 
     /// Parses the texts of a hosts file and a services file.
     pub fn from_texts(hosts: &str, services: &str) -> FileNames {
-        let words = |line: &str| -> Vec<String> {
-            line.split('#').next().unwrap_or("").split_whitespace().map(str::to_owned).collect()
-        };
-        let hosts = hosts
-            .lines()
-            .filter_map(|l| {
-                let w = words(l);
-                let addr: IpAddr = w.first()?.parse().ok()?;
-                (w.len() > 1).then(|| (addr, w[1..].to_vec()))
-            })
-            .collect();
-        let services = services
-            .lines()
-            .filter_map(|l| {
-                let w = words(l);
-                let (port, proto) = w.get(1)?.split_once('/')?;
-                let mut names = vec![w[0].clone()];
-                names.extend(w[2..].iter().cloned());
-                Some((port.parse().ok()?, proto.to_owned(), names))
-            })
-            .collect();
-        FileNames { hosts, services }
+        let n = FileNames::default();
+        let _ = n.hosts.set(parse_hosts(hosts));
+        let _ = n.services.set(parse_services(services));
+        n
     }
+
+    fn hosts(&self) -> &Hosts {
+        self.hosts.get_or_init(|| {
+            if self.system {
+                parse_hosts(&std::fs::read_to_string("/etc/hosts").unwrap_or_default())
+            } else {
+                Hosts::new()
+            }
+        })
+    }
+
+    fn services(&self) -> &Services {
+        self.services.get_or_init(|| {
+            if self.system {
+                parse_services(&std::fs::read_to_string("/etc/services").unwrap_or_default())
+            } else {
+                Services::new()
+            }
+        })
+    }
+}
+
+fn words(line: &str) -> Vec<String> {
+    line.split('#').next().unwrap_or("").split_whitespace().map(str::to_owned).collect()
+}
+
+fn parse_hosts(text: &str) -> Hosts {
+    text.lines()
+        .filter_map(|l| {
+            let w = words(l);
+            let addr: IpAddr = w.first()?.parse().ok()?;
+            (w.len() > 1).then(|| (addr, w[1..].to_vec()))
+        })
+        .collect()
+}
+
+fn parse_services(text: &str) -> Services {
+    text.lines()
+        .filter_map(|l| {
+            let w = words(l);
+            let (port, proto) = w.get(1)?.split_once('/')?;
+            let mut names = vec![w[0].clone()];
+            names.extend(w[2..].iter().cloned());
+            Some((port.parse().ok()?, proto.to_owned(), names))
+        })
+        .collect()
 }
 
 impl Names for FileNames {
     fn host_to_v4(&self, name: &str) -> Option<Ipv4Addr> {
-        self.hosts.iter().find_map(|(a, names)| match a {
+        self.hosts().iter().find_map(|(a, names)| match a {
             IpAddr::V4(v4) if names.iter().any(|n| n == name) => Some(*v4),
             _ => None,
         })
     }
     fn service_to_port(&self, name: &str, protocol: Protocol) -> Option<u16> {
         let proto = proto_name(protocol)?;
-        self.services.iter().find(|(_, p, names)| *p == proto && names.iter().any(|n| n == name)).map(|s| s.0)
+        self.services().iter().find(|(_, p, names)| *p == proto && names.iter().any(|n| n == name)).map(|s| s.0)
     }
     fn addr_to_host(&self, addr: IpAddr) -> Option<String> {
-        self.hosts.iter().find(|(a, _)| *a == addr).map(|(_, names)| names[0].clone())
+        self.hosts().iter().find(|(a, _)| *a == addr).map(|(_, names)| names[0].clone())
     }
     fn port_to_service(&self, port: u16, protocol: Protocol) -> Option<String> {
         let proto = proto_name(protocol)?;
-        self.services.iter().find(|(p, pr, _)| *p == port && *pr == proto).map(|s| s.2[0].clone())
+        self.services().iter().find(|(p, pr, _)| *p == port && *pr == proto).map(|s| s.2[0].clone())
     }
 }
 

@@ -49,19 +49,25 @@ pub struct NetlinkTransportBuilder {
     timeout: Duration,
     dump_retries: u32,
     namespace: Option<PathBuf>,
-    dump_sockets: usize,
+    /// None: as many as CPUs, found out when first needed (a one-request command never asks).
+    dump_sockets: Option<usize>,
 }
 
 impl Default for NetlinkTransportBuilder {
     fn default() -> Self {
-        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
         NetlinkTransportBuilder {
             timeout: Duration::from_secs(30),
             dump_retries: 12,
             namespace: None,
-            dump_sockets: cpus.clamp(1, MAX_DUMP_SOCKETS),
+            dump_sockets: None,
         }
     }
+}
+
+/// The default number of dump sockets: the CPUs this process may use, at most
+/// [`MAX_DUMP_SOCKETS`].
+fn default_dump_sockets() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, MAX_DUMP_SOCKETS)
 }
 
 impl NetlinkTransportBuilder {
@@ -93,17 +99,13 @@ impl NetlinkTransportBuilder {
     /// (default: the number of CPUs, at most [`MAX_DUMP_SOCKETS`]; 1 makes them in turn).
     /// The extra sockets are opened on first use, in the transport's namespace.
     pub fn dump_sockets(mut self, sockets: usize) -> Self {
-        self.dump_sockets = sockets;
+        self.dump_sockets = Some(sockets);
         self
     }
 
     fn check(&self) -> Result<(), InvalidInput> {
-        if self.dump_sockets == 0 || self.dump_sockets > MAX_DUMP_SOCKETS {
-            return Err(InvalidInput::new(
-                "dump_sockets",
-                self.dump_sockets,
-                format!("must be between 1 and {MAX_DUMP_SOCKETS}"),
-            ));
+        if let Some(n) = self.dump_sockets.filter(|n| *n == 0 || *n > MAX_DUMP_SOCKETS) {
+            return Err(InvalidInput::new("dump_sockets", n, format!("must be between 1 and {MAX_DUMP_SOCKETS}")));
         }
         if self.timeout < Duration::from_millis(1) || self.timeout > MAX_TIMEOUT {
             return Err(InvalidInput::new(
@@ -250,7 +252,7 @@ pub struct NetlinkTransport {
     /// The extra sockets of [`Transport::dumps`], opened on first use.
     workers: Mutex<Vec<Conn>>,
     namespace: Option<Namespace>,
-    dump_sockets: usize,
+    dump_sockets: Option<usize>,
     dump_retries: u32,
     timeout: Duration,
 }
@@ -313,7 +315,7 @@ impl Transport for NetlinkTransport {
     /// [`NetlinkTransportBuilder::dump_sockets`]). A dump that fits one datagram is atomic as
     /// it is; one that spans several is made again on the main socket, with the proof.
     fn dumps(&self, msgs: &[IpvsMessage]) -> Result<Vec<Vec<IpvsMessage>>, ErrorKind> {
-        let threads = self.dump_sockets.min(msgs.len() / DUMPS_PER_THREAD).max(1);
+        let threads = self.dump_sockets.unwrap_or_else(default_dump_sockets).min(msgs.len() / DUMPS_PER_THREAD).max(1);
         if threads == 1 {
             return msgs.iter().map(|m| self.dump(m)).collect();
         }

@@ -81,6 +81,9 @@ list=target/lab/tests.list
   echo "monitoring $PWD/target/debug/monitoring-scenario $PWD/target/debug/ipvs-exporter"
   # The director beside the real keepalived on the same keepalived.conf files.
   echo "director $PWD/target/debug/director-scenario $PWD/target/debug/ipvs-director"
+  # VRRP failover between two directors (takeover times beside keepalived's), connection
+  # sync, keepalived as the peer (v2 and v3), malformed adverts.
+  echo "vrrp $PWD/target/debug/vrrp-scenario $PWD/target/debug/ipvs-director"
   echo "ipvsadm-compare bash $PWD/lab/ipvsadm-compare.sh $PWD/target/debug/ipvsadm"
   # Figures side by side with ipvsadm and the floors (it also checks every table it makes).
   echo "state-bench $PWD/target/release/state-bench $PWD/target/release/ipvsadm 10000,20000"

@@ -303,7 +303,10 @@ fn ours_alone(director: &str, failures: &mut Vec<String>) -> Res<()> {
     let log = format!("{WORK}/native.log");
     let mut d = start_in_lb(director, &["--config", &file, "--listen", STATUS], &log)?;
     let result = (|| -> Res<()> {
-        ipvs_lab_tools::wait_listening(LB, STATUS, Duration::from_secs(20))?;
+        if let Err(e) = ipvs_lab_tools::wait_listening(LB, STATUS, Duration::from_secs(20)) {
+            print!("{}", std::fs::read_to_string(&log).unwrap_or_default());
+            return Err(e);
+        }
         settle(Instant::now())?;
         // A dead server leaves; after that every request succeeds.
         let before = table()?;

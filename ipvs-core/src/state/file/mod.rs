@@ -190,6 +190,53 @@ mod tests {
     use crate::model::{Family, ServiceId, Timeouts};
     use crate::state::DrainPolicy;
 
+    #[test]
+    fn the_parts_serialize_on_their_own_in_the_same_schema() {
+        let t = Table::from_rules(SAMPLE).unwrap();
+        for e in t.entries() {
+            let svc = e.service();
+            let json = serde_json::to_string(svc).unwrap();
+            assert_eq!(&serde_json::from_str::<crate::model::Service>(&json).unwrap(), svc, "{json}");
+            let text = toml::to_string(svc).unwrap();
+            assert_eq!(&toml::from_str::<crate::model::Service>(&text).unwrap(), svc, "{text}");
+            for d in e.destinations() {
+                let json = serde_json::to_string(&d.destination).unwrap();
+                assert!(json.contains("\"port\""), "a destination alone names its port: {json}");
+                assert_eq!(serde_json::from_str::<crate::model::Destination>(&json).unwrap(), d.destination, "{json}");
+            }
+        }
+        let gue =
+            serde_json::to_string(&t.entries().next().unwrap().destinations().nth(2).unwrap().destination).unwrap();
+        assert_eq!(
+            gue,
+            r#"{"address":"198.51.100.3","port":80,"forward":"tunnel","tunnel":"gue","tunnel_port":6080,"tunnel_checksum":"csum"}"#
+        );
+        let to = Timeouts { tcp: 900, tcp_fin: 120, udp: 300 };
+        assert_eq!(serde_json::to_string(&to).unwrap(), r#"{"tcp":900,"tcp_fin":120,"udp":300}"#);
+        assert_eq!(serde_json::from_str::<Timeouts>(r#"{"tcp":900,"tcp_fin":120,"udp":300}"#).unwrap(), to);
+        // Bad values name the field and the value.
+        let e = serde_json::from_str::<crate::model::Service>(
+            r#"{"protocol":"tcp","address":"192.0.2.1","port":80,"scheduler":"nope"}"#,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("nope"), "{e}");
+        let e =
+            serde_json::from_str::<crate::model::Destination>(r#"{"address":"198.51.100.1"}"#).unwrap_err().to_string();
+        assert!(e.contains("port"), "{e}");
+        let e =
+            serde_json::from_str::<crate::model::Destination>(r#"{"address":"198.51.100.1","port":80,"weight":-1}"#)
+                .unwrap_err()
+                .to_string();
+        assert!(e.contains("weight") || e.contains("-1"), "{e}");
+        let e = serde_json::from_str::<crate::model::Service>(
+            r#"{"protocol":"tcp","address":"192.0.2.1","port":80,"destinations":[{"address":"198.51.100.1"}]}"#,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("on its own"), "{e}");
+    }
+
     const SAMPLE: &str = "-A -t 192.0.2.1:80 -s wrr -p 300 -M 255.255.255.0\n\
         -a -t 192.0.2.1:80 -r 198.51.100.1:8080 -m -w 2\n\
         -a -t 192.0.2.1:80 -r 198.51.100.2:80 -g -w 1\n\

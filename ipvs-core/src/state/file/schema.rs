@@ -401,6 +401,66 @@ impl FileTableIn {
     }
 }
 
+impl FileService {
+    /// A service as the file writes it: defaults left out, no destinations or drain.
+    fn of(s: &Service) -> FileService {
+        let (protocol, address, port, fwmark, family) = match s.id {
+            ServiceId::Inet { protocol, addr, port } => (Some(protocol), Some(addr), Some(port), None, None),
+            ServiceId::Fwmark { mark, family } => {
+                (None, None, None, Some(mark), (family != Family::Inet).then_some(family))
+            }
+        };
+        let mut flags: Vec<String> =
+            s.flags.difference(ServiceFlags::PERSISTENT).other_flag_names().into_iter().map(String::from).collect();
+        flags.extend(s.flags.scheduler_flag_names(&s.scheduler));
+        let netmask = (s.netmask != Netmask::full(s.id.family())).then(|| match s.netmask {
+            Netmask::V4(m) => FileNetmask::Mask(m.to_string()),
+            Netmask::Prefix(p) => FileNetmask::Prefix(p),
+        });
+        FileService {
+            protocol,
+            address,
+            port,
+            fwmark,
+            family,
+            scheduler: (s.scheduler != Scheduler::default()).then(|| s.scheduler.clone()),
+            persistence: s.persistence_timeout(),
+            netmask,
+            persistence_engine: s.persistence_engine.clone(),
+            flags,
+            drain: None,
+            max_drain: None,
+            destinations: Vec::new(),
+        }
+    }
+}
+
+impl FileDestination {
+    /// A destination as the file writes it; its port left out when it is `service_port`.
+    fn of(d: &Destination, service_port: Option<u16>) -> FileDestination {
+        let tunnel = d.forward.tunnel();
+        FileDestination {
+            address: d.addr,
+            port: (Some(d.port) != service_port).then_some(d.port),
+            forward: (d.forward != Forward::default()).then(|| d.forward.name()),
+            weight: (d.weight != Destination::DEFAULT_WEIGHT).then_some(d.weight),
+            upper_threshold: d.upper_threshold,
+            lower_threshold: d.lower_threshold,
+            tunnel: tunnel.filter(|t| *t != Tunnel::Ipip).map(|t| t.kind_name().to_owned()),
+            tunnel_port: match tunnel {
+                Some(Tunnel::Gue { port, .. }) => Some(port),
+                _ => None,
+            },
+            tunnel_checksum: match tunnel {
+                Some(Tunnel::Gue { flags, .. } | Tunnel::Gre { flags }) if !flags.is_empty() => {
+                    Some(flags.checksum_name().to_owned())
+                }
+                _ => None,
+            },
+        }
+    }
+}
+
 impl From<&Table> for FileTable {
     fn from(t: &Table) -> FileTable {
         let timeouts = t.timeouts().map(|x| FileTimeouts { tcp: x.tcp, tcp_fin: x.tcp_fin, udp: x.udp });
@@ -408,72 +468,78 @@ impl From<&Table> for FileTable {
             .entries()
             .map(|e| {
                 let s = e.service();
-                let (protocol, address, port, fwmark, family) = match s.id {
-                    ServiceId::Inet { protocol, addr, port } => (Some(protocol), Some(addr), Some(port), None, None),
-                    ServiceId::Fwmark { mark, family } => {
-                        (None, None, None, Some(mark), (family != Family::Inet).then_some(family))
-                    }
+                let svc_port = match s.id {
+                    ServiceId::Inet { port, .. } => port,
+                    ServiceId::Fwmark { .. } => 0,
                 };
-                let svc_port = port.unwrap_or(0);
-                let mut flags: Vec<String> = s
-                    .flags
-                    .difference(ServiceFlags::PERSISTENT)
-                    .other_flag_names()
-                    .into_iter()
-                    .map(String::from)
-                    .collect();
-                flags.extend(s.flags.scheduler_flag_names(&s.scheduler));
-                let netmask = (s.netmask != Netmask::full(s.id.family())).then(|| match s.netmask {
-                    Netmask::V4(m) => FileNetmask::Mask(m.to_string()),
-                    Netmask::Prefix(p) => FileNetmask::Prefix(p),
-                });
                 let (drain, max_drain) = match e.drain() {
                     None => (None, None),
                     Some(DrainPolicy::Delete) => (Some(FileDrain::Delete), None),
                     Some(DrainPolicy::Drain { max }) => (Some(FileDrain::Drain), Some(max.map_or(0, |m| m.as_secs()))),
                 };
                 FileService {
-                    protocol,
-                    address,
-                    port,
-                    fwmark,
-                    family,
-                    scheduler: (s.scheduler != Scheduler::default()).then(|| s.scheduler.clone()),
-                    persistence: s.persistence_timeout(),
-                    netmask,
-                    persistence_engine: s.persistence_engine.clone(),
-                    flags,
                     drain,
                     max_drain,
                     destinations: e
                         .destinations()
-                        .map(|ds| {
-                            let d = &ds.destination;
-                            let tunnel = d.forward.tunnel();
-                            FileDestination {
-                                address: d.addr,
-                                port: (d.port != svc_port).then_some(d.port),
-                                forward: (d.forward != Forward::default()).then(|| d.forward.name()),
-                                weight: (d.weight != Destination::DEFAULT_WEIGHT).then_some(d.weight),
-                                upper_threshold: d.upper_threshold,
-                                lower_threshold: d.lower_threshold,
-                                tunnel: tunnel.filter(|t| *t != Tunnel::Ipip).map(|t| t.kind_name().to_owned()),
-                                tunnel_port: match tunnel {
-                                    Some(Tunnel::Gue { port, .. }) => Some(port),
-                                    _ => None,
-                                },
-                                tunnel_checksum: match tunnel {
-                                    Some(Tunnel::Gue { flags, .. } | Tunnel::Gre { flags }) if !flags.is_empty() => {
-                                        Some(flags.checksum_name().to_owned())
-                                    }
-                                    _ => None,
-                                },
-                            }
-                        })
+                        .map(|ds| FileDestination::of(&ds.destination, Some(svc_port)))
                         .collect(),
+                    ..FileService::of(s)
                 }
             })
             .collect();
         FileTable { timeouts, services }
+    }
+}
+
+// ----- the parts on their own, in the same schema -------------------------------------------
+
+impl Serialize for Service {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        FileService::of(self).serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Service {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Service, D::Error> {
+        let f = FileService::deserialize(d)?;
+        if !f.destinations.is_empty() || f.drain.is_some() || f.max_drain.is_some() {
+            return Err(D::Error::custom(
+                "a service on its own has no destinations or drain (those belong to a table)",
+            ));
+        }
+        f.service().map_err(D::Error::custom)
+    }
+}
+
+impl Serialize for Destination {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        FileDestination::of(self, None).serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Destination {
+    /// A destination on its own names its port (in a table it defaults to the service's).
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Destination, D::Error> {
+        let f = FileDestination::deserialize(d)?;
+        let port = f.port.ok_or_else(|| D::Error::custom("port: a destination on its own needs its port"))?;
+        // Checked as part of a service on that port; then on its own.
+        let any = ServiceId::tcp(f.address, port);
+        let dest = f.destination(&any).map_err(D::Error::custom)?;
+        dest.validate().map_err(D::Error::custom)?;
+        Ok(dest)
+    }
+}
+
+impl Serialize for Timeouts {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        FileTimeouts { tcp: self.tcp, tcp_fin: self.tcp_fin, udp: self.udp }.serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Timeouts {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Timeouts, D::Error> {
+        let f = FileTimeouts::deserialize(d)?;
+        Ok(Timeouts { tcp: f.tcp, tcp_fin: f.tcp_fin, udp: f.udp })
     }
 }

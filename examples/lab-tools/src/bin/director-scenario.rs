@@ -304,7 +304,36 @@ fn ours_alone(director: &str, failures: &mut Vec<String>) -> Res<()> {
     let mut d = start_in_lb(director, &["--config", &file, "--listen", STATUS], &log)?;
     let result = (|| -> Res<()> {
         if let Err(e) = ipvs_lab_tools::wait_listening(LB, STATUS, Duration::from_secs(20)) {
-            print!("{}", std::fs::read_to_string(&log).unwrap_or_default());
+            // What the daemon said and where its threads wait.
+            println!("--- its log:\n{}---", std::fs::read_to_string(&log).unwrap_or_default());
+            let pid = d.id();
+            println!("exit: {:?}", d.try_wait());
+            let _ = Command::new("df").args(["-h", "/tmp", WORK]).status();
+            let _ = Command::new("sh").args(["-c", "dmesg | tail -n 15"]).status();
+            let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+            println!(
+                "{}",
+                status
+                    .lines()
+                    .filter(|l| l.starts_with("State") || l.starts_with("Threads"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            );
+            if let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) {
+                for t in tasks.flatten() {
+                    let p = t.path();
+                    let comm = std::fs::read_to_string(p.join("comm")).unwrap_or_default();
+                    let wchan = std::fs::read_to_string(p.join("wchan")).unwrap_or_default();
+                    let syscall = std::fs::read_to_string(p.join("syscall")).unwrap_or_default();
+                    println!(
+                        "   task {} {}: wchan {wchan} syscall {}",
+                        t.file_name().to_string_lossy(),
+                        comm.trim(),
+                        syscall.trim()
+                    );
+                }
+            }
+            let _ = Command::new("nsenter").arg(format!("--net={LB}")).args(["ss", "-ltnp"]).status();
             return Err(e);
         }
         settle(Instant::now())?;

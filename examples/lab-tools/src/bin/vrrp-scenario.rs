@@ -217,8 +217,14 @@ fn mac_of(node: Node) -> Res<String> {
     Err(format!("{}: no MAC in {out:?}", node.name).into())
 }
 
+/// Whether `node`'s eth0 has the VIP (getifaddrs in a thread inside its namespace: no
+/// process to start, so that steady states can be sampled quickly).
 fn holds_vip(node: Node) -> Res<bool> {
-    Ok(ns_output(node.ns, &["ip", "-o", "-4", "addr", "show", "dev", "eth0"])?.contains(&format!("inet {VIP}/")))
+    in_netns(&ns_path(node.ns), || {
+        Ok(nix::ifaddrs::getifaddrs()?.any(|a| {
+            a.interface_name == "eth0" && a.address.and_then(|s| s.as_sockaddr_in().map(|i| i.ip())) == Some(VIP)
+        }))
+    })
 }
 
 fn set_port(node: Node, up: bool) -> Res<()> {
@@ -589,9 +595,11 @@ fn steady(dirs: &[&Director], master: usize, n: usize) -> Res<Vec<String>> {
 }
 
 fn check_steady(dirs: &[&Director], master: usize, what: &str, f: &mut Vec<String>) -> Res<()> {
+    let at = Instant::now();
     let bad = steady(dirs, master, 20)?;
     let who = dirs[master].node.name;
-    check(bad.is_empty(), format!("{what}: 20 samples, one master ({who}), the VIP on {who} only"), f);
+    let took = at.elapsed().as_secs_f64();
+    check(bad.is_empty(), format!("{what}: 20 samples in {took:.1} s, one master ({who}), the VIP on {who} only"), f);
     for b in bad {
         println!("      {b}");
     }
@@ -1326,30 +1334,24 @@ fn run(program: &str) -> Res<Vec<String>> {
     let mut f = Vec::new();
     println!("== building the network: d1, d2, rs1, rs2, a client and a crafting namespace on one bridge");
     let net = build_network()?;
-    if on("baseline") {
-        failover(program, Kind::Keepalived, &mut f)?;
-        nopreempt(program, Kind::Keepalived, &mut f)?;
-        equal(program, Kind::Keepalived, &mut f)?;
-    }
-    if on("failover") {
-        failover(program, Kind::Ours, &mut f)?;
-    }
-    if on("nopreempt") {
-        nopreempt(program, Kind::Ours, &mut f)?;
-    }
-    if on("equal") {
-        equal(program, Kind::Ours, &mut f)?;
-    }
-    if on("sync") {
-        sync(program, true, &mut f)?;
-        sync(program, false, &mut f)?;
-    }
-    if on("interop") {
-        interop(program, 2, &mut f)?;
-        interop(program, 3, &mut f)?;
-    }
-    if on("malformed") {
-        malformed(program, &mut f)?;
+    type Section<'a> = (&'a str, Box<dyn Fn(&mut Vec<String>) -> Res<()> + 'a>);
+    let sections_run: Vec<Section> = vec![
+        ("baseline", Box::new(|f| failover(program, Kind::Keepalived, f))),
+        ("baseline", Box::new(|f| nopreempt(program, Kind::Keepalived, f))),
+        ("baseline", Box::new(|f| equal(program, Kind::Keepalived, f))),
+        ("failover", Box::new(|f| failover(program, Kind::Ours, f))),
+        ("nopreempt", Box::new(|f| nopreempt(program, Kind::Ours, f))),
+        ("equal", Box::new(|f| equal(program, Kind::Ours, f))),
+        ("sync", Box::new(|f| sync(program, true, f))),
+        ("sync", Box::new(|f| sync(program, false, f))),
+        ("interop", Box::new(|f| interop(program, 2, f))),
+        ("interop", Box::new(|f| interop(program, 3, f))),
+        ("malformed", Box::new(|f| malformed(program, f))),
+    ];
+    for (name, section) in sections_run.iter().filter(|(name, _)| on(name)) {
+        let at = Instant::now();
+        section(&mut f)?;
+        println!("   ({name}: {:.0} s)", at.elapsed().as_secs_f64());
     }
     drop(net);
     Ok(f)

@@ -46,6 +46,12 @@ fn gauge(enc: &mut DescriptorEncoder, name: &str, help: &str, rows: &[(&Labels, 
 
 fn counter(enc: &mut DescriptorEncoder, name: &str, help: &str, rows: &[(&Labels, u64)]) -> fmt::Result {
     let mut f = enc.encode_descriptor(name, help, None, MetricType::Counter)?;
+    // One sample with no labels is written without braces.
+    if let [(l, v)] = rows {
+        if l.is_empty() {
+            return ConstCounter::new(*v).encode(f);
+        }
+    }
     for (l, v) in rows {
         ConstCounter::new(*v).encode(f.encode_family(&l.as_slice())?)?;
     }

@@ -797,11 +797,26 @@ fn failover(program: &str, kind: Kind, f: &mut Vec<String>) -> Res<()> {
     check(exited.is_ok(), format!("d1 exits after SIGTERM ({exited:?})"), f);
     let held = holds_vip(D1)?;
     check(!held, "d1 removed the VIP when it stopped".into(), f);
-    d2.stop()?;
     if kind == Kind::Keepalived {
-        // The complaint filter itself, on adverts keepalived does not complain about.
+        // The complaint filter itself: nothing on adverts keepalived accepts, and it catches
+        // what keepalived says about one it refuses (TTL 254).
         check_complaints(&d2, f);
+        let mut p = advert_packet(&v2(VRID, 1, Auth::None)?);
+        p[8] = 254;
+        send_raw(&[p])?;
+        let until = Instant::now() + Duration::from_secs(5);
+        let mut c = complaints(&d2.log_text());
+        while c.is_empty() && Instant::now() < until {
+            sleep(100);
+            c = complaints(&d2.log_text());
+        }
+        check(
+            !c.is_empty(),
+            format!("control: the filter catches keepalived's complaint about a TTL-254 advert ({:?})", c.first()),
+            f,
+        );
     }
+    d2.stop()?;
     Ok(())
 }
 

@@ -73,8 +73,8 @@ impl ServerRt {
 /// Everything the daemon knows.
 #[derive(Debug)]
 pub struct Runtime {
-    /// The configuration in force.
-    pub config: Config,
+    /// The configuration in force (shared: every check result reads it).
+    pub config: std::sync::Arc<Config>,
     /// `servers[v][r]`: real server `r` of virtual server `v`.
     pub servers: Vec<Vec<ServerRt>>,
     /// Each virtual server's quorum (None until first decided).
@@ -163,7 +163,7 @@ impl Runtime {
         let quorum = vec![None; config.virtual_servers.len()];
         let managed =
             config.virtual_servers.iter().flat_map(|vs| vs.service_ids(&config.virtual_server_groups)).collect();
-        let mut rt = Runtime { config, servers, quorum, managed, index: HashMap::new() };
+        let mut rt = Runtime { config: std::sync::Arc::new(config), servers, quorum, managed, index: HashMap::new() };
         rt.reindex();
         rt
     }
@@ -235,7 +235,7 @@ impl Runtime {
             servers.push(list);
         }
         self.managed.extend(config.virtual_servers.iter().flat_map(|vs| vs.service_ids(&config.virtual_server_groups)));
-        self.config = config;
+        self.config = std::sync::Arc::new(config);
         self.servers = servers;
         self.quorum = quorum;
         self.reindex();

@@ -152,11 +152,10 @@ fn main() -> ExitCode {
             release_on_exit: args.release_on_exit,
             proc_totals: args.mock.is_none(),
         };
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .map_err(|e| e.to_string())?;
+        // One event loop, as keepalived has: thousands of short checks cost less without
+        // waking threads across CPUs; kernel writes and file reads run on tokio's blocking
+        // pool.
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
         runtime.block_on(daemon::run(options, t))
     });
     match result {

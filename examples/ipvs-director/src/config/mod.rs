@@ -92,6 +92,16 @@ pub struct Config {
 }
 
 impl Config {
+    /// `script` as it runs: with `global.script_user` (and its group) when it names no user.
+    pub fn script_as_run(&self, script: &Script) -> Script {
+        let mut s = script.clone();
+        if s.user.is_none() {
+            s.user = self.global.script_user.clone();
+            s.group = self.global.script_group.clone();
+        }
+        s
+    }
+
     /// The group of this name.
     pub fn group(&self, name: &str) -> Option<&VirtualServerGroup> {
         self.virtual_server_groups.iter().find(|g| g.name == name)

@@ -102,7 +102,9 @@ pub struct Shared {
     pub vrrp: crate::failover::Board,
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+/// A lock whose holder panicked is still usable: the state it guards stays consistent
+/// (every writer finishes its change before releasing it).
+pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
@@ -163,18 +165,9 @@ fn spawn_check(
     })
 }
 
-fn script_for(config: &Config, s: &Script) -> Script {
-    let mut s = s.clone();
-    if s.user.is_none() {
-        s.user = config.global.script_user.clone();
-        s.group = config.global.script_group.clone();
-    }
-    s
-}
-
 /// Runs a notify script in the background (bounded: 5 minutes).
 fn notify(config: &Config, script: Option<&Script>, what: String) {
-    let Some(s) = script.map(|s| script_for(config, s)) else { return };
+    let Some(s) = script.map(|s| config.script_as_run(s)) else { return };
     tokio::spawn(async move {
         let out = run_script(&s, Duration::from_secs(300)).await;
         tracing::info!(script = ?s.argv, outcome = %out, "{what}: notify script ran");
@@ -320,11 +313,11 @@ async fn run_omega(shared: &Shared) {
             for (r, rs) in vs.real_servers.iter().enumerate() {
                 let alive = rt.servers.get(v).and_then(|l| l.get(r)).is_some_and(|s| s.alive);
                 if let (true, Some(s)) = (alive, &rs.notify_down) {
-                    out.push((script_for(config, s), format!("{} of {} down (omega)", rs.address, vs.id)));
+                    out.push((config.script_as_run(s), format!("{} of {} down (omega)", rs.address, vs.id)));
                 }
             }
             if let (Some(Some(true)), Some(s)) = (rt.quorum.get(v), &vs.quorum_down) {
-                out.push((script_for(config, s), format!("quorum of {} down (omega)", vs.id)));
+                out.push((config.script_as_run(s), format!("quorum of {} down (omega)", vs.id)));
             }
         }
         out

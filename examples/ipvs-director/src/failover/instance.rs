@@ -14,6 +14,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::net::{send_garp, send_na, Interface, Receiver, Sender};
 use crate::check::run_script;
 use crate::config::{Script, SyncDaemon};
+use crate::daemon::lock;
 use crate::daemon::Ipvs;
 use crate::vrrp::{
     emit, Action, Event, Instance, InstanceConfig, Notify, PacketContext, State, Stats, SyncRole, Timestamp,
@@ -94,18 +95,26 @@ pub struct InstanceStatus {
 }
 
 impl InstanceStatus {
-    fn of(setup: &Worker, vr: &Instance, faults: &[String], since: SystemTime) -> InstanceStatus {
+    /// The status of instance `name` on `interface`, from its state machine.
+    pub(crate) fn of(
+        name: &str,
+        interface: &str,
+        vr: &Instance,
+        faults: &[String],
+        since: SystemTime,
+    ) -> InstanceStatus {
+        let cfg = vr.config();
         InstanceStatus {
-            name: setup.name.clone(),
-            interface: setup.iface.name.clone(),
-            vrid: setup.cfg.vrid,
-            version: match setup.cfg.version {
+            name: name.to_owned(),
+            interface: interface.to_owned(),
+            vrid: cfg.vrid,
+            version: match cfg.version {
                 crate::vrrp::Version::V2 => 2,
                 crate::vrrp::Version::V3 => 3,
             },
             state: vr.state(),
             priority: vr.priority(),
-            primary: setup.cfg.primary_address,
+            primary: cfg.primary_address,
             master: vr.master_address(),
             faults: faults.to_vec(),
             since,
@@ -122,10 +131,6 @@ pub fn state_name(s: State) -> &'static str {
         State::Master => "MASTER",
         State::Fault => "FAULT",
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// A [`Setup`] at work, its receiver handed to the event loop.
@@ -297,7 +302,7 @@ pub async fn run(
     let mut last_state = vr.state();
     let publish = |w: &Worker, vr: &Instance, faults: &[String], since: SystemTime| {
         if let Some(s) = lock(&board).get_mut(slot) {
-            *s = InstanceStatus::of(w, vr, faults, since);
+            *s = InstanceStatus::of(&w.name, &w.iface.name, vr, faults, since);
         }
     };
     let mut step = |w: &mut Worker, vr: &mut Instance, actions: Vec<Action>, since: &mut SystemTime| {

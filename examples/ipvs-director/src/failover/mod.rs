@@ -24,19 +24,16 @@ use std::time::{Duration, SystemTime};
 use ipvs_realserver::rtnl::{Addr, Link, Rtnl};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::config::{Config, Script, VrrpInstance, VrrpState};
+use crate::config::{Config, VrrpInstance, VrrpState};
+use crate::daemon::lock;
 use crate::daemon::Ipvs;
-use crate::vrrp::{advert_interval_centis, Addresses, Auth, Instance, InstanceConfig, Stats, Version};
+use crate::vrrp::{advert_interval_centis, Addresses, Auth, Instance, InstanceConfig, Version};
 pub use instance::{state_name, Ctl, InstanceStatus, Setup, Vip};
 use net::{Interface, Receiver, Sender};
 use track::ScriptStates;
 
 /// Every instance's status, in configuration order.
 pub type Board = Arc<Mutex<Vec<InstanceStatus>>>;
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
 
 /// The part of a configuration failover runs from (a reload restarts the instances only
 /// when it changes).
@@ -50,15 +47,6 @@ pub fn vrrp_part(c: &Config) -> impl PartialEq + use<> {
         c.global.script_user.clone(),
         c.global.script_group.clone(),
     )
-}
-
-fn with_user(config: &Config, s: &Script) -> Script {
-    let mut s = s.clone();
-    if s.user.is_none() {
-        s.user = config.global.script_user.clone();
-        s.group = config.global.script_group.clone();
-    }
-    s
 }
 
 /// Why the instances could not start.
@@ -168,7 +156,7 @@ fn setup(config: &Config, inst: &VrrpInstance, links: &[Link], addrs: &[Addr]) -
     let sender = Sender::open(&iface, primary).map_err(|e| format!("{what}: send socket from {primary}: {e}"))?;
     let rtnl = Rtnl::open().map_err(|e| format!("{what}: {e}"))?;
     let notify = [&inst.notify_master, &inst.notify_backup, &inst.notify_fault]
-        .map(|s| s.as_ref().map(|s| with_user(config, s)));
+        .map(|s| s.as_ref().map(|s| config.script_as_run(s)));
     let sync = config.global.sync_daemon.clone().filter(|d| d.instance == inst.name);
     Ok(Setup { name: inst.name.clone(), cfg, iface, receiver, sender, rtnl, vips, notify, sync })
 }
@@ -208,19 +196,7 @@ impl Failover {
         let mut slots = Vec::new();
         for (slot, s) in setups.into_iter().enumerate() {
             let vr = Instance::new(s.cfg.clone()).map_err(|e| format!("vrrp_instance {}: {e}", s.name))?;
-            slots.push(InstanceStatus {
-                name: s.name.clone(),
-                interface: s.iface.name.clone(),
-                vrid: s.cfg.vrid,
-                version: if s.cfg.version == Version::V3 { 3 } else { 2 },
-                state: vr.state(),
-                priority: vr.priority(),
-                primary: s.cfg.primary_address,
-                master: None,
-                faults: Vec::new(),
-                since: SystemTime::now(),
-                stats: Stats::default(),
-            });
+            slots.push(InstanceStatus::of(&s.name, &s.iface.name, &vr, &[], SystemTime::now()));
             let (tx, rx) = mpsc::channel(16);
             instances.push((tx, (slot, s, vr, rx)));
         }
@@ -228,7 +204,7 @@ impl Failover {
         let states: ScriptStates = Arc::default();
         for s in &config.vrrp_scripts {
             if config.vrrp_instances.iter().any(|i| i.track_scripts.iter().any(|t| t.script == s.name)) {
-                helpers.push(track::spawn_script(s.clone(), with_user(config, &s.script), states.clone()));
+                helpers.push(track::spawn_script(s.clone(), config.script_as_run(&s.script), states.clone()));
             }
         }
         let senders: Vec<_> = instances.iter().map(|(tx, _)| tx.clone()).collect();

@@ -9,13 +9,10 @@ use std::time::Duration;
 
 use crate::check::{run_script, ScriptOutcome};
 use crate::config::{Script, VrrpInstance, VrrpScript};
+use crate::daemon::lock;
 
 /// Each script's state by name: `true` while good.
 pub type ScriptStates = Arc<Mutex<HashMap<String, bool>>>;
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
 
 /// One tracked object's weight and whether it is good now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

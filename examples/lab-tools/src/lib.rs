@@ -193,24 +193,23 @@ pub fn parse_exposition(text: &str) -> Res<Vec<Sample>> {
 /// GET `path` from `addr` over HTTP/1.0 (the lab's own servers on loopback), in the
 /// network namespace at `netns`: the body.
 pub fn http_get(netns: &str, addr: &str, path: &str) -> Res<String> {
-    let ns = File::open(netns)?;
-    std::thread::scope(|s| {
-        s.spawn(|| -> Res<String> {
-            nix::sched::setns(&ns, nix::sched::CloneFlags::CLONE_NEWNET)?;
-            let sock: SocketAddr = addr.parse()?;
-            let mut c = TcpStream::connect_timeout(&sock, Duration::from_secs(5))?;
-            c.set_read_timeout(Some(Duration::from_secs(120)))?;
-            c.write_all(format!("GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").as_bytes())?;
-            let mut reply = String::new();
-            c.read_to_string(&mut reply)?;
-            let (head, body) = reply.split_once("\r\n\r\n").ok_or("no HTTP header end")?;
-            if !head.starts_with("HTTP/1.1 200") && !head.starts_with("HTTP/1.0 200") {
-                return Err(format!("GET {path}: {}", head.lines().next().unwrap_or("")).into());
-            }
-            Ok(body.to_owned())
-        })
-        .join()
-        .map_err(|_| "http thread panicked")?
+    http_get_within(netns, addr, path, Duration::from_secs(120))
+}
+
+/// [`http_get`] with a read timeout of `limit`.
+pub fn http_get_within(netns: &str, addr: &str, path: &str, limit: Duration) -> Res<String> {
+    in_netns(netns, || {
+        let sock: SocketAddr = addr.parse()?;
+        let mut c = TcpStream::connect_timeout(&sock, Duration::from_secs(5))?;
+        c.set_read_timeout(Some(limit))?;
+        c.write_all(format!("GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").as_bytes())?;
+        let mut reply = String::new();
+        c.read_to_string(&mut reply)?;
+        let (head, body) = reply.split_once("\r\n\r\n").ok_or("no HTTP header end")?;
+        if !head.starts_with("HTTP/1.1 200") && !head.starts_with("HTTP/1.0 200") {
+            return Err(format!("GET {path}: {}", head.lines().next().unwrap_or("")).into());
+        }
+        Ok(body.to_owned())
     })
 }
 

@@ -491,19 +491,7 @@ impl Drop for Director {
 
 /// GET `path` from the director's status listener in `netns` (5 s at most).
 fn get(netns: &str, path: &str) -> Res<String> {
-    in_netns(netns, || {
-        let addr: SocketAddr = STATUS.parse()?;
-        let mut c = TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
-        c.set_read_timeout(Some(Duration::from_secs(5)))?;
-        c.write_all(format!("GET {path} HTTP/1.0\r\nHost: {STATUS}\r\n\r\n").as_bytes())?;
-        let mut reply = String::new();
-        c.read_to_string(&mut reply)?;
-        let (head, body) = reply.split_once("\r\n\r\n").ok_or("no HTTP header end")?;
-        if !head.starts_with("HTTP/1.1 200") && !head.starts_with("HTTP/1.0 200") {
-            return Err(format!("GET {path}: {}", head.lines().next().unwrap_or("")).into());
-        }
-        Ok(body.to_owned())
-    })
+    ipvs_lab_tools::http_get_within(netns, STATUS, path, Duration::from_secs(5))
 }
 
 // ---------------------------------------------------------------------------------------

@@ -17,9 +17,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
 use ipvs::transport::{MockTransport, NetlinkTransport, Transport};
 use ipvs_director::daemon::{self, Options, Source};
+use ipvs_exporter::serve::LogFormat;
 
 /// Health checks and failure policies for IPVS (keepalived's load-balancing half).
 #[derive(Parser, Debug)]
@@ -63,12 +64,6 @@ enum Cmd {
         /// The keepalived.conf file.
         file: PathBuf,
     },
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum LogFormat {
-    Text,
-    Json,
 }
 
 fn transport(args: &Args) -> Result<Arc<dyn Transport>, String> {
@@ -134,16 +129,7 @@ fn main() -> ExitCode {
             }
         };
     }
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let logs = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
-    match args.log_format {
-        LogFormat::Json => logs.json().init(),
-        LogFormat::Text => logs.init(),
-    }
+    ipvs_exporter::serve::init_logs(args.log_format);
     let result = transport(&args).and_then(|t| {
         let options = Options {
             source,

@@ -15,10 +15,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::{Arc, RwLock};
 
-use clap::{Parser, ValueEnum};
+use clap::Parser;
 use ipvs::transport::{MockTransport, NetlinkTransport, Transport};
 use ipvs::Client;
-use ipvs_exporter::serve::{serve, Page, Pages, OPENMETRICS};
+use ipvs_exporter::serve::{serve, LogFormat, Page, Pages, OPENMETRICS};
 use ipvs_exporter::{Options, Scraper};
 use tokio::signal::unix::{signal, SignalKind};
 
@@ -41,12 +41,6 @@ struct Args {
     /// Log format.
     #[arg(long, value_enum, default_value = "text")]
     log_format: LogFormat,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum LogFormat {
-    Text,
-    Json,
 }
 
 type Shared = Arc<RwLock<Scraper<Box<dyn Transport>>>>;
@@ -123,16 +117,7 @@ async fn run(args: Args) -> Result<(), String> {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let logs = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
-    match args.log_format {
-        LogFormat::Json => logs.json().init(),
-        LogFormat::Text => logs.init(),
-    }
+    ipvs_exporter::serve::init_logs(args.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(r) => r,
         Err(e) => {

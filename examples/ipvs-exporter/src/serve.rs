@@ -88,3 +88,33 @@ pub async fn serve(listener: TcpListener, pages: Pages, shutdown: impl Future<Ou
         () = tokio::time::sleep(Duration::from_secs(5)) => tracing::warn!("connections still open after 5 s; closing"),
     }
 }
+
+/// How a daemon writes its logs (`--log-format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Lines for people.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Sends the daemon's `tracing` events to standard error in `format`, at the level `RUST_LOG`
+/// asks for (default `info`), coloured only on a terminal. Once per process.
+///
+/// ```
+/// use ipvs_exporter::serve::{init_logs, LogFormat};
+/// init_logs(LogFormat::Text);
+/// tracing::info!("logging to standard error");
+/// ```
+pub fn init_logs(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+    match format {
+        LogFormat::Json => logs.json().init(),
+        LogFormat::Text => logs.init(),
+    }
+}

@@ -227,7 +227,7 @@ fn metrics(c: &mut Criterion) {
             table.add_destination(&id(i), dest(d)).unwrap();
         }
     }
-    let snap = Snapshot { table: Some(table), ..Snapshot::default() };
+    let snap = Snapshot { table: Some(std::sync::Arc::new(table)), ..Snapshot::default() };
     let series = |o| render(&snap, o, 0).lines().filter(|l| !l.starts_with('#')).count();
     let (ours, both) = (series(Options::default()), series(Options { node_exporter_names: true }));
     let mut g =

@@ -12,5 +12,5 @@ pub mod node;
 pub mod serve;
 mod totals;
 
-pub use metrics::{render, render_with, service_labels, Options, Scraper, Snapshot};
+pub use metrics::{render, render_with, service_labels, write_with, Options, Scraper, Snapshot};
 pub use totals::Totals;

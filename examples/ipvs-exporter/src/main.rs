@@ -18,7 +18,7 @@ use std::sync::{Arc, RwLock};
 use clap::Parser;
 use ipvs::transport::{MockTransport, NetlinkTransport, Transport};
 use ipvs::Client;
-use ipvs_exporter::serve::{serve, LogFormat, Page, Pages, OPENMETRICS};
+use ipvs_exporter::serve::{serve, Body, LogFormat, Page, Pages, OPENMETRICS};
 use ipvs_exporter::{Options, Scraper};
 use tokio::signal::unix::{signal, SignalKind};
 
@@ -72,9 +72,9 @@ fn pages(scraper: Shared) -> Pages {
     Arc::new(move |path: &str| match path {
         "/metrics" => {
             let s = scraper.read().unwrap_or_else(|p| p.into_inner());
-            Some(Page { content_type: OPENMETRICS, body: s.metrics() })
+            Some(Page { content_type: OPENMETRICS, body: Body::Written(s.metrics_writer()) })
         }
-        "/" => Some(Page { content_type: "text/html; charset=utf-8", body: INDEX.to_owned() }),
+        "/" => Some(Page { content_type: "text/html; charset=utf-8", body: INDEX.to_owned().into() }),
         _ => None,
     })
 }

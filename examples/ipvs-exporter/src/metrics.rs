@@ -6,7 +6,7 @@
 //! [`Options::node_exporter_names`], node_exporter's `node_ipvs_*` series too, with its names,
 //! labels and label formats (see [`crate::node`]).
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -16,7 +16,7 @@ use ipvs::state::Table;
 use ipvs::transport::Transport;
 use ipvs::{Client, ServiceId, Stats};
 use prometheus_client::collector::Collector;
-use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric, MetricEncoder};
+use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric, LabelSetEncoder, MetricEncoder};
 use prometheus_client::metrics::counter::ConstCounter;
 use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::MetricType;
@@ -35,8 +35,9 @@ pub struct Options {
 /// One scrape's reading of the kernel.
 #[derive(Debug, Clone, Default)]
 pub struct Snapshot {
-    /// The table, read with the dump-consistency proof (None if the read failed).
-    pub table: Option<Table>,
+    /// The table, read with the dump-consistency proof (None if the read failed); shared, so
+    /// handing a snapshot to the encoder copies no table.
+    pub table: Option<Arc<Table>>,
     /// The namespace's totals (None where /proc has none: IPVS not loaded, or the mock).
     pub totals: Option<Totals>,
     /// How long the reading took.
@@ -90,7 +91,7 @@ impl<T: Transport> Scraper<T> {
         let start = Instant::now();
         let mut snap = Snapshot::default();
         match self.client.table() {
-            Ok(t) => snap.table = Some(t),
+            Ok(t) => snap.table = Some(Arc::new(t)),
             Err(e) => snap.errors.push(format!("table: {e}")),
         }
         if self.totals_from_proc {
@@ -118,6 +119,22 @@ impl<T: Transport> Scraper<T> {
     pub fn metrics(&self) -> String {
         self.render(&self.scrape())
     }
+
+    /// Reads the kernel now; the writer of the body of `/metrics` from that reading, for
+    /// serving it as it is written ([`crate::serve::Body::Written`]).
+    ///
+    /// ```
+    /// use ipvs::Client;
+    /// use ipvs_exporter::{Options, Scraper};
+    /// let scraper = Scraper::new(Client::mock(), None, Options::default());
+    /// let mut text = String::new();
+    /// scraper.metrics_writer()(&mut text).unwrap();
+    /// assert!(text.starts_with("# HELP ipvs_up ") && text.ends_with("# EOF\n"));
+    /// ```
+    pub fn metrics_writer(&self) -> crate::serve::Writer {
+        let (snap, options, errors) = (self.scrape(), self.options, self.errors.load(Ordering::Relaxed));
+        Box::new(move |out: &mut dyn fmt::Write| write_with(out, &snap, options, errors, Vec::new()))
+    }
 }
 
 /// Encodes `snap` as OpenMetrics text, `errors` being the count of incomplete scrapes so far.
@@ -127,19 +144,39 @@ pub fn render(snap: &Snapshot, options: Options, errors: u64) -> String {
 
 /// [`render`], followed by the families of other collectors (the director's own).
 pub fn render_with(snap: &Snapshot, options: Options, errors: u64, extra: Vec<Box<dyn Collector>>) -> String {
+    // About 200 bytes a series (labels included): sized once, the text is not copied as it grows.
+    let rows = snap.table.as_ref().map_or(0, |t| t.len() * 10 + t.destination_count() * 17);
+    let mut out = String::with_capacity(4096 + rows * 200);
+    // Writing to a String cannot fail; an error here would be a bug in the encoder.
+    if write_with(&mut out, snap, options, errors, extra).is_err() {
+        tracing::error!("encoding the metrics failed");
+    }
+    out
+}
+
+/// [`render_with`] into `out`, as it goes (the text is never held whole here).
+pub fn write_with<W: fmt::Write + ?Sized>(
+    out: &mut W,
+    snap: &Snapshot,
+    options: Options,
+    errors: u64,
+    extra: Vec<Box<dyn Collector>>,
+) -> fmt::Result {
     let mut registry = Registry::default();
     registry.register_collector(Box::new(Families { snap: Arc::new(snap.clone()), options, errors }));
     for c in extra {
         registry.register_collector(c);
     }
-    // About 200 bytes a series (labels included): sized once, the text is not copied as it grows.
-    let rows = snap.table.as_ref().map_or(0, |t| t.len() * 10 + t.destination_count() * 14);
-    let mut out = String::with_capacity(4096 + rows * 200);
-    // Writing to a String cannot fail; an error here would be a bug in the encoder.
-    if prometheus_client::encoding::text::encode(&mut out, &registry).is_err() {
-        tracing::error!("encoding the metrics failed");
+    prometheus_client::encoding::text::encode(&mut Forward(out), &registry)
+}
+
+/// A writer handed on by reference (the encoder takes its writer by value type).
+struct Forward<'a, W: ?Sized>(&'a mut W);
+
+impl<W: fmt::Write + ?Sized> fmt::Write for Forward<'_, W> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.0.write_str(s)
     }
-    out
 }
 
 #[derive(Debug)]
@@ -169,8 +206,69 @@ pub fn service_labels(id: &ServiceId, scheduler: &str) -> Labels {
     ]
 }
 
+/// A label set written out once and handed whole to each of its series.
+///
+/// The text encoder asks a label set for its labels one by one, five writes a label; a
+/// destination's eight labels appear in each of its 14 series. This keeps them as the text
+/// format writes them: every label but the last as `name="value",...,last_name` (values
+/// escaped as the format escapes them), and the last value, which the encoder escapes itself.
+/// The encoder is given them as one label, so a series costs a few writes instead of forty.
+/// The output is the same text (the golden exposition tests compare it byte for byte). Only
+/// for the text format, the one served.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct LabelText {
+    head: String,
+    last: String,
+}
+
+impl LabelText {
+    /// The labels `labels`, in this order.
+    pub(crate) fn new<V: AsRef<str>>(labels: &[(&str, V)]) -> Self {
+        let Some(((last_name, last_value), rest)) = labels.split_last() else { return LabelText::default() };
+        let mut head = String::with_capacity(16 * labels.len());
+        for (name, value) in rest {
+            head.push_str(name);
+            head.push_str("=\"");
+            escape_into(&mut head, value.as_ref());
+            head.push_str("\",");
+        }
+        head.push_str(last_name);
+        LabelText { head, last: last_value.as_ref().to_owned() }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.head.is_empty()
+    }
+}
+
+/// `value` as a label value of the text format: backslash, double quote and newline escaped.
+fn escape_into(out: &mut String, value: &str) {
+    for c in value.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+}
+
+impl EncodeLabelSet for LabelText {
+    fn encode(&self, encoder: &mut LabelSetEncoder<'_>) -> fmt::Result {
+        if self.is_empty() {
+            return Ok(());
+        }
+        let mut label = encoder.encode_label();
+        let mut name = label.encode_label_key()?;
+        name.write_str(&self.head)?;
+        let mut value = name.encode_label_value()?;
+        value.write_str(&self.last)?;
+        value.finish()
+    }
+}
+
 /// One sample: its labels and value.
-pub(crate) type Row<'a> = (&'a [(&'static str, String)], Value);
+pub(crate) type Row<'a> = (&'a LabelText, Value);
 
 /// A family written only when it has samples (or always, `always`).
 pub(crate) fn write_family(
@@ -191,18 +289,20 @@ pub(crate) fn write_family(
         Value::Float(x) => ConstGauge::new(x).encode(m),
     };
     // A family of one sample with no labels is written without braces.
-    if let [(&[], v)] = rows {
-        return put(*v, f);
+    if let [(l, v)] = rows {
+        if l.is_empty() {
+            return put(*v, f);
+        }
     }
     for (labels, v) in rows {
-        put(*v, f.encode_family(labels)?)?;
+        put(*v, f.encode_family(*labels)?)?;
     }
     Ok(())
 }
 
 /// A family of one sample with no labels.
 fn single(enc: &mut DescriptorEncoder, name: &str, help: &str, kind: MetricType, v: Value) -> fmt::Result {
-    write_family(enc, name, help, kind, true, &[(&[], v)])
+    write_family(enc, name, help, kind, true, &[(&LabelText::default(), v)])
 }
 
 /// A sample's value.
@@ -234,13 +334,13 @@ const STATS: [StatField; 10] = [
     ("outgoing_bytes_per_second", "Outgoing bytes per second, the kernel's estimate", false, |s| s.out_bps),
 ];
 
-fn stats_families(enc: &mut DescriptorEncoder, prefix: &str, of: &str, rows: &[(Labels, &Stats)]) -> fmt::Result {
+fn stats_families(enc: &mut DescriptorEncoder, prefix: &str, of: &str, rows: &[(&LabelText, &Stats)]) -> fmt::Result {
     for (suffix, help, counter, get) in STATS {
         let name = format!("{prefix}_{suffix}");
         let kind = if counter { MetricType::Counter } else { MetricType::Gauge };
         let values: Vec<Row<'_>> = rows
             .iter()
-            .map(|(l, s)| (l.as_slice(), if counter { Value::Count(get(s)) } else { gauge_u64(get(s)) }))
+            .map(|(l, s)| (*l, if counter { Value::Count(get(s)) } else { gauge_u64(get(s)) }))
             .collect();
         write_family(enc, &name, &format!("{help}, per {of}."), kind, true, &values)?;
     }
@@ -275,7 +375,8 @@ impl Collector for Families {
                 in_bps: t.in_bps,
                 out_bps: t.out_bps,
             };
-            stats_families(&mut enc, "ipvs", "network namespace (the kernel's totals)", &[(Vec::new(), &s)])?;
+            let none = LabelText::default();
+            stats_families(&mut enc, "ipvs", "network namespace (the kernel's totals)", &[(&none, &s)])?;
         }
         if let Some(table) = &snap.table {
             let g = MetricType::Gauge;
@@ -286,23 +387,25 @@ impl Collector for Families {
             let mut dests = Vec::with_capacity(table.destination_count());
             for e in table.entries() {
                 let s = e.service();
-                let labels = service_labels(&s.id, s.scheduler.name());
+                let mut labels = service_labels(&s.id, s.scheduler.name());
+                services.push((LabelText::new(&labels), e.stats()));
+                // A destination is known by its service's identity and its own; the
+                // scheduler is the service's (and would only multiply series on change).
+                labels.retain(|(k, _)| *k != "scheduler");
                 for d in e.destinations() {
-                    // A destination is known by its service's identity and its own; the
-                    // scheduler is the service's (and would only multiply series on change).
-                    let mut l: Labels = labels.iter().filter(|(k, _)| *k != "scheduler").cloned().collect();
-                    l.push(("destination_address", d.destination.addr.to_string()));
-                    l.push(("destination_port", d.destination.port.to_string()));
-                    l.push(("forward", d.destination.forward.name()));
-                    dests.push((l, d));
+                    labels.truncate(5);
+                    labels.push(("destination_address", d.destination.addr.to_string()));
+                    labels.push(("destination_port", d.destination.port.to_string()));
+                    labels.push(("forward", d.destination.forward.name()));
+                    dests.push((LabelText::new(&labels), d));
                 }
-                services.push((labels, e.stats()));
             }
-            stats_families(&mut enc, "ipvs_service", "service", &services)?;
-            let rows: Vec<(Labels, &Stats)> = dests.iter().map(|(l, d)| (l.clone(), &d.stats)).collect();
+            let rows: Vec<(&LabelText, &Stats)> = services.iter().map(|(l, s)| (l, *s)).collect();
+            stats_families(&mut enc, "ipvs_service", "service", &rows)?;
+            let rows: Vec<(&LabelText, &Stats)> = dests.iter().map(|(l, d)| (l, &d.stats)).collect();
             stats_families(&mut enc, "ipvs_destination", "destination", &rows)?;
             let per = |f: fn(&ipvs::DestinationStatus) -> u32| -> Vec<Row<'_>> {
-                dests.iter().map(|(l, d)| (l.as_slice(), Value::Int(i64::from(f(d))))).collect()
+                dests.iter().map(|(l, d)| (l, Value::Int(i64::from(f(d))))).collect()
             };
             for (name, help, get) in [
                 (
@@ -331,5 +434,41 @@ impl Collector for Families {
             crate::node::encode(&mut enc, snap)?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The text a family of one counter gets with `labels` given as `set`.
+    fn text_of<S: EncodeLabelSet + fmt::Debug + Send + Sync + 'static>(set: S) -> String {
+        #[derive(Debug)]
+        struct One<S>(S);
+        impl<S: EncodeLabelSet + fmt::Debug + Send + Sync + 'static> Collector for One<S> {
+            fn encode(&self, mut enc: DescriptorEncoder) -> fmt::Result {
+                let mut f = enc.encode_descriptor("x", "An x.", None, MetricType::Counter)?;
+                ConstCounter::new(7u64).encode(f.encode_family(&self.0)?)
+            }
+        }
+        let mut registry = Registry::default();
+        registry.register_collector(Box::new(One(set)));
+        let mut out = String::new();
+        prometheus_client::encoding::text::encode(&mut out, &registry).unwrap();
+        out
+    }
+
+    #[test]
+    fn a_label_text_encodes_as_the_client_encodes_its_labels() {
+        let odd = ["plain", "with \"quotes\"", "back\\slash", "two\nlines", "", "ünï"];
+        for head in odd {
+            for last in odd {
+                let labels = vec![("a", head.to_owned()), ("b", "x".to_owned()), ("c", last.to_owned())];
+                let ours = text_of(LabelText::new(&labels));
+                assert_eq!(ours, text_of(labels), "values {head:?}, {last:?}");
+            }
+        }
+        let one = vec![("only", "v\"".to_owned())];
+        assert_eq!(text_of(LabelText::new(&one)), text_of(one));
     }
 }

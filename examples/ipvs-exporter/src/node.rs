@@ -15,7 +15,6 @@
 //! whichever service precedes it in the kernel's hash order; here they are labelled
 //! `proto="SCTP"` under their own service.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::net::IpAddr;
 
@@ -23,7 +22,7 @@ use ipvs::{Protocol, ServiceId};
 use prometheus_client::encoding::DescriptorEncoder;
 use prometheus_client::metrics::MetricType;
 
-use crate::metrics::{write_family, Row, Snapshot, Value};
+use crate::metrics::{write_family, LabelText, Row, Snapshot, Value};
 
 /// An address as Go's `net.IP.String()` prints it.
 pub fn go_address(addr: &IpAddr) -> String {
@@ -72,23 +71,32 @@ pub(crate) fn encode(enc: &mut DescriptorEncoder, snap: &Snapshot) -> fmt::Resul
             ("node_ipvs_incoming_bytes", "The total amount of incoming data.", t.in_bytes),
             ("node_ipvs_outgoing_bytes", "The total amount of outgoing data.", t.out_bytes),
         ] {
-            write_family(enc, name, help, c, true, &[(&[], Value::Count(v))])?;
+            write_family(enc, name, help, c, true, &[(&LabelText::default(), Value::Count(v))])?;
         }
     }
     let Some(table) = &snap.table else { return Ok(()) };
-    // Summed by label set, as node_exporter does.
-    let mut backends: BTreeMap<BackendLabels, (u64, u64, u64)> = BTreeMap::new();
+    // Summed by label set, as node_exporter does: sorted by labels, equal neighbours merged.
+    let mut backends: Vec<(LabelText, (u64, u64, u64))> = Vec::with_capacity(table.destination_count());
     for e in table.entries() {
         for d in e.destinations() {
-            let sum = backends.entry(backend_labels(&e.service().id, &d.destination.socket_addr())).or_default();
-            sum.0 += u64::from(d.active_conns);
-            sum.1 += u64::from(d.inactive_conns);
-            sum.2 += u64::from(d.destination.weight);
+            let labels = LabelText::new(&backend_labels(&e.service().id, &d.destination.socket_addr()));
+            let own = (u64::from(d.active_conns), u64::from(d.inactive_conns), u64::from(d.destination.weight));
+            backends.push((labels, own));
         }
     }
+    backends.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    backends.dedup_by(|later, kept| {
+        let same = later.0 == kept.0;
+        if same {
+            kept.1 .0 += later.1 .0;
+            kept.1 .1 += later.1 .1;
+            kept.1 .2 += later.1 .2;
+        }
+        same
+    });
     let g = MetricType::Gauge;
     let rows = |f: fn(&(u64, u64, u64)) -> u64| -> Vec<Row<'_>> {
-        backends.iter().map(|(l, v)| (l.as_slice(), Value::Int(i64::try_from(f(v)).unwrap_or(i64::MAX)))).collect()
+        backends.iter().map(|(l, v)| (l, Value::Int(i64::try_from(f(v)).unwrap_or(i64::MAX)))).collect()
     };
     write_family(
         enc,

@@ -1,14 +1,18 @@
 //! A small HTTP server for metrics and status pages, on hyper: GET only, one handler that
-//! maps a path to a page, run off the async threads (pages read the kernel). Stops when the
-//! shutdown future completes, letting open requests finish for up to 5 seconds.
+//! maps a path to a page, run off the async threads (pages read the kernel). A large page is
+//! sent as it is written, in pieces, instead of made whole first. Stops when the shutdown
+//! future completes, letting open requests finish for up to 5 seconds.
 
-use std::convert::Infallible;
+use std::fmt;
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
-use http_body_util::Full;
-use hyper::body::{Bytes, Incoming};
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Full};
+use hyper::body::{Bytes, Frame, Incoming};
 use hyper::header::{HeaderValue, CONTENT_TYPE};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -17,12 +21,96 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 
 /// A page: its content type and body.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Page {
     /// The `Content-Type`.
     pub content_type: &'static str,
     /// The body.
-    pub body: String,
+    pub body: Body,
+}
+
+/// Writes a page's text, piece by piece; an error ends the page (the reply is cut off, so
+/// the client sees that it is incomplete).
+pub type Writer = Box<dyn FnOnce(&mut dyn fmt::Write) -> fmt::Result + Send>;
+
+/// A page's body.
+pub enum Body {
+    /// The whole text.
+    Text(String),
+    /// The text as a writer makes it: run off the async threads, sent in pieces of
+    /// [`PIECE`] bytes as they are written, at most four pieces ahead of the client. The
+    /// reply has no length: HTTP/1.1 clients get it chunked, HTTP/1.0 ones until the close.
+    Written(Writer),
+}
+
+impl fmt::Debug for Body {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Body::Text(t) => f.debug_tuple("Text").field(t).finish(),
+            Body::Written(_) => f.write_str("Written(..)"),
+        }
+    }
+}
+
+impl From<String> for Body {
+    fn from(text: String) -> Self {
+        Body::Text(text)
+    }
+}
+
+/// The size of the pieces a written page is sent in.
+pub const PIECE: usize = 64 * 1024;
+
+type Piece = Result<Bytes, std::io::Error>;
+
+/// A [`Body::Written`] page on its way: the pieces its writer has sent.
+struct Pieces(tokio::sync::mpsc::Receiver<Piece>);
+
+impl hyper::body::Body for Pieces {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        self.get_mut().0.poll_recv(cx).map(|piece| piece.map(|p| p.map(Frame::data)))
+    }
+}
+
+/// The writer's side: collects text into pieces and hands each on when full; fails once the
+/// reply is gone (the client left), which stops the writer.
+struct PieceWriter {
+    to: tokio::sync::mpsc::Sender<Piece>,
+    piece: String,
+}
+
+impl PieceWriter {
+    fn hand_on(&mut self) -> fmt::Result {
+        let piece = std::mem::replace(&mut self.piece, String::with_capacity(PIECE + 4096));
+        self.to.blocking_send(Ok(Bytes::from(piece))).map_err(|_| fmt::Error)
+    }
+}
+
+impl fmt::Write for PieceWriter {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.piece.push_str(s);
+        if self.piece.len() >= PIECE {
+            self.hand_on()?;
+        }
+        Ok(())
+    }
+}
+
+/// Runs `write` on a blocking thread; the body it makes, as it makes it.
+fn written(write: Writer) -> Pieces {
+    let (to, from) = tokio::sync::mpsc::channel(4);
+    tokio::task::spawn_blocking(move || {
+        let mut w = PieceWriter { to, piece: String::with_capacity(PIECE + 4096) };
+        let done = write(&mut w).and_then(|()| if w.piece.is_empty() { Ok(()) } else { w.hand_on() });
+        if done.is_err() && !w.to.is_closed() {
+            tracing::error!("writing a page failed; the reply is cut off");
+            let _ = w.to.blocking_send(Err(std::io::Error::other("writing the page failed")));
+        }
+    });
+    Pieces(from)
 }
 
 /// The OpenMetrics text content type (what `/metrics` serves).
@@ -31,24 +119,30 @@ pub const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; char
 /// What a server serves: the page at a path, or None (404).
 pub type Pages = Arc<dyn Fn(&str) -> Option<Page> + Send + Sync>;
 
-async fn handle(pages: Pages, req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
-    let reply = |status: StatusCode, ct: &'static str, body: String| {
-        let mut r = Response::new(Full::new(Bytes::from(body)));
+type Reply = Response<BoxBody<Bytes, std::io::Error>>;
+
+async fn handle(pages: Pages, req: Request<Incoming>) -> Result<Reply, std::convert::Infallible> {
+    let reply = |status: StatusCode, ct: &'static str, body: Body| {
+        let body = match body {
+            Body::Text(t) => Full::new(Bytes::from(t)).map_err(|never| match never {}).boxed(),
+            Body::Written(w) => written(w).boxed(),
+        };
+        let mut r = Response::new(body);
         *r.status_mut() = status;
         r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(ct));
         r
     };
     if req.method() != Method::GET && req.method() != Method::HEAD {
-        return Ok(reply(StatusCode::METHOD_NOT_ALLOWED, "text/plain; charset=utf-8", "GET only\n".into()));
+        return Ok(reply(StatusCode::METHOD_NOT_ALLOWED, "text/plain; charset=utf-8", "GET only\n".to_owned().into()));
     }
     let path = req.uri().path().to_owned();
     let page = tokio::task::spawn_blocking(move || pages(&path)).await;
     Ok(match page {
         Ok(Some(p)) => reply(StatusCode::OK, p.content_type, p.body),
-        Ok(None) => reply(StatusCode::NOT_FOUND, "text/plain; charset=utf-8", "not found\n".into()),
+        Ok(None) => reply(StatusCode::NOT_FOUND, "text/plain; charset=utf-8", "not found\n".to_owned().into()),
         Err(e) => {
             tracing::error!(error = %e, "page handler failed");
-            reply(StatusCode::INTERNAL_SERVER_ERROR, "text/plain; charset=utf-8", "internal error\n".into())
+            reply(StatusCode::INTERNAL_SERVER_ERROR, "text/plain; charset=utf-8", "internal error\n".to_owned().into())
         }
     })
 }

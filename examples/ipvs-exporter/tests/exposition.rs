@@ -50,7 +50,7 @@ fn snapshot() -> Snapshot {
         out_bps: 80_000,
     };
     Snapshot {
-        table: Some(c.table().unwrap()),
+        table: Some(std::sync::Arc::new(c.table().unwrap())),
         totals: Some(totals),
         duration: Duration::from_millis(12),
         errors: Vec::new(),

@@ -198,19 +198,42 @@ pub fn http_get(netns: &str, addr: &str, path: &str) -> Res<String> {
 
 /// [`http_get`] with a read timeout of `limit`.
 pub fn http_get_within(netns: &str, addr: &str, path: &str, limit: Duration) -> Res<String> {
+    http_body(path, http_fetch(netns, addr, path, limit)?.0)
+}
+
+/// The raw reply to `GET path` (HTTP/1.0, so the server closes after it), as it arrived, and
+/// when its first byte came (after the request was sent): the time this takes is the time to
+/// the reply's last byte, nothing done with it yet.
+pub fn http_fetch(netns: &str, addr: &str, path: &str, limit: Duration) -> Res<(Vec<u8>, Duration)> {
     in_netns(netns, || {
         let sock: SocketAddr = addr.parse()?;
         let mut c = TcpStream::connect_timeout(&sock, Duration::from_secs(5))?;
         c.set_read_timeout(Some(limit))?;
         c.write_all(format!("GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").as_bytes())?;
-        let mut reply = String::new();
-        c.read_to_string(&mut reply)?;
-        let (head, body) = reply.split_once("\r\n\r\n").ok_or("no HTTP header end")?;
-        if !head.starts_with("HTTP/1.1 200") && !head.starts_with("HTTP/1.0 200") {
-            return Err(format!("GET {path}: {}", head.lines().next().unwrap_or("")).into());
+        let sent = std::time::Instant::now();
+        let mut reply = Vec::with_capacity(1 << 20);
+        let mut first = None;
+        let mut piece = vec![0u8; 1 << 20];
+        loop {
+            let n = c.read(&mut piece)?;
+            if n == 0 {
+                break;
+            }
+            first.get_or_insert_with(|| sent.elapsed());
+            reply.extend_from_slice(&piece[..n]);
         }
-        Ok(body.to_owned())
+        Ok((reply, first.unwrap_or_else(|| sent.elapsed())))
     })
+}
+
+/// The body of a reply [`http_fetch`] got for `path`, if its status is 200 and it is text.
+pub fn http_body(path: &str, reply: Vec<u8>) -> Res<String> {
+    let reply = String::from_utf8(reply)?;
+    let (head, body) = reply.split_once("\r\n\r\n").ok_or("no HTTP header end")?;
+    if !head.starts_with("HTTP/1.1 200") && !head.starts_with("HTTP/1.0 200") {
+        return Err(format!("GET {path}: {}", head.lines().next().unwrap_or("")).into());
+    }
+    Ok(body.to_owned())
 }
 
 /// Waits until something listens on `addr` in the namespace (at most `limit`).

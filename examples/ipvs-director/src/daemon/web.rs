@@ -292,13 +292,13 @@ pub fn pages(shared: Arc<Shared>, transport: Arc<dyn Transport>, netns: Option<P
         "/metrics" => {
             let snap = scraper.scrape();
             let extra: Box<dyn Collector> = Box::new(families(&shared));
-            Some(Page { content_type: OPENMETRICS, body: render_with(&snap, Options::default(), 0, vec![extra]) })
+            Some(Page { content_type: OPENMETRICS, body: render_with(&snap, Options::default(), 0, vec![extra]).into() })
         }
         "/status" => Some(Page {
             content_type: "application/json",
-            body: serde_json::to_string_pretty(&status(&shared)).unwrap_or_default() + "\n",
+            body: (serde_json::to_string_pretty(&status(&shared)).unwrap_or_default() + "\n").into(),
         }),
-        "/" => Some(Page { content_type: "text/html; charset=utf-8", body: INDEX.to_owned() }),
+        "/" => Some(Page { content_type: "text/html; charset=utf-8", body: INDEX.to_owned().into() }),
         _ => None,
     })
 }

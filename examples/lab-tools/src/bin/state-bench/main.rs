@@ -2,8 +2,9 @@
 //! (the lab runs it; root and a kernel with IPVS needed). Every figure is measured here and
 //! now; the lines starting with `bench ` are what `./test.sh` prints in its summary.
 //!
-//!     state-bench OUR-IPVSADM [SIZES [read]]   # SIZES: services, comma-separated (10000,20000);
-//!                                              # `read`: the table reads only
+//!     state-bench OUR-IPVSADM [SIZES [read|scrape]]   # SIZES: services, comma-separated
+//!                                                     # (10000,20000); `read`: the table reads
+//!                                                     # only; `scrape`: the reads and the scrape
 //!
 //! For each size (services x 4 destinations, wrr/NAT): reading the table (the floor: one
 //! service dump and a destination dump per service on one bare socket; ours; `ipvsadm -Sn`),
@@ -336,23 +337,38 @@ impl Bench {
             let here = "/proc/self/ns/net";
             ipvs_lab_tools::wait_listening(here, "127.0.0.1:9744", Duration::from_secs(30))?;
             ipvs_lab_tools::wait_listening(here, "127.0.0.1:9100", Duration::from_secs(30))?;
-            let time = |addr: &str| -> Res<(Duration, usize)> {
-                let mut times = Vec::new();
-                let mut series = 0;
+            // The time to the last byte of the reply, each the median of `rounds`; then the
+            // series (and, for ours, its own reading of the kernel) from the last reply.
+            let time = |addr: &str| -> Res<(Duration, Duration, String)> {
+                let (mut times, mut firsts) = (Vec::new(), Vec::new());
+                let mut last = Vec::new();
                 for _ in 0..rounds {
                     let start = Instant::now();
-                    let body = ipvs_lab_tools::http_get(here, addr, "/metrics")?;
+                    let (reply, first) = ipvs_lab_tools::http_fetch(here, addr, "/metrics", Duration::from_secs(120))?;
                     times.push(start.elapsed());
-                    series = body.lines().filter(|l| !l.starts_with('#') && !l.is_empty()).count();
+                    firsts.push(first);
+                    last = reply;
                 }
-                Ok((median(times), series))
+                Ok((median(times), median(firsts), ipvs_lab_tools::http_body("/metrics", last)?))
             };
-            let (mine, my_series) = time("127.0.0.1:9744")?;
-            let (theirs, their_series) = time("127.0.0.1:9100")?;
+            let series = |body: &str| body.lines().filter(|l| !l.starts_with('#') && !l.is_empty()).count();
+            let (mine, my_first, my_body) = time("127.0.0.1:9744")?;
+            let (theirs, their_first, their_body) = time("127.0.0.1:9100")?;
+            let read = my_body
+                .lines()
+                .find_map(|l| l.strip_prefix("ipvs_scrape_duration_seconds "))
+                .and_then(|v| v.parse::<f64>().ok())
+                .ok_or("our reply has no ipvs_scrape_duration_seconds")?;
             println!(
-                "bench scrape {n}x4: ours {:.2} s ({my_series} series, per-destination traffic included) | node_exporter {:.2} s ({their_series} series) ({:.2}x ours)",
+                "bench scrape {n}x4: ours {:.2} s (reading the kernel {read:.2} s, first byte {:.2} s; {} series, {:.0} MB, per-destination traffic included) | node_exporter {:.2} s (first byte {:.2} s; {} series, {:.0} MB) ({:.2}x ours)",
                 secs(mine),
+                secs(my_first),
+                series(&my_body),
+                my_body.len() as f64 / 1e6,
                 secs(theirs),
+                secs(their_first),
+                series(&their_body),
+                their_body.len() as f64 / 1e6,
                 secs(theirs) / secs(mine)
             );
             Ok(())
@@ -402,7 +418,7 @@ fn main() {
 
 fn main_() -> Res<()> {
     let mut args = std::env::args().skip(1);
-    let ours_ipvsadm = args.next().ok_or("usage: state-bench OUR-IPVSADM [SIZES]")?;
+    let ours_ipvsadm = args.next().ok_or("usage: state-bench OUR-IPVSADM [SIZES [read|scrape]]")?;
     let sizes: Vec<u32> = args
         .next()
         .unwrap_or_else(|| "10000,20000".into())
@@ -423,16 +439,20 @@ fn main_() -> Res<()> {
     let family = counting.inner.family_id();
     let mut b =
         Bench { client: Client::with_transport(counting.clone()), counting, probe: Probe::open(family)?, ours_ipvsadm };
-    let read_only = args.next().as_deref() == Some("read");
+    // Everything, or only the reads ("read"), or the reads and the scrape ("scrape").
+    let part = args.next().unwrap_or_default();
+    let (read_only, scrape_only) = (part == "read", part == "scrape");
     let exporter = std::env::current_exe()?.with_file_name("ipvs-exporter");
     for (i, &n) in sizes.iter().enumerate() {
         b.read(n)?;
         if i == 0 && !read_only {
             b.scrape(n, &exporter.to_string_lossy(), 3)?;
-            b.apply(n)?;
+            if !scrape_only {
+                b.apply(n)?;
+            }
         }
     }
-    if !read_only {
+    if !read_only && !scrape_only {
         b.one_request(11)?;
     }
     b.client.flush()?;

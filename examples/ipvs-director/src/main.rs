@@ -87,6 +87,21 @@ fn transport(args: &Args) -> Result<Arc<dyn Transport>, String> {
     Ok(Arc::new(t))
 }
 
+/// Every check in flight holds a socket: thousands of servers checked within a connect
+/// timeout need more descriptors than the usual soft limit (1,024), so the soft limit is
+/// raised to the hard one at start.
+fn raise_open_file_limit() {
+    use nix::sys::resource::{getrlimit, setrlimit, Resource};
+    match getrlimit(Resource::RLIMIT_NOFILE) {
+        Ok((soft, hard)) if soft < hard => match setrlimit(Resource::RLIMIT_NOFILE, hard, hard) {
+            Ok(()) => tracing::debug!(from = soft, to = hard, "open file limit raised"),
+            Err(e) => tracing::warn!(error = %e, soft, "cannot raise the open file limit"),
+        },
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "cannot read the open file limit"),
+    }
+}
+
 fn main() -> ExitCode {
     let args = Args::parse();
     if let Some(Cmd::ImportKeepalived { file }) = &args.command {
@@ -130,6 +145,7 @@ fn main() -> ExitCode {
         };
     }
     ipvs_exporter::serve::init_logs(args.log_format);
+    raise_open_file_limit();
     let result = transport(&args).and_then(|t| {
         let options = Options {
             source,

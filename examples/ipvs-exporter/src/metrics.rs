@@ -338,10 +338,8 @@ fn stats_families(enc: &mut DescriptorEncoder, prefix: &str, of: &str, rows: &[(
     for (suffix, help, counter, get) in STATS {
         let name = format!("{prefix}_{suffix}");
         let kind = if counter { MetricType::Counter } else { MetricType::Gauge };
-        let values: Vec<Row<'_>> = rows
-            .iter()
-            .map(|(l, s)| (*l, if counter { Value::Count(get(s)) } else { gauge_u64(get(s)) }))
-            .collect();
+        let values: Vec<Row<'_>> =
+            rows.iter().map(|(l, s)| (*l, if counter { Value::Count(get(s)) } else { gauge_u64(get(s)) })).collect();
         write_family(enc, &name, &format!("{help}, per {of}."), kind, true, &values)?;
     }
     Ok(())

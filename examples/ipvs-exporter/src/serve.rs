@@ -59,7 +59,7 @@ impl From<String> for Body {
 }
 
 /// The size of the pieces a written page is sent in.
-pub const PIECE: usize = 64 * 1024;
+pub const PIECE: usize = 256 * 1024;
 
 type Piece = Result<Bytes, std::io::Error>;
 

@@ -194,7 +194,8 @@ fn record(rt: &mut Runtime, key: &str, a: &Attempt) -> (Option<(Duration, usize)
     check.last = Some(crate::daemon::state::LastAttempt { at: now, result: a.result.clone(), latency: a.latency });
     let (change, delay) = check.health.record(ok);
     let kind = check.resolved.kind.names().1;
-    let target = check.resolved.target.map_or_else(String::new, |t| t.to_string());
+    // Written out only when logged (most attempts change nothing and log nothing).
+    let target = Target(check.resolved.target);
     match (&a.result, change) {
         (Err(e), Change::Down) => {
             check.since = now;
@@ -231,6 +232,18 @@ fn record(rt: &mut Runtime, key: &str, a: &Attempt) -> (Option<(Duration, usize)
         }
     }
     (Some((delay, url)), dirty)
+}
+
+/// A check's target address as the logs show it (empty when it has none).
+struct Target(Option<std::net::SocketAddr>);
+
+impl std::fmt::Display for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(t) => t.fmt(f),
+            None => Ok(()),
+        }
+    }
 }
 
 /// Decides quorums, builds the table, applies it. Returns whether to come back soon

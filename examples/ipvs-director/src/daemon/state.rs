@@ -13,7 +13,7 @@ use crate::health::{Cadence, CheckerHealth, Timings};
 use crate::policy::ServerState;
 
 /// A check's identity across reloads: its virtual server, real server and every setting.
-pub type CheckKey = String;
+pub type CheckKey = std::sync::Arc<str>;
 
 /// The last attempt of a check.
 #[derive(Debug, Clone)]
@@ -103,7 +103,7 @@ fn timings(r: &ResolvedCheck) -> Timings {
 pub fn check_key(config: &Config, v: usize, rs: usize, r: &ResolvedCheck) -> CheckKey {
     let vs = &config.virtual_servers[v];
     let server = &vs.real_servers[rs];
-    format!("{}|{}|{:?}|{:?}", vs.id, server.address, server.port, r)
+    format!("{}|{}|{:?}|{:?}", vs.id, server.address, server.port, r).into()
 }
 
 impl Runtime {

@@ -292,7 +292,10 @@ pub fn pages(shared: Arc<Shared>, transport: Arc<dyn Transport>, netns: Option<P
         "/metrics" => {
             let snap = scraper.scrape();
             let extra: Box<dyn Collector> = Box::new(families(&shared));
-            Some(Page { content_type: OPENMETRICS, body: render_with(&snap, Options::default(), 0, vec![extra]).into() })
+            Some(Page {
+                content_type: OPENMETRICS,
+                body: render_with(&snap, Options::default(), 0, vec![extra]).into(),
+            })
         }
         "/status" => Some(Page {
             content_type: "application/json",

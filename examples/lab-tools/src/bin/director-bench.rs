@@ -53,20 +53,25 @@ fn serve() -> Res<()> {
 /// checkers make, with nothing else — 20 checks started every 10 ms (2,000 a second, half TCP
 /// connects, half HTTP GETs), on non-blocking sockets driven by one epoll loop: socket,
 /// connect, the connect's result, for HTTP the request and the reply to its end, close. No
-/// timers, no table, no bookkeeping. Runs for at most `limit`; writes the checks completed so
-/// far to `count` every second.
+/// timers, no table, no bookkeeping beyond the checkers' own bound: a check not done within
+/// 2 s (their connect timeout) is closed and counted as failed. Runs for at most `limit`;
+/// writes the checks completed so far to `count` every second, and the failed ones to
+/// `count.failed`.
 fn floor(count: &str, limit: Duration) -> Res<()> {
     use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags, EpollTimeout};
     use socket2::{Domain, Socket, Type};
     use std::collections::HashMap;
     use std::net::SocketAddr;
 
+    // Descriptors for every check in flight (ipvs-director raises its limit alike).
+    let (_, hard) = nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE)?;
+    nix::sys::resource::setrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE, hard, hard)?;
     let epoll = Epoll::new(EpollCreateFlags::EPOLL_CLOEXEC)?;
     let tcp: SocketAddr = SocketAddr::from(([127, 0, 0, 1], TCP_PORT));
     let http: SocketAddr = SocketAddr::from(([127, 0, 0, 1], HTTP_PORT));
-    // Open checks by id: the socket, whether HTTP, whether its request is sent.
-    let mut open: HashMap<u64, (Socket, bool, bool)> = HashMap::new();
-    let (mut next_id, mut done) = (0u64, 0u64);
+    // Open checks by id: the socket, whether HTTP, whether its request is sent, its start.
+    let mut open: HashMap<u64, (Socket, bool, bool, Instant)> = HashMap::new();
+    let (mut next_id, mut done, mut failed) = (0u64, 0u64, 0u64);
     let mut events = vec![EpollEvent::empty(); 256];
     let mut buf = [0u8; 512];
     let start = Instant::now();
@@ -83,7 +88,7 @@ fn floor(count: &str, limit: Duration) -> Res<()> {
                 Err(e) => return Err(format!("floor: connect: {e}").into()),
             }
             epoll.add(&s, EpollEvent::new(EpollFlags::EPOLLOUT, next_id))?;
-            open.insert(next_id, (s, is_http, false));
+            open.insert(next_id, (s, is_http, false, Instant::now()));
             next_id += 1;
         }
         tick += Duration::from_millis(10);
@@ -95,7 +100,7 @@ fn floor(count: &str, limit: Duration) -> Res<()> {
             let n = epoll.wait(&mut events, EpollTimeout::try_from(left).unwrap_or(EpollTimeout::from(10u8)))?;
             for ev in &events[..n] {
                 let id = ev.data();
-                let Some((s, is_http, sent)) = open.get_mut(&id) else { continue };
+                let Some((s, is_http, sent, _)) = open.get_mut(&id) else { continue };
                 if !*sent {
                     if let Some(e) = s.take_error()? {
                         return Err(format!("floor: connect: {e}").into());
@@ -121,9 +126,15 @@ fn floor(count: &str, limit: Duration) -> Res<()> {
                 }
             }
         }
+        open.retain(|_, c| {
+            let alive = c.3.elapsed() < Duration::from_secs(2);
+            failed += u64::from(!alive);
+            alive
+        });
         ticks += 1;
-        if ticks % 100 == 0 {
+        if ticks.is_multiple_of(100) {
             std::fs::write(count, done.to_string())?;
+            std::fs::write(format!("{count}.failed"), failed.to_string())?;
         }
     }
     Ok(())
@@ -264,6 +275,7 @@ fn main() -> Res<()> {
     let count = format!("{WORK}/floor.count");
     let checks = || -> f64 { std::fs::read_to_string(&count).ok().and_then(|s| s.parse().ok()).unwrap_or(0.0) };
     let _ = std::fs::remove_file(&count);
+    let _ = std::fs::remove_file(format!("{count}.failed"));
     let mut f = Command::new(std::env::current_exe()?);
     f.args(["floor", &count]);
     let started = Instant::now();
@@ -275,8 +287,10 @@ fn main() -> Res<()> {
         (cost, rate)
     };
     let (kdest, odest) = (keepalived.destinations, ours.destinations);
+    let floor_failed: u64 =
+        std::fs::read_to_string(format!("{count}.failed")).ok().and_then(|s| s.trim().parse().ok()).unwrap_or(0);
     println!(
-        "bench director, 2000 real servers checked every second (TCP and HTTP): keepalived {} | ours {} ({:.2}x keepalived's CPU) | floor (the same connections, nothing else; {floor_rate:.0} checks/s) {:.1} % CPU (user {:.1} %, system {:.1} %) ({:.2}x keepalived's CPU); servers in the table: keepalived {kdest}, ours {odest}",
+        "bench director, 2000 real servers checked every second (TCP and HTTP): keepalived {} | ours {} ({:.2}x keepalived's CPU) | floor (the same connections, nothing else; {floor_rate:.0} checks/s done, {floor_failed} timed out in the run) {:.1} % CPU (user {:.1} %, system {:.1} %) ({:.2}x keepalived's CPU); servers in the table: keepalived {kdest}, ours {odest}",
         keepalived.describe(),
         ours.describe(),
         ours.cpu() / keepalived.cpu().max(1e-9),
@@ -285,7 +299,10 @@ fn main() -> Res<()> {
         floor.system * 100.0,
         floor.cpu() / keepalived.cpu().max(1e-9),
     );
-    if floor_rate < 1900.0 {
+    // The floor must have done (nearly) the same work for its CPU to compare: a check timing
+    // out now and then under this load is the lab's, as it is for the daemons (whose retries
+    // keep a server in the table through one).
+    if floor_rate < 1800.0 {
         let why = std::fs::read_to_string(format!("{WORK}/floor.err")).unwrap_or_default();
         return Err(format!("the floor made {floor_rate:.0} checks/s, not 2,000: {}", why.trim()).into());
     }

@@ -118,9 +118,13 @@ fn a_written_page_arrives_whole_in_pieces_for_both_http_versions_and_a_failed_on
     assert!(head.to_lowercase().contains("transfer-encoding: chunked"), "{head}");
     let body = dechunk(body).expect("a complete chunked body");
     assert!(same_but_the_duration(&body, &whole), "the HTTP/1.1 body differs from the page");
-    let (head, body) = broken.split_once("\r\n\r\n").unwrap();
-    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
-    assert_eq!(dechunk(body), None, "a failed page must not look complete");
+    // The connection is aborted at the failure: the client gets a head and a chunked body
+    // without its last chunk, or (when the abort comes before the head was flushed) not even
+    // a whole head; never a complete reply.
+    if let Some((head, body)) = broken.split_once("\r\n\r\n") {
+        assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+        assert_eq!(dechunk(body), None, "a failed page must not look complete");
+    }
     stop.send(()).unwrap();
     rt.block_on(async { tokio::time::timeout(Duration::from_secs(10), server).await }).unwrap().unwrap();
 }

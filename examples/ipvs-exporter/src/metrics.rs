@@ -155,6 +155,13 @@ pub fn render_with(snap: &Snapshot, options: Options, errors: u64, extra: Vec<Bo
 }
 
 /// [`render_with`] into `out`, as it goes (the text is never held whole here).
+///
+/// ```
+/// use ipvs_exporter::{write_with, Options, Snapshot};
+/// let mut text = String::new();
+/// write_with(&mut text, &Snapshot::default(), Options::default(), 0, Vec::new()).unwrap();
+/// assert!(text.contains("ipvs_up 0\n") && text.ends_with("# EOF\n"));
+/// ```
 pub fn write_with<W: fmt::Write + ?Sized>(
     out: &mut W,
     snap: &Snapshot,
@@ -167,16 +174,9 @@ pub fn write_with<W: fmt::Write + ?Sized>(
     for c in extra {
         registry.register_collector(c);
     }
-    prometheus_client::encoding::text::encode(&mut Forward(out), &registry)
-}
-
-/// A writer handed on by reference (the encoder takes its writer by value type).
-struct Forward<'a, W: ?Sized>(&'a mut W);
-
-impl<W: fmt::Write + ?Sized> fmt::Write for Forward<'_, W> {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        self.0.write_str(s)
-    }
+    // `&mut W` is a sized writer (std's impl), which is what the encoder takes.
+    let mut out = out;
+    prometheus_client::encoding::text::encode(&mut out, &registry)
 }
 
 #[derive(Debug)]

@@ -34,6 +34,18 @@ pub struct Page {
 pub type Writer = Box<dyn FnOnce(&mut dyn fmt::Write) -> fmt::Result + Send>;
 
 /// A page's body.
+///
+/// ```
+/// use ipvs_exporter::serve::{Body, Page};
+/// let small = Page { content_type: "text/plain", body: "ok\n".to_owned().into() };
+/// let large = Page {
+///     content_type: "text/plain",
+///     body: Body::Written(Box::new(|out: &mut dyn std::fmt::Write| {
+///         (0..100_000).try_for_each(|i| writeln!(out, "line {i}"))
+///     })),
+/// };
+/// assert!(matches!(small.body, Body::Text(_)) && matches!(large.body, Body::Written(_)));
+/// ```
 pub enum Body {
     /// The whole text.
     Text(String),

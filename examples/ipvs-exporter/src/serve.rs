@@ -73,31 +73,71 @@ impl From<String> for Body {
 /// The size of the pieces a written page is sent in.
 pub const PIECE: usize = 256 * 1024;
 
-type Piece = Result<Bytes, std::io::Error>;
+/// What a writer hands on: a piece of text, or the word that the page is complete. A page
+/// whose writer stops without that word (it failed, or gave up on a stalled client) is cut
+/// off: the reply ends with an error, which aborts the connection.
+enum Piece {
+    Text(Bytes),
+    End,
+}
 
 /// A [`Body::Written`] page on its way: the pieces its writer has sent.
-struct Pieces(tokio::sync::mpsc::Receiver<Piece>);
+struct Pieces {
+    from: tokio::sync::mpsc::Receiver<Piece>,
+    ended: bool,
+}
 
 impl hyper::body::Body for Pieces {
     type Data = Bytes;
     type Error = std::io::Error;
 
     fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
-        self.get_mut().0.poll_recv(cx).map(|piece| piece.map(|p| p.map(Frame::data)))
+        let this = self.get_mut();
+        if this.ended {
+            return Poll::Ready(None);
+        }
+        this.from.poll_recv(cx).map(|piece| match piece {
+            Some(Piece::Text(b)) => Some(Ok(Frame::data(b))),
+            Some(Piece::End) => {
+                this.ended = true;
+                None
+            }
+            None => {
+                this.ended = true;
+                Some(Err(std::io::Error::other("the page was cut off")))
+            }
+        })
     }
 }
 
+/// How long a written page waits for its client to take a piece before giving up.
+pub const STALLED: Duration = Duration::from_secs(60);
+
 /// The writer's side: collects text into pieces and hands each on when full; fails once the
-/// reply is gone (the client left), which stops the writer.
+/// reply is gone (the client left) or the client has taken nothing for [`STALLED`], which
+/// stops the writer.
 struct PieceWriter {
     to: tokio::sync::mpsc::Sender<Piece>,
+    runtime: tokio::runtime::Handle,
     piece: String,
+    stalled: bool,
 }
 
 impl PieceWriter {
+    fn send(&mut self, piece: Piece) -> fmt::Result {
+        match self.runtime.block_on(self.to.send_timeout(piece, STALLED)) {
+            Ok(()) => Ok(()),
+            Err(tokio::sync::mpsc::error::SendTimeoutError::Timeout(_)) => {
+                self.stalled = true;
+                Err(fmt::Error)
+            }
+            Err(tokio::sync::mpsc::error::SendTimeoutError::Closed(_)) => Err(fmt::Error),
+        }
+    }
+
     fn hand_on(&mut self) -> fmt::Result {
         let piece = std::mem::replace(&mut self.piece, String::with_capacity(PIECE + 4096));
-        self.to.blocking_send(Ok(Bytes::from(piece))).map_err(|_| fmt::Error)
+        self.send(Piece::Text(Bytes::from(piece)))
     }
 }
 
@@ -114,15 +154,18 @@ impl fmt::Write for PieceWriter {
 /// Runs `write` on a blocking thread; the body it makes, as it makes it.
 fn written(write: Writer) -> Pieces {
     let (to, from) = tokio::sync::mpsc::channel(4);
+    let runtime = tokio::runtime::Handle::current();
     tokio::task::spawn_blocking(move || {
-        let mut w = PieceWriter { to, piece: String::with_capacity(PIECE + 4096) };
-        let done = write(&mut w).and_then(|()| if w.piece.is_empty() { Ok(()) } else { w.hand_on() });
+        let mut w = PieceWriter { to, runtime, piece: String::with_capacity(PIECE + 4096), stalled: false };
+        let done = write(&mut w)
+            .and_then(|()| if w.piece.is_empty() { Ok(()) } else { w.hand_on() })
+            .and_then(|()| w.send(Piece::End));
         if done.is_err() && !w.to.is_closed() {
-            tracing::error!("writing a page failed; the reply is cut off");
-            let _ = w.to.blocking_send(Err(std::io::Error::other("writing the page failed")));
+            let why = if w.stalled { "the client took nothing for 60 s" } else { "writing the page failed" };
+            tracing::warn!("{why}; the reply is cut off");
         }
     });
-    Pieces(from)
+    Pieces { from, ended: false }
 }
 
 /// The OpenMetrics text content type (what `/metrics` serves).

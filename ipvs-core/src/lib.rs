@@ -20,6 +20,7 @@
 //! * [`Client`]: the typed operations, speaking model types only;
 //! * [`rules`]: the ipvsadm rule format (`ipvsadm -S` output, `ipvsadm -R` input) as a typed
 //!   data format;
+//! * [`fs`]: reading an operator's file safely (regular files only, never blocking, bounded);
 //! * [`state`]: desired state: whole tables, plans between them within a scope, draining, and
 //!   verified applies.
 //!
@@ -41,6 +42,7 @@
 
 mod client;
 mod error;
+pub mod fs;
 pub mod model;
 pub mod rules;
 pub mod state;

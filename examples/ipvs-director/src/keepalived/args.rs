@@ -6,6 +6,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use super::error::{KeepalivedError, Loc};
+use super::lexer::MAX_ERRORS;
 use super::tree::Node;
 use crate::config::{split_words, Script};
 
@@ -15,10 +16,22 @@ use crate::config::{split_words, Script};
 pub(crate) struct Ctx {
     pub errors: Vec<KeepalivedError>,
     pub places: HashMap<String, (Loc, String)>,
+    /// Errors found before the conversion (they count toward [`MAX_ERRORS`]).
+    pub prior: usize,
+    /// Set when the errors reached [`MAX_ERRORS`]: the last error, saying so.
+    pub stop: Option<KeepalivedError>,
 }
 
 impl Ctx {
     pub fn err(&mut self, n: &Node, reason: impl Into<String>) {
+        if self.stop.is_some() {
+            return;
+        }
+        if self.prior + self.errors.len() >= MAX_ERRORS {
+            let why = format!("too many errors; stopped after {MAX_ERRORS}");
+            self.stop = Some(KeepalivedError::new(&n.loc, "", why));
+            return;
+        }
         self.errors.push(KeepalivedError::new(&n.loc, n.keyword(), reason));
     }
 

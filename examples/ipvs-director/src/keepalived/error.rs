@@ -1,8 +1,12 @@
 //! Errors of the keepalived.conf reader: each names the file, the line and the keyword.
 
+use std::borrow::Cow;
+use std::collections::HashSet;
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
+
+use super::lexer::MAX_ERRORS;
 
 /// Where a statement is: its file and line (from 1).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -15,7 +19,7 @@ pub struct Loc {
 }
 
 /// A statement of keepalived.conf the director cannot take, and why.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, thiserror::Error)]
 pub struct KeepalivedError {
     /// The file.
     pub file: PathBuf,
@@ -34,16 +38,77 @@ impl KeepalivedError {
 }
 
 impl fmt::Display for KeepalivedError {
-    /// `FILE:LINE: KEYWORD: why`.
+    /// `FILE:LINE: KEYWORD: why`, with every character a terminal would act on (control
+    /// characters, ESC, NUL, invisible format characters such as a byte order mark) escaped
+    /// as Rust writes it in a string: `\u{1b}`, `\0`, `\u{feff}`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.file.display())?;
+        write!(f, "{}", escape(&self.file.display().to_string()))?;
         if self.line > 0 {
             write!(f, ":{}", self.line)?;
         }
         if !self.keyword.is_empty() {
-            write!(f, ": {}", self.keyword)?;
+            write!(f, ": {}", escape(&self.keyword))?;
         }
-        write!(f, ": {}", self.reason)
+        write!(f, ": {}", escape(&self.reason))
+    }
+}
+
+/// `s` with every character that is not printable escaped as `char::escape_debug` does
+/// (`\u{1b}`, `\0`, `\t`, `\u{feff}`); printable characters, backslashes and quotes are
+/// kept, so text already quoted with `{:?}` is unchanged. The one escaping used wherever the
+/// reader shows file text.
+pub(crate) fn escape(s: &str) -> Cow<'_, str> {
+    let plain = |c: char| matches!(c, '\\' | '"' | '\'') || c.escape_debug().next() != Some('\\');
+    if s.chars().all(plain) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if plain(c) {
+            out.push(c);
+        } else {
+            out.extend(c.escape_debug());
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Errors collected while reading, each once (a file included from several places gives
+/// its errors once), at most [`MAX_ERRORS`], and the error that stopped the reading (a limit
+/// reached), shown last.
+#[derive(Default)]
+pub(crate) struct Errors {
+    pub list: Vec<KeepalivedError>,
+    pub stop: Option<KeepalivedError>,
+    seen: HashSet<KeepalivedError>,
+}
+
+impl Errors {
+    /// Records a problem; past [`MAX_ERRORS`], stops the reading instead.
+    pub fn push(&mut self, loc: &Loc, keyword: &str, reason: impl Into<String>) {
+        if self.stop.is_some() {
+            return;
+        }
+        if self.list.len() >= MAX_ERRORS {
+            self.stop = Some(KeepalivedError::new(loc, "", format!("too many errors; stopped after {MAX_ERRORS}")));
+            return;
+        }
+        let e = KeepalivedError::new(loc, keyword, reason);
+        if self.seen.insert(e.clone()) {
+            self.list.push(e);
+        }
+    }
+
+    /// Stops the reading (a limit reached): the first reason is kept.
+    pub fn stop(&mut self, loc: &Loc, keyword: &str, reason: impl Into<String>) {
+        if self.stop.is_none() {
+            self.stop = Some(KeepalivedError::new(loc, keyword, reason));
+        }
+    }
+
+    /// Whether a limit stopped the reading.
+    pub fn stopped(&self) -> bool {
+        self.stop.is_some()
     }
 }
 
@@ -74,5 +139,13 @@ mod tests {
         assert_eq!(e.to_string(), "/etc/keepalived/k.conf:7: lb_algo: unknown scheduler \"xx\"");
         let whole = KeepalivedError { line: 0, keyword: String::new(), ..e };
         assert_eq!(whole.to_string(), "/etc/keepalived/k.conf: unknown scheduler \"xx\"");
+    }
+
+    #[test]
+    fn file_text_is_escaped() {
+        assert_eq!(escape("plain \\ \"q\" é"), "plain \\ \"q\" é");
+        assert_eq!(escape("\x1b[2J\0\t\u{feff}x\u{7f}"), "\\u{1b}[2J\\0\\t\\u{feff}x\\u{7f}");
+        let loc = Loc { file: Arc::new(PathBuf::from("a\nb")), line: 1 };
+        assert_eq!(KeepalivedError::new(&loc, "\x1b", "r\r").to_string(), "a\\nb:1: \\u{1b}: r\\r");
     }
 }

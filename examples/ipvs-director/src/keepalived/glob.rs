@@ -5,28 +5,34 @@
 
 use std::path::{Path, PathBuf};
 
-/// The most brace alternatives one pattern may expand to.
-const MAX_EXPANSIONS: usize = 256;
+/// The most file names one `include` pattern's `{a,b}` alternatives may expand to; a pattern
+/// that would expand to more is refused, naming this limit.
+pub const MAX_EXPANSIONS: usize = 256;
 
 /// Whether the pattern has anything to expand.
 pub(crate) fn is_pattern(p: &str) -> bool {
     p.contains(['*', '?', '[', '{'])
 }
 
-/// `{a,b}` alternatives expanded (nested braces too), at most [`MAX_EXPANSIONS`].
-pub(crate) fn expand_braces(p: &str) -> Vec<String> {
+/// `{a,b}` alternatives expanded (nested braces too); more than [`MAX_EXPANSIONS`] is an
+/// error naming the limit, never a silent cut.
+pub(crate) fn expand_braces(p: &str) -> Result<Vec<String>, String> {
     let mut out = Vec::new();
-    expand_into(p, &mut out);
-    out
+    if expand_into(p, &mut out) {
+        Ok(out)
+    } else {
+        Err(format!("{p} expands to more than {MAX_EXPANSIONS} file names (the brace expansion limit)"))
+    }
 }
 
-fn expand_into(p: &str, out: &mut Vec<String>) {
-    if out.len() >= MAX_EXPANSIONS {
-        return;
-    }
+/// Appends the expansions of `p`; false when they would pass [`MAX_EXPANSIONS`].
+fn expand_into(p: &str, out: &mut Vec<String>) -> bool {
     let Some(open) = p.find('{') else {
+        if out.len() >= MAX_EXPANSIONS {
+            return false;
+        }
         out.push(p.to_owned());
-        return;
+        return true;
     };
     // The matching close brace and the top-level commas between.
     let mut depth = 0usize;
@@ -50,17 +56,22 @@ fn expand_into(p: &str, out: &mut Vec<String>) {
         // No closing brace: the brace is literal; expand what follows it.
         let (head, tail) = p.split_at(open + 1);
         let mut rest = Vec::new();
-        expand_into(tail, &mut rest);
-        out.extend(rest.into_iter().map(|r| format!("{head}{r}")).take(MAX_EXPANSIONS));
-        return;
+        if !expand_into(tail, &mut rest) || out.len() + rest.len() > MAX_EXPANSIONS {
+            return false;
+        }
+        out.extend(rest.into_iter().map(|r| format!("{head}{r}")));
+        return true;
     };
     let (prefix, suffix) = (p.get(..open).unwrap_or_default(), p.get(close + 1..).unwrap_or_default());
     let mut start = open + 1;
     for end in commas.iter().copied().chain(std::iter::once(close)) {
         let alt = p.get(start..end).unwrap_or_default();
-        expand_into(&format!("{prefix}{alt}{suffix}"), out);
+        if !expand_into(&format!("{prefix}{alt}{suffix}"), out) {
+            return false;
+        }
         start = end + 1;
     }
+    true
 }
 
 /// Whether `name` matches the one-component pattern `pat`. A leading dot must be matched
@@ -135,11 +146,13 @@ fn class(p: &[char], c: char) -> Option<(bool, usize)> {
     }
 }
 
-/// The files a pattern names, relative patterns taken from `base`; sorted. Components
-/// without wildcards are taken as they are.
-pub(crate) fn glob(pattern: &str, base: &Path) -> Vec<PathBuf> {
+/// The paths a pattern names, relative patterns taken from `base`; sorted. Components
+/// without wildcards are taken as they are. Whatever matches is returned, a directory or a
+/// FIFO too (reading it then says what it is): nothing that exists is skipped. More than
+/// [`MAX_EXPANSIONS`] brace alternatives, or more than `max_matches` paths, is an error.
+pub(crate) fn glob(pattern: &str, base: &Path, max_matches: usize) -> Result<Vec<PathBuf>, String> {
     let mut out = Vec::new();
-    for p in expand_braces(pattern) {
+    for p in expand_braces(pattern)? {
         let full = if Path::new(&p).is_absolute() { PathBuf::from(&p) } else { base.join(&p) };
         let mut found = vec![PathBuf::new()];
         for comp in full.components() {
@@ -158,14 +171,20 @@ pub(crate) fn glob(pattern: &str, base: &Path) -> Vec<PathBuf> {
                 } else {
                     next.push(dir.join(comp.as_os_str()));
                 }
+                if next.len() > max_matches {
+                    return Err(format!("{pattern} matches more than {max_matches} paths (the file limit)"));
+                }
             }
             found = next;
         }
-        let mut files: Vec<PathBuf> = found.into_iter().filter(|f| f.is_file()).collect();
+        let mut files: Vec<PathBuf> = found.into_iter().filter(|f| std::fs::symlink_metadata(f).is_ok()).collect();
         files.sort();
         out.extend(files);
+        if out.len() > max_matches {
+            return Err(format!("{pattern} matches more than {max_matches} paths (the file limit)"));
+        }
     }
-    out
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -174,11 +193,14 @@ mod tests {
 
     #[test]
     fn braces() {
-        assert_eq!(expand_braces("a{b,c}d"), ["abd", "acd"]);
-        assert_eq!(expand_braces("{x,y{1,2}}"), ["x", "y1", "y2"]);
-        assert_eq!(expand_braces("a{b}c"), ["abc"], "one alternative, as glibc's GLOB_BRACE");
-        assert_eq!(expand_braces("a{b"), ["a{b"]);
-        assert!(expand_braces(&"{a,b}".repeat(20)).len() <= MAX_EXPANSIONS);
+        assert_eq!(expand_braces("a{b,c}d").unwrap(), ["abd", "acd"]);
+        assert_eq!(expand_braces("{x,y{1,2}}").unwrap(), ["x", "y1", "y2"]);
+        assert_eq!(expand_braces("a{b}c").unwrap(), ["abc"], "one alternative, as glibc's GLOB_BRACE");
+        assert_eq!(expand_braces("a{b").unwrap(), ["a{b"]);
+        assert_eq!(expand_braces(&"{a,b}".repeat(8)).unwrap().len(), MAX_EXPANSIONS);
+        let e = expand_braces(&"{a,b}".repeat(20)).unwrap_err();
+        assert!(e.ends_with("expands to more than 256 file names (the brace expansion limit)"), "{e}");
+        assert!(expand_braces(&format!("{{{}", "{a,b}".repeat(9))).is_err());
     }
 
     #[test]
@@ -205,9 +227,11 @@ mod tests {
         let names = |v: Vec<PathBuf>| -> Vec<String> {
             v.iter().map(|p| p.strip_prefix(&dir).unwrap().display().to_string()).collect()
         };
-        assert_eq!(names(glob("*.conf", &dir)), ["a.conf", "b.conf"]);
-        assert_eq!(names(glob("{c.txt,*/x.conf}", &dir)), ["c.txt", "d/x.conf"]);
-        assert!(glob("nothing*", &dir).is_empty());
+        assert_eq!(names(glob("*.conf", &dir, 10).unwrap()), ["a.conf", "b.conf"]);
+        assert_eq!(names(glob("{c.txt,*/x.conf}", &dir, 10).unwrap()), ["c.txt", "d/x.conf"]);
+        assert_eq!(names(glob("?", &dir, 10).unwrap()), ["d"], "a directory is not skipped");
+        assert!(glob("nothing*", &dir, 10).unwrap().is_empty());
+        assert!(glob("*", &dir, 2).unwrap_err().contains("matches more than 2 paths"));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

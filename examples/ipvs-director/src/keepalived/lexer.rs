@@ -6,22 +6,36 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::error::{KeepalivedError, Loc};
-use super::glob;
+use ipvs::fs::{read_regular_file, ReadFileError};
 
-/// How deep includes may nest.
-const MAX_INCLUDE_DEPTH: usize = 16;
+use super::error::{Errors, KeepalivedError, Loc};
+use super::glob;
+use super::tree::{Builder, Node};
+
+/// How deep includes may nest (the main file is depth 1).
+pub const MAX_INCLUDE_DEPTH: usize = 16;
+/// The most files one reading opens, the main file and every include counted, repeats
+/// included (a file included twice counts twice): stops include graphs that multiply.
+pub const MAX_FILES: usize = 10_000;
+/// The largest file read (the main file or an include), in bytes: 32 MiB.
+pub const MAX_FILE_BYTES: u64 = 32 << 20;
+/// The most bytes read across all files of one reading, repeats included: 64 MiB.
+pub const MAX_TOTAL_BYTES: u64 = 64 << 20;
+/// The longest line, in bytes: 1 MiB.
+pub const MAX_LINE_BYTES: usize = 1 << 20;
+/// The most words (keywords and arguments) in one configuration, includes counted: bounds
+/// the memory the statements take (each word costs about 60 bytes beside its text).
+pub const MAX_WORDS: usize = 2_000_000;
+/// The most errors collected: reading stops after this many, with a last error saying so.
+pub const MAX_ERRORS: usize = 1_000;
 
 /// The include keywords keepalived has besides `include`.
 const OTHER_INCLUDES: [&str; 5] = ["includer", "includem", "includew", "includeb", "includea"];
 
-/// A token and where it is.
+/// A token of a line: its kind and its byte range in the line.
 #[derive(Debug, Clone)]
 pub(crate) struct Token {
     pub kind: TokenKind,
-    pub loc: Loc,
-    /// The line's text (comment removed) and the token's byte range in it.
-    pub line: Arc<str>,
     pub span: (usize, usize),
 }
 
@@ -32,54 +46,134 @@ pub(crate) enum TokenKind {
     Close,
 }
 
-/// Tokens of a file and its includes, and the problems found.
+/// A file and its includes read into statements, and the problems found. Reading stops at
+/// the first limit reached ([`MAX_INCLUDE_DEPTH`], [`MAX_FILES`], [`MAX_FILE_BYTES`],
+/// [`MAX_TOTAL_BYTES`], [`MAX_LINE_BYTES`], [`MAX_WORDS`], [`MAX_ERRORS`], the block depth),
+/// with one error naming it.
 #[derive(Default)]
 pub(crate) struct Lexed {
-    pub tokens: Vec<Token>,
-    pub errors: Vec<KeepalivedError>,
+    tree: Builder,
+    pub errors: Errors,
     /// Every file read, in order.
     pub files: Vec<PathBuf>,
     stack: Vec<PathBuf>,
+    /// Files opened so far, repeats included.
+    reads: usize,
+    /// Bytes read so far, all files.
+    bytes: u64,
+    /// Words read so far.
+    words: usize,
 }
 
 impl Lexed {
     fn err(&mut self, loc: &Loc, keyword: &str, reason: impl Into<String>) {
-        self.errors.push(KeepalivedError::new(loc, keyword, reason));
+        self.errors.push(loc, keyword, reason);
     }
 
-    /// Reads a file (as an include from `from`, or the main file).
+    /// Reads a file (as an include from `from`, or the main file), as a regular file only.
     pub(crate) fn file(&mut self, path: &Path, from: Option<&Loc>) {
+        if self.errors.stopped() {
+            return;
+        }
         let whole = Loc { file: Arc::new(path.to_path_buf()), line: 0 };
         let (at, keyword) = match from {
             Some(l) => (l.clone(), "include"),
             None => (whole, ""),
         };
         if self.stack.len() >= MAX_INCLUDE_DEPTH {
-            return self.err(&at, keyword, format!("includes nest deeper than {MAX_INCLUDE_DEPTH} files"));
+            let why = format!(
+                "reading stopped: includes nest deeper than {MAX_INCLUDE_DEPTH} files (the include depth limit)"
+            );
+            return self.errors.stop(&at, keyword, why);
         }
+        if self.reads >= MAX_FILES {
+            let why = format!(
+                "reading stopped: more than {MAX_FILES} files read, repeats included (the file limit; do includes multiply?)"
+            );
+            return self.errors.stop(&at, keyword, why);
+        }
+        self.reads += 1;
         let canonical = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
         if self.stack.contains(&canonical) {
             return self.err(&at, keyword, format!("{} includes itself", path.display()));
         }
-        let text = match std::fs::read(path) {
-            Ok(bytes) => match String::from_utf8(bytes) {
-                Ok(t) => t,
-                Err(_) => return self.err(&at, keyword, format!("{} is not UTF-8 text", path.display())),
-            },
-            Err(e) => return self.err(&at, keyword, format!("cannot read {}: {e}", path.display())),
+        // Whoever names the file, its path leads the reason (the main file's error is placed
+        // at the file itself, so there it is not repeated).
+        let named = |reason: String| match from {
+            Some(_) => format!("{}: {reason}", path.display()),
+            None => reason,
+        };
+        let bytes = match read_regular_file(path, MAX_FILE_BYTES) {
+            Ok(b) => b,
+            Err(ReadFileError::NotRegular { what, .. }) => {
+                return self.err(&at, keyword, named(format!("not a regular file ({what})")));
+            }
+            Err(ReadFileError::TooLarge { limit, .. }) => {
+                let why = named(format!("larger than the limit of {limit} bytes (the file size limit)"));
+                return self.errors.stop(&at, keyword, format!("reading stopped: {why}"));
+            }
+            Err(e) => {
+                let why = match e {
+                    ReadFileError::Io { source, .. } => source.to_string(),
+                    other => other.to_string(),
+                };
+                return self.err(&at, keyword, format!("cannot read {}: {why}", path.display()));
+            }
+        };
+        if !self.count_bytes(bytes.len(), &at, keyword) {
+            return;
+        }
+        let text = match String::from_utf8(bytes) {
+            Ok(t) => t,
+            Err(e) => {
+                let bytes = e.as_bytes();
+                let bad = e.utf8_error().valid_up_to();
+                let line = bytes.get(..bad).unwrap_or_default().iter().filter(|b| **b == b'\n').count() + 1;
+                let byte = bytes.get(bad).copied().unwrap_or_default();
+                let loc = Loc { file: Arc::new(path.to_path_buf()), line };
+                return self.err(&loc, "", format!("not UTF-8 text (byte \\x{byte:02x})"));
+            }
         };
         self.stack.push(canonical);
         self.files.push(path.to_path_buf());
-        self.text(&text, path);
+        self.lines(&text, path);
         self.stack.pop();
     }
 
-    /// Reads text as the file `path` (includes relative to its directory).
+    /// Counts bytes read against [`MAX_TOTAL_BYTES`]; false (and the reading stopped) past it.
+    fn count_bytes(&mut self, n: usize, at: &Loc, keyword: &str) -> bool {
+        self.bytes = self.bytes.saturating_add(n as u64);
+        if self.bytes > MAX_TOTAL_BYTES {
+            let why =
+                format!("reading stopped: more than {MAX_TOTAL_BYTES} bytes read in all files (the total size limit)");
+            self.errors.stop(at, keyword, why);
+            return false;
+        }
+        true
+    }
+
+    /// Reads text as the main file `path` (includes relative to its directory).
     pub(crate) fn text(&mut self, text: &str, path: &Path) {
+        self.reads += 1;
+        let at = Loc { file: Arc::new(path.to_path_buf()), line: 0 };
+        if self.count_bytes(text.len(), &at, "") {
+            self.files.push(path.to_path_buf());
+            self.lines(text, path);
+        }
+    }
+
+    fn lines(&mut self, text: &str, path: &Path) {
         let file = Arc::new(path.to_path_buf());
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
         for (n, raw) in text.lines().enumerate() {
+            if self.errors.stopped() {
+                return;
+            }
             let loc = Loc { file: file.clone(), line: n + 1 };
+            if raw.len() > MAX_LINE_BYTES {
+                let why = format!("reading stopped: a line longer than {MAX_LINE_BYTES} bytes (the line limit)");
+                return self.errors.stop(&loc, "", why);
+            }
             self.line(raw, loc, &base);
         }
     }
@@ -109,27 +203,50 @@ impl Lexed {
             return self.err(&loc, first, "only plain include is supported");
         }
         let line: Arc<str> = Arc::from(text.as_str());
-        match tokenize(&line, &loc) {
-            Ok(t) => self.tokens.extend(t),
+        match tokenize(&line) {
+            Ok(t) => {
+                self.words += t.iter().filter(|t| matches!(t.kind, TokenKind::Word(_))).count();
+                if self.words > MAX_WORDS {
+                    let why =
+                        format!("reading stopped: more than {MAX_WORDS} words in the configuration (the word limit)");
+                    return self.errors.stop(&loc, "", why);
+                }
+                self.tree.line(t, &line, &loc, &mut self.errors);
+            }
             Err(why) => self.err(&loc, first, why),
         }
     }
 
     fn include(&mut self, pattern: &str, loc: &Loc, base: &Path) {
         if glob::is_pattern(pattern) {
-            // Like keepalived: a pattern that matches nothing includes nothing.
-            for f in glob::glob(pattern, base) {
-                self.file(&f, Some(loc));
+            // Like keepalived: a pattern that matches nothing includes nothing; what it
+            // matches is read whatever it is (a directory or a FIFO is refused by name).
+            match glob::glob(pattern, base, MAX_FILES) {
+                Ok(files) => {
+                    for f in files {
+                        self.file(&f, Some(loc));
+                    }
+                }
+                Err(why) => self.errors.stop(loc, "include", format!("reading stopped: {why}")),
             }
         } else {
             let p = Path::new(pattern);
             let full = if p.is_absolute() { p.to_path_buf() } else { base.join(p) };
-            if full.is_file() {
+            if full.exists() {
                 self.file(&full, Some(loc));
             } else {
                 self.err(loc, "include", format!("no file {} (keepalived would skip it silently)", full.display()));
             }
         }
+    }
+
+    /// The statements and every problem found (the error that stopped the reading last).
+    pub(crate) fn finish(self) -> (Vec<Node>, Vec<KeepalivedError>) {
+        let Lexed { tree, mut errors, .. } = self;
+        let nodes = tree.finish(&mut errors);
+        let Errors { mut list, stop, .. } = errors;
+        list.extend(stop);
+        (nodes, list)
     }
 }
 
@@ -183,11 +300,11 @@ fn preprocessor(text: &str) -> Option<&'static str> {
 }
 
 /// Words (a `"..."` word without its quotes), `{` and `}`.
-fn tokenize(line: &Arc<str>, loc: &Loc) -> Result<Vec<Token>, String> {
+fn tokenize(line: &str) -> Result<Vec<Token>, String> {
     let b = line.as_bytes();
     let mut out = Vec::new();
     let mut i = 0;
-    let tok = |kind, start, end| Token { kind, loc: loc.clone(), line: line.clone(), span: (start, end) };
+    let tok = |kind, start, end| Token { kind, span: (start, end) };
     while let Some(&c) = b.get(i) {
         match c {
             b' ' | b'\t' | b'\r' | b'\x0b' | b'\x0c' => i += 1,
@@ -225,18 +342,21 @@ mod tests {
     use super::*;
 
     fn words(text: &str) -> (Vec<String>, Vec<String>) {
+        let mut toks = Vec::new();
+        for raw in text.lines() {
+            let Ok(line) = decomment(raw) else { continue };
+            for t in tokenize(&line).unwrap_or_default() {
+                toks.push(match t.kind {
+                    TokenKind::Word(w) => w,
+                    TokenKind::Open => "{".into(),
+                    TokenKind::Close => "}".into(),
+                });
+            }
+        }
         let mut l = Lexed::default();
         l.text(text, Path::new("/nonexistent/k.conf"));
-        let toks = l
-            .tokens
-            .iter()
-            .map(|t| match &t.kind {
-                TokenKind::Word(w) => w.clone(),
-                TokenKind::Open => "{".into(),
-                TokenKind::Close => "}".into(),
-            })
-            .collect();
-        (toks, l.errors.iter().map(|e| e.to_string()).collect())
+        let (_, errors) = l.finish();
+        (toks, errors.iter().map(|e| e.to_string()).collect())
     }
 
     #[test]

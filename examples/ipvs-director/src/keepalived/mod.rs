@@ -39,6 +39,9 @@ use std::sync::Arc;
 
 pub use convert::{IGNORED_GLOBAL_DEFS, IGNORED_KEYWORDS};
 pub use error::{KeepalivedError, KeepalivedErrors, Loc};
+pub use glob::MAX_EXPANSIONS;
+pub use lexer::{MAX_ERRORS, MAX_FILES, MAX_FILE_BYTES, MAX_INCLUDE_DEPTH, MAX_LINE_BYTES, MAX_TOTAL_BYTES, MAX_WORDS};
+pub use tree::MAX_BLOCK_DEPTH;
 
 use crate::config::Config;
 use args::Ctx;
@@ -55,7 +58,6 @@ pub fn read_file(path: impl AsRef<Path>) -> Result<Config, KeepalivedErrors> {
 /// relative includes are looked for.
 pub fn read_str(text: &str, path: impl AsRef<Path>) -> Result<Config, KeepalivedErrors> {
     let mut lexed = Lexed::default();
-    lexed.files.push(path.as_ref().to_path_buf());
     lexed.text(text, path.as_ref());
     finish(lexed)
 }
@@ -71,24 +73,36 @@ pub fn import_file(path: impl AsRef<Path>) -> Result<String, KeepalivedErrors> {
     ))
 }
 
-fn finish(lexed: Lexed) -> Result<Config, KeepalivedErrors> {
-    let Lexed { tokens, mut errors, files, .. } = lexed;
-    let (nodes, tree_errors) = tree::build(&tokens);
-    errors.extend(tree_errors);
-    let mut ctx = Ctx::default();
-    let config = convert::convert(&nodes, &mut ctx);
-    errors.append(&mut ctx.errors);
-    if errors.is_empty() {
-        if let Err(v) = config.validate() {
-            errors.extend(v.0.iter().map(|e| placed(e, &ctx)));
+fn finish(mut lexed: Lexed) -> Result<Config, KeepalivedErrors> {
+    let files = std::mem::take(&mut lexed.files);
+    let stopped = lexed.errors.stopped();
+    let (nodes, mut errors) = lexed.finish();
+    // The error that stopped the reading (a limit reached) stays last.
+    let mut stop = if stopped || errors.len() > MAX_ERRORS { errors.pop() } else { None };
+    if stop.is_none() {
+        // What was read whole is converted, unless the errors are already at their limit.
+        let mut ctx = Ctx { prior: errors.len(), ..Ctx::default() };
+        let config = convert::convert(&nodes, &mut ctx);
+        drop(nodes);
+        errors.append(&mut ctx.errors);
+        stop = ctx.stop.take();
+        if errors.is_empty() && stop.is_none() {
+            if let Err(v) = config.validate() {
+                errors.extend(v.0.iter().take(MAX_ERRORS).map(|e| placed(e, &ctx)));
+                if v.0.len() > MAX_ERRORS {
+                    let loc = Loc { file: Arc::new(files.first().cloned().unwrap_or_default()), line: 0 };
+                    stop = Some(KeepalivedError::new(&loc, "", format!("too many errors; stopped after {MAX_ERRORS}")));
+                }
+            }
         }
-    }
-    if errors.is_empty() {
-        return Ok(config);
+        if errors.is_empty() && stop.is_none() {
+            return Ok(config);
+        }
     }
     let order = |e: &KeepalivedError| (files.iter().position(|f| *f == e.file).unwrap_or(usize::MAX), e.line);
     errors.sort_by_key(order);
     errors.dedup();
+    errors.extend(stop);
     Err(KeepalivedErrors(errors))
 }
 

@@ -1,11 +1,14 @@
 //! Statements and blocks: the words of one line between braces make a statement, and a `{`
 //! after a statement (on its line or a later one) opens its block.
 
-use super::error::{KeepalivedError, Loc};
+use std::sync::Arc;
+
+use super::error::{Errors, Loc};
 use super::lexer::{Token, TokenKind};
 
-/// How deep blocks may nest.
-const MAX_DEPTH: usize = 32;
+/// How deep `{ ... }` blocks may nest (keepalived's deepest is 4: `virtual_server`,
+/// `real_server`, a checker, `url`); deeper nesting stops the reading with an error.
+pub const MAX_BLOCK_DEPTH: usize = 32;
 
 /// A statement: its keyword and arguments, and its block if it has one.
 #[derive(Debug, Clone)]
@@ -33,95 +36,140 @@ impl Node {
     }
 }
 
-/// The statements of a token stream, and the problems with its braces.
-pub(crate) fn build(tokens: &[Token]) -> (Vec<Node>, Vec<KeepalivedError>) {
-    let mut p = Parser { tokens, i: 0, errors: Vec::new() };
-    let nodes = p.block(None, 0);
-    (nodes, p.errors)
+/// A statement being read: its words so far, and where its arguments are in its line.
+struct Pending {
+    loc: Loc,
+    line: Arc<str>,
+    words: Vec<String>,
+    /// The byte range of the arguments in `line`.
+    args: Option<(usize, usize)>,
+    /// Whether words may still join it (they must be on its line).
+    open: bool,
 }
 
-struct Parser<'a> {
-    tokens: &'a [Token],
-    i: usize,
-    errors: Vec<KeepalivedError>,
+impl Pending {
+    fn node(self) -> Node {
+        let raw = self.args.and_then(|(a, b)| self.line.get(a..b)).unwrap_or_default().to_owned();
+        let mut words = self.words;
+        words.shrink_to_fit();
+        Node { loc: self.loc, words, raw, block: None }
+    }
 }
 
-impl Parser<'_> {
-    fn err(&mut self, loc: &Loc, keyword: &str, reason: &str) {
-        self.errors.push(KeepalivedError::new(loc, keyword, reason));
+/// An open block: the statement it belongs to (none for a stray `{`, whose statements are
+/// dropped), and its statements so far.
+struct Frame {
+    owner: Option<Node>,
+    opener: (Loc, String),
+    nodes: Vec<Node>,
+}
+
+/// Builds the statements from the tokens of one line at a time, without recursion: the open
+/// blocks are a stack no deeper than [`MAX_BLOCK_DEPTH`].
+#[derive(Default)]
+pub(crate) struct Builder {
+    top: Vec<Node>,
+    open: Vec<Frame>,
+    pending: Option<Pending>,
+    /// Set once blocks nest too deeply: the rest is not read.
+    dead: bool,
+}
+
+impl Builder {
+    fn current(&mut self) -> &mut Vec<Node> {
+        match self.open.last_mut() {
+            Some(f) => &mut f.nodes,
+            None => &mut self.top,
+        }
     }
 
-    /// Statements until the `}` closing the block opened by `opener` (or the end).
-    fn block(&mut self, opener: Option<(&Loc, &str)>, depth: usize) -> Vec<Node> {
-        let mut nodes = Vec::new();
-        loop {
-            let Some(t) = self.tokens.get(self.i) else {
-                if let Some((loc, kw)) = opener {
-                    self.err(loc, kw, "its block is not closed (missing '}')");
-                }
-                return nodes;
-            };
-            match &t.kind {
-                TokenKind::Close => {
-                    self.i += 1;
-                    if opener.is_some() {
-                        return nodes;
+    fn flush(&mut self) {
+        if let Some(p) = self.pending.take() {
+            let node = p.node();
+            self.current().push(node);
+        }
+    }
+
+    /// The tokens of one line (`line` is its text, `loc` its place).
+    pub fn line(&mut self, tokens: Vec<Token>, line: &Arc<str>, loc: &Loc, errors: &mut Errors) {
+        if let Some(p) = &mut self.pending {
+            p.open = false;
+        }
+        for t in tokens {
+            if self.dead || errors.stopped() {
+                return;
+            }
+            match t.kind {
+                TokenKind::Word(w) => match &mut self.pending {
+                    Some(p) if p.open => {
+                        p.words.push(w);
+                        p.args = Some((p.args.map_or(t.span.0, |a| a.0), t.span.1));
                     }
-                    self.err(&t.loc, "}", "a '}' closes no block");
-                }
+                    _ => {
+                        self.flush();
+                        self.pending = Some(Pending {
+                            loc: loc.clone(),
+                            line: line.clone(),
+                            words: vec![w],
+                            args: None,
+                            open: true,
+                        });
+                    }
+                },
                 TokenKind::Open => {
-                    self.i += 1;
-                    self.err(&t.loc, "{", "a '{' with no keyword before it");
-                    let loc = t.loc.clone();
-                    self.nested(&loc, "{", depth);
+                    let (owner, opener) = match self.pending.take() {
+                        Some(p) => {
+                            let node = p.node();
+                            let opener = (node.loc.clone(), node.keyword().to_owned());
+                            (Some(node), opener)
+                        }
+                        None => {
+                            errors.push(loc, "{", "a '{' with no keyword before it");
+                            (None, (loc.clone(), "{".to_owned()))
+                        }
+                    };
+                    if self.open.len() >= MAX_BLOCK_DEPTH {
+                        errors.stop(
+                            &opener.0,
+                            &opener.1,
+                            format!(
+                                "reading stopped: blocks nest deeper than {MAX_BLOCK_DEPTH} (the block depth limit)"
+                            ),
+                        );
+                        self.dead = true;
+                        return;
+                    }
+                    self.open.push(Frame { owner, opener, nodes: Vec::new() });
                 }
-                TokenKind::Word(_) => {
-                    let node = self.statement(depth);
-                    nodes.push(node);
+                TokenKind::Close => {
+                    self.flush();
+                    match self.open.pop() {
+                        Some(frame) => self.close(frame),
+                        None => errors.push(loc, "}", "a '}' closes no block"),
+                    }
                 }
             }
         }
     }
 
-    fn nested(&mut self, loc: &Loc, keyword: &str, depth: usize) -> Vec<Node> {
-        if depth >= MAX_DEPTH {
-            self.err(loc, keyword, "blocks nest too deeply");
-            self.i = self.tokens.len();
-            return Vec::new();
+    fn close(&mut self, frame: Frame) {
+        let Frame { owner, mut nodes, .. } = frame;
+        if let Some(mut node) = owner {
+            nodes.shrink_to_fit();
+            node.block = Some(nodes);
+            self.current().push(node);
         }
-        self.block(Some((loc, keyword)), depth + 1)
     }
 
-    fn statement(&mut self, depth: usize) -> Node {
-        let first = self.i;
-        let mut words = Vec::new();
-        let mut last = first;
-        while let Some(t) = self.tokens.get(self.i) {
-            let same_line = self.tokens.get(first).is_some_and(|f| f.loc == t.loc);
-            match &t.kind {
-                TokenKind::Word(w) if same_line => {
-                    words.push(w.clone());
-                    last = self.i;
-                    self.i += 1;
-                }
-                _ => break,
-            }
+    /// The statements, every block still open reported (and closed).
+    pub fn finish(mut self, errors: &mut Errors) -> Vec<Node> {
+        self.flush();
+        while let Some(frame) = self.open.pop() {
+            errors.push(&frame.opener.0, &frame.opener.1, "its block is not closed (missing '}')");
+            self.close(frame);
         }
-        let (loc, raw) = match (self.tokens.get(first), self.tokens.get(first + 1), self.tokens.get(last)) {
-            (Some(f), Some(a), Some(l)) if last > first => {
-                (f.loc.clone(), f.line.get(a.span.0..l.span.1).unwrap_or_default().to_owned())
-            }
-            (Some(f), _, _) => (f.loc.clone(), String::new()),
-            _ => (Loc { file: Default::default(), line: 0 }, String::new()),
-        };
-        let mut node = Node { loc, words, raw, block: None };
-        if matches!(self.tokens.get(self.i).map(|t| &t.kind), Some(TokenKind::Open)) {
-            self.i += 1;
-            let kw = node.keyword().to_owned();
-            let loc = node.loc.clone();
-            node.block = Some(self.nested(&loc, &kw, depth));
-        }
-        node
+        self.top.shrink_to_fit();
+        self.top
     }
 }
 
@@ -135,7 +183,7 @@ mod tests {
     fn tree(text: &str) -> (Vec<Node>, Vec<String>) {
         let mut l = Lexed::default();
         l.text(text, Path::new("k.conf"));
-        let (nodes, errors) = build(&l.tokens);
+        let (nodes, errors) = l.finish();
         (nodes, errors.iter().map(|e| e.to_string()).collect())
     }
 
@@ -164,6 +212,9 @@ mod tests {
             ]
         );
         let (_, e) = tree(&"a {".repeat(100));
-        assert!(e.iter().any(|x| x.contains("nest too deeply")), "{e:?}");
+        assert_eq!(e, ["k.conf:1: a: reading stopped: blocks nest deeper than 32 (the block depth limit)"]);
+        let (n, e) = tree("a { b\n}\n");
+        assert!(e.is_empty(), "{e:?}");
+        assert_eq!(n[0].block.as_ref().unwrap()[0].words, ["b"]);
     }
 }

@@ -218,7 +218,7 @@ fn misc_check_with_dynamic_weight() {
     let (_, a) = &all[0];
     let CheckKind::Misc(m) = &a.kind else { panic!() };
     assert_eq!(m.command.argv, ["/usr/local/bin/check-pg", "--host", "198.51.100.21", "--port", "5432"]);
-    assert_eq!(m.command.user.as_deref(), Some("postgres"));
+    assert_eq!(m.command.user.as_deref(), Some("daemon"));
     assert!(m.dynamic);
     assert_eq!(a.target, None);
     // MISC_CHECK: retry 0 and 1 s by default; the command's timeout is misc_timeout.

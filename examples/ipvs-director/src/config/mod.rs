@@ -42,6 +42,7 @@
 //! # Ok::<(), ipvs_director::config::ConfigError>(())
 //! ```
 
+mod accounts;
 mod check;
 mod error;
 mod file;
@@ -61,11 +62,13 @@ pub use check::{
     StatusCodes, Url,
 };
 pub use error::{ConfigError, Problem, ValidationError, ValidationErrors};
+pub use file::MAX_FILE_BYTES;
 pub use global::{Global, SyncDaemon};
 pub use resolve::ResolvedCheck;
 pub use script::{split_words, Script, SplitError};
 pub use server::{
     GroupEntry, RealServer, SorryServer, VirtualServer, VirtualServerGroup, VirtualServerId, MAX_GROUP_ADDRESSES,
+    MAX_SERVICES,
 };
 pub use timing::{defaults, OnFailure, Timing};
 pub use vrrp::{IpPrefix, TrackInterface, TrackScript, VirtualIp, VrrpInstance, VrrpScript, VrrpState, VrrpSyncGroup};
@@ -105,6 +108,28 @@ impl Config {
     /// The group of this name.
     pub fn group(&self, name: &str) -> Option<&VirtualServerGroup> {
         self.virtual_server_groups.iter().find(|g| g.name == name)
+    }
+
+    /// How many IPVS services the configuration stands for ([`Config::services`] would give
+    /// that many), counted without expanding anything; validation refuses more than
+    /// [`MAX_SERVICES`].
+    pub fn service_count(&self) -> u128 {
+        self.service_counts().into_iter().fold(0, u128::saturating_add)
+    }
+
+    /// How many services each virtual server stands for, in order, each group counted once.
+    pub(crate) fn service_counts(&self) -> Vec<u128> {
+        let mut groups: std::collections::HashMap<&str, u128> = std::collections::HashMap::new();
+        for g in &self.virtual_server_groups {
+            groups.entry(g.name.as_str()).or_insert_with(|| g.service_count());
+        }
+        self.virtual_servers
+            .iter()
+            .map(|vs| match &vs.id {
+                VirtualServerId::Group { name, .. } => groups.get(name.as_str()).copied().unwrap_or(0),
+                _ => 1,
+            })
+            .collect()
     }
 
     /// Every IPVS service the configuration stands for, with the index of its virtual

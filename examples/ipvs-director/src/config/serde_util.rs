@@ -9,14 +9,29 @@ use serde::{Deserializer, Serializer};
 
 use super::defaults;
 
+/// A number as a message shows it: as written when of ordinary size, else in exponent form
+/// (`1e300`, not 301 digits; `1e-300`), `inf` and `NaN` by name.
+pub(crate) fn compact(v: f64) -> String {
+    let size = v.abs();
+    if v.is_finite() && size != 0.0 && !(1e-6..1e15).contains(&size) {
+        format!("{v:e}")
+    } else {
+        format!("{v}")
+    }
+}
+
 /// A timer from seconds (an integer, or a float with up to microsecond precision).
 pub(crate) fn duration_from_secs(secs: f64) -> Result<Duration, String> {
     if !secs.is_finite() || secs < 0.0 {
-        return Err(format!("a time must be a non-negative number of seconds, not {secs}"));
+        return Err(format!("a time must be a non-negative number of seconds, not {}", compact(secs)));
     }
     let micros = (secs * 1e6).round();
     if micros > defaults::MAX_TIMER.as_micros() as f64 {
-        return Err(format!("{secs} s is longer than the longest time ({} s)", defaults::MAX_TIMER.as_secs()));
+        return Err(format!(
+            "{} s is longer than the longest time ({} s)",
+            compact(secs),
+            defaults::MAX_TIMER.as_secs()
+        ));
     }
     Ok(Duration::from_micros(micros as u64))
 }
@@ -162,5 +177,9 @@ mod tests {
         for bad in ["d = -1", "d = -0.5", "d = 1e30", "d = nan", "d = \"5\"", "d = 2000000000"] {
             assert!(toml::from_str::<T>(bad).is_err(), "{bad}");
         }
+        let e = toml::from_str::<T>("d = 1e300").unwrap_err().to_string();
+        assert!(e.contains("1e300 s is longer") && e.len() < 200, "{e}");
+        assert_eq!([compact(2.5), compact(-1e300), compact(f64::NAN), compact(0.0)], ["2.5", "-1e300", "NaN", "0"]);
+        assert_eq!([compact(1.5e20), compact(1e-300), compact(f64::NEG_INFINITY)], ["1.5e20", "1e-300", "-inf"]);
     }
 }

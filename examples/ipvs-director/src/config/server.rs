@@ -201,6 +201,17 @@ impl VirtualServer {
         }
     }
 
+    /// How many IPVS services it stands for ([`VirtualServer::service_ids`] would give that
+    /// many), counted without expanding anything.
+    pub fn service_count(&self, groups: &[VirtualServerGroup]) -> u128 {
+        match &self.id {
+            VirtualServerId::Group { name, .. } => {
+                groups.iter().find(|g| g.name == *name).map_or(0, |g| g.service_count())
+            }
+            _ => 1,
+        }
+    }
+
     /// The IPVS service for one of its identities (see [`VirtualServer::service_ids`]).
     pub fn service(&self, id: ServiceId) -> Service {
         let mut s = Service::new(id, self.scheduler.clone()).with_flags(self.flags - ServiceFlags::PERSISTENT);
@@ -351,6 +362,12 @@ pub struct SorryServer {
 /// no limit).
 pub const MAX_GROUP_ADDRESSES: u128 = 65_536;
 
+/// The most IPVS services a whole configuration may stand for: its virtual servers', each
+/// group counted by its addresses and marks (keepalived has no limit). One full group
+/// ([`MAX_GROUP_ADDRESSES`]) fits; validation counts them arithmetically and refuses more
+/// before anything is expanded.
+pub const MAX_SERVICES: u128 = MAX_GROUP_ADDRESSES;
+
 /// A named set of addresses, ranges and marks that virtual servers balance together
 /// (`virtual_server_group`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -380,6 +397,16 @@ pub enum GroupEntry {
         /// Its family (left out: the virtual server's).
         family: Option<Family>,
     },
+}
+
+impl VirtualServerGroup {
+    /// How many IPVS services a virtual server of this group stands for: its addresses (at
+    /// most [`MAX_GROUP_ADDRESSES`]) and its marks, counted without expanding them.
+    pub fn service_count(&self) -> u128 {
+        let addresses = self.entries.iter().map(GroupEntry::address_count).fold(0, u128::saturating_add);
+        let marks = self.entries.iter().filter(|e| matches!(e, GroupEntry::Fwmark { .. })).count();
+        addresses.min(MAX_GROUP_ADDRESSES).saturating_add(marks as u128)
+    }
 }
 
 impl GroupEntry {
@@ -496,7 +523,16 @@ mod tests {
             protocol: Some(Protocol::Tcp),
             family: None,
         });
-        assert_eq!(vs.service_ids(&[big]).len() as u128, MAX_GROUP_ADDRESSES);
+        assert_eq!(vs.service_ids(std::slice::from_ref(&big)).len() as u128, MAX_GROUP_ADDRESSES);
+        assert_eq!(vs.service_count(std::slice::from_ref(&big)), MAX_GROUP_ADDRESSES);
+        assert_eq!(big.service_count(), MAX_GROUP_ADDRESSES);
+        assert_eq!(g.service_count(), 4);
+        let web = VirtualServer::new(VirtualServerId::Group { name: "web".into(), protocol: None, family: None });
+        assert_eq!(
+            web.service_count(std::slice::from_ref(&g)),
+            web.service_ids(std::slice::from_ref(&g)).len() as u128
+        );
+        assert_eq!(web.service_count(&[]), 0);
         assert_eq!(addresses(ip("192.0.2.2"), ip("2001:db8::1"), 3).count(), 0);
     }
 }

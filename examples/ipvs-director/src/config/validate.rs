@@ -7,7 +7,7 @@ use std::net::IpAddr;
 
 use ipvs::{Destination, Forward, InvalidInput, Scheduler, ServiceFlags, ServiceId};
 
-use super::server::MAX_GROUP_ADDRESSES;
+use super::server::{MAX_GROUP_ADDRESSES, MAX_SERVICES};
 use super::{
     defaults, Check, CheckKind, Config, GroupEntry, RealServer, ResolvedCheck, Script, Timing, ValidationError,
     ValidationErrors, VirtualServer, VirtualServerId,
@@ -48,12 +48,35 @@ impl Problems {
             if s.group.is_some() && s.user.is_none() {
                 self.at(format!("{path}.group"), s.group.as_deref().unwrap_or_default(), "a group needs a user");
             }
+            self.account(path, s.user.as_deref(), s.group.as_deref());
+        }
+    }
+
+    /// The user (`PATH.user`) and group (`PATH.group`) a script runs as, where given and not
+    /// empty, must exist on this system.
+    pub(crate) fn account(&mut self, path: &str, user: Option<&str>, group: Option<&str>) {
+        for (field, name, problem) in [
+            ("user", user, super::accounts::user_problem as fn(&str) -> Option<String>),
+            ("group", group, super::accounts::group_problem),
+        ] {
+            if let Some(why) = name.filter(|n| !n.is_empty()).and_then(problem) {
+                self.at(format!("{path}.{field}"), "", why);
+            }
         }
     }
 
     pub(crate) fn text(&mut self, path: String, v: &Option<String>) {
         if v.as_deref() == Some("") {
             self.at(path, "", "must not be empty");
+        }
+    }
+
+    /// Text a check sends in a request line or header (`virtualhost`, `helo_name`): not
+    /// empty, and no control character ([`request_text`]).
+    pub(crate) fn request_text(&mut self, path: String, v: &Option<String>) {
+        self.text(path.clone(), v);
+        if let Some(Err(why)) = v.as_deref().map(request_text) {
+            self.at(path, format!("{:?}", v.as_deref().unwrap_or_default()), why);
         }
     }
 
@@ -73,6 +96,18 @@ impl Config {
     pub fn validate(&self) -> Result<(), ValidationErrors> {
         let mut p = Problems::default();
         self.validate_groups(&mut p);
+        // Counted before anything is expanded: past the limit, nothing is.
+        if let Some((i, total)) = self.too_many_services() {
+            p.at(
+                format!("virtual_servers[{i}]"),
+                "",
+                format!(
+                    "the configuration stands for {total} services, more than {MAX_SERVICES} services in all \
+                     (reached at this virtual server; a group counts each address and mark)"
+                ),
+            );
+            return Err(ValidationErrors(p.0));
+        }
         let mut seen: HashMap<ServiceId, usize> = HashMap::new();
         for (i, vs) in self.virtual_servers.iter().enumerate() {
             let path = format!("virtual_servers[{i}]");
@@ -100,6 +135,21 @@ impl Config {
         } else {
             Err(ValidationErrors(p.0))
         }
+    }
+
+    /// Past [`MAX_SERVICES`]: the virtual server that goes past it, and the total.
+    fn too_many_services(&self) -> Option<(usize, u128)> {
+        let counts = self.service_counts();
+        let total = counts.iter().copied().fold(0, u128::saturating_add);
+        if total <= MAX_SERVICES {
+            return None;
+        }
+        let mut sum: u128 = 0;
+        let at = counts.iter().position(|c| {
+            sum = sum.saturating_add(*c);
+            sum > MAX_SERVICES
+        });
+        Some((at.unwrap_or(0), total))
     }
 
     fn validate_groups(&self, p: &mut Problems) {
@@ -211,7 +261,7 @@ impl Config {
         }
         p.script(&format!("{path}.quorum_up"), &vs.quorum_up);
         p.script(&format!("{path}.quorum_down"), &vs.quorum_down);
-        p.text(format!("{path}.virtualhost"), &vs.virtualhost);
+        p.request_text(format!("{path}.virtualhost"), &vs.virtualhost);
         if vs.real_servers.is_empty() {
             p.at(
                 format!("{path}.real_servers"),
@@ -283,7 +333,7 @@ impl Config {
         timing(p, path, &rs.timing, true);
         p.script(&format!("{path}.notify_up"), &rs.notify_up);
         p.script(&format!("{path}.notify_down"), &rs.notify_down);
-        p.text(format!("{path}.virtualhost"), &rs.virtualhost);
+        p.request_text(format!("{path}.virtualhost"), &rs.virtualhost);
         let mut counts: HashMap<&str, usize> = HashMap::new();
         for c in &rs.checks {
             let key = c.kind.key();
@@ -333,16 +383,15 @@ impl Config {
                     p.at(format!("{path}.url"), "", "a check needs at least one url (keepalived drops one with none)");
                 }
                 for (k, u) in h.urls.iter().enumerate() {
-                    if u.path.is_empty() || u.path.contains(['\r', '\n', ' ']) {
-                        p.at(
-                            format!("{path}.url[{k}].path"),
-                            &u.path,
-                            "a path must be non-empty, without blanks or line breaks",
-                        );
+                    // The request line's rule: no blank, and no control character.
+                    if u.path.is_empty() || u.path.contains(' ') {
+                        p.at(format!("{path}.url[{k}].path"), &u.path, "a path must be non-empty, without blanks");
+                    } else if let Err(why) = request_text(&u.path) {
+                        p.at(format!("{path}.url[{k}].path"), format!("{:?}", u.path), why);
                     }
-                    p.text(format!("{path}.url[{k}].virtualhost"), &u.virtualhost);
+                    p.request_text(format!("{path}.url[{k}].virtualhost"), &u.virtualhost);
                 }
-                p.text(format!("{path}.virtualhost"), &h.virtualhost);
+                p.request_text(format!("{path}.virtualhost"), &h.virtualhost);
                 if h.enable_sni && matches!(c.kind, CheckKind::Http(_)) {
                     p.at(format!("{path}.enable_sni"), true, "SNI is only for ssl_get");
                 }
@@ -362,7 +411,7 @@ impl Config {
                     );
                 }
             }
-            CheckKind::Smtp(s) => p.text(format!("{path}.helo_name"), &s.helo_name),
+            CheckKind::Smtp(s) => p.request_text(format!("{path}.helo_name"), &s.helo_name),
         }
     }
 }
@@ -413,6 +462,20 @@ fn timing(p: &mut Problems, path: &str, t: &Timing, server: bool) {
     }
     if server && t.retry == Some(0) {
         p.at(format!("{path}.retry"), 0, "must be at least 1 here (keepalived refuses 0 but for a check)");
+    }
+}
+
+/// The rule for text a check sends in its request line or a header (a url's path, a
+/// `virtualhost`, the SMTP `helo_name`): no control character — CR or LF would end the line
+/// and let the text add headers or commands of its own; NUL, tab, DEL and the rest have no
+/// place there either. The error names the first one.
+pub(crate) fn request_text(v: &str) -> Result<(), String> {
+    match v.chars().find(|c| c.is_control()) {
+        Some(c) => Err(format!(
+            "has a control character ({:?}): it would end or corrupt the request line or header it is sent in",
+            c
+        )),
+        None => Ok(()),
     }
 }
 

@@ -22,6 +22,13 @@ impl Config {
         if g.script_group.is_some() && g.script_user.is_none() {
             p.at("global.script_group", g.script_group.as_deref().unwrap_or_default(), "a group needs script_user");
         }
+        if let Some(why) = g.script_user.as_deref().filter(|u| !u.is_empty()).and_then(super::accounts::user_problem) {
+            p.at("global.script_user", "", why);
+        }
+        if let Some(why) = g.script_group.as_deref().filter(|u| !u.is_empty()).and_then(super::accounts::group_problem)
+        {
+            p.at("global.script_group", "", why);
+        }
         if let Some(t) = &g.timeouts {
             if let Err(e) = t.validate() {
                 p.at(format!("global.timeouts.{}", e.field), e.value, e.reason);

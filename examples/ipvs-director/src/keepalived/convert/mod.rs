@@ -125,6 +125,7 @@ fn global_defs(block: &[Node], g: &mut Global, ctx: &mut Ctx) {
             "script_user" => {
                 if ctx.count(n, 1, 2) {
                     ctx.place("global.script_user", n);
+                    ctx.place("global.script_group", n);
                     g.script_user = n.arg(0).map(str::to_owned);
                     g.script_group = n.arg(1).map(str::to_owned);
                 }

@@ -7,11 +7,14 @@
 //! ipvs-director import-keepalived FILE      # keepalived.conf as the native TOML file
 //! ```
 //!
-//! SIGHUP reloads the configuration (a bad file is refused, the running one stays); SIGTERM
+//! SIGHUP reloads the configuration (a bad file is refused, the running one stays; the files
+//! are read off the event loop, and a read that takes longer than 30 s is abandoned); SIGTERM
 //! stops, leaving the table as it is (traffic flows on across a restart) unless
-//! `--release-on-exit`. `/metrics` and `/status` on 127.0.0.1:9745 by default.
+//! `--release-on-exit`, also when it comes during start-up. Output that cannot be written
+//! (`--check-config`, `import-keepalived`, `--help`) is an error: status 2. `/metrics` and `/status` on 127.0.0.1:9745 by default.
 #![forbid(unsafe_code)]
 
+use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -66,11 +69,23 @@ enum Cmd {
     },
 }
 
+/// The largest `--mock=FILE` seed read (ipvsadm rules; 20,000 services with 5 real servers
+/// each take about 4 MB).
+const MOCK_SEED_MAX_BYTES: u64 = 64 << 20;
+
+/// How long, once the daemon has stopped, tasks still running on tokio's blocking pool (a
+/// page being rendered, a check's address lookup) get before the process exits without them.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
+
 fn transport(args: &Args) -> Result<Arc<dyn Transport>, String> {
     if let Some(file) = &args.mock {
         let mock = Arc::new(MockTransport::new());
         if !file.is_empty() {
-            let text = std::fs::read_to_string(file).map_err(|e| format!("{file}: {e}"))?;
+            // Read without blocking (SIGTERM waits for the daemon's handlers meanwhile): a
+            // FIFO or a device is refused, not waited on.
+            let bytes = ipvs::fs::read_regular_file(std::path::Path::new(file), MOCK_SEED_MAX_BYTES)
+                .map_err(|e| e.to_string())?;
+            let text = String::from_utf8(bytes).map_err(|e| format!("{file}: not UTF-8 text: {e}"))?;
             let t = ipvs::state::Table::from_rules(&text).map_err(|e| format!("{file}: {e}"))?;
             let c = ipvs::Client::with_transport(mock.clone());
             for r in c.batch(&t.requests()).map_err(|e| e.to_string())? {
@@ -102,16 +117,57 @@ fn raise_open_file_limit() {
     }
 }
 
+/// Writes `text` on standard output. What a command prints must reach its reader: a write
+/// that fails (a full disk, a pipe whose reader is gone) is an error, never a panic.
+fn print_out(text: &str) -> Result<(), String> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes()).and_then(|()| out.flush()).map_err(|e| format!("standard output: {e}"))
+}
+
+/// A line on standard error (if standard error cannot be written either, nothing more can be
+/// said: the exit status tells).
+fn say(line: impl std::fmt::Display) {
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
+
+/// An output error: said on standard error, exit status 2 (as the `ipvs` command does).
+fn output_error(e: String) -> ExitCode {
+    say(format_args!("ipvs-director: {e}"));
+    ExitCode::from(2)
+}
+
 fn main() -> ExitCode {
-    let args = Args::parse();
+    // SIGTERM, SIGINT and SIGHUP wait until the daemon's handlers are in place (daemon::run
+    // unblocks them): one that comes during start-up (reading the files, seeding the mock,
+    // the first apply) stops the daemon cleanly instead of killing it with status 143.
+    // Blocked here, in the only thread, every thread started later inherits the mask.
+    let held = daemon::control_signals();
+    let _ = held.thread_block();
+    let args = match Args::try_parse() {
+        Ok(args) => args,
+        // A usage error goes to standard error (status 2); `--help` and `--version` to
+        // standard output (status 0), which must be writable.
+        Err(e) => {
+            let _ = held.thread_unblock();
+            let printed = e.print().and_then(|()| std::io::stdout().lock().flush());
+            return match printed {
+                Err(err) if !e.use_stderr() => output_error(format!("standard output: {err}")),
+                _ => ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2)),
+            };
+        }
+    };
+    if args.command.is_some() || args.check_config {
+        // Not the daemon: the signals act as they do on any command.
+        let _ = held.thread_unblock();
+    }
     if let Some(Cmd::ImportKeepalived { file }) = &args.command {
         return match ipvs_director::keepalived::import_file(file) {
-            Ok(text) => {
-                print!("{text}");
-                ExitCode::SUCCESS
-            }
+            Ok(text) => match print_out(&text) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => output_error(e),
+            },
             Err(e) => {
-                eprintln!("{e}");
+                say(e);
                 ExitCode::from(1)
             }
         };
@@ -120,7 +176,7 @@ fn main() -> ExitCode {
         (Some(p), None) => Source::Native(p.clone()),
         (None, Some(p)) => Source::Keepalived(p.clone()),
         _ => {
-            eprintln!("ipvs-director: give --config FILE or --keepalived FILE");
+            say("ipvs-director: give --config FILE or --keepalived FILE");
             return ExitCode::from(2);
         }
     };
@@ -135,11 +191,14 @@ fn main() -> ExitCode {
                 if !c.vrrp_instances.is_empty() {
                     line += &format!(", {}", plural(c.vrrp_instances.len(), "VRRP instance"));
                 }
-                println!("{line}");
-                ExitCode::SUCCESS
+                line.push('\n');
+                match print_out(&line) {
+                    Ok(()) => ExitCode::SUCCESS,
+                    Err(e) => output_error(e),
+                }
             }
             Err(e) => {
-                eprintln!("{e}");
+                say(e);
                 ExitCode::from(1)
             }
         };
@@ -158,13 +217,16 @@ fn main() -> ExitCode {
         // waking threads across CPUs; kernel writes and file reads run on tokio's blocking
         // pool.
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
-        runtime.block_on(daemon::run(options, t))
+        let result = runtime.block_on(daemon::run(options, t));
+        // Dropping the runtime would wait for every blocking task, however long it runs.
+        runtime.shutdown_timeout(SHUTDOWN_GRACE);
+        result
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!(error = %e, "cannot run");
-            eprintln!("ipvs-director: {e}");
+            say(format_args!("ipvs-director: {e}"));
             ExitCode::from(1)
         }
     }

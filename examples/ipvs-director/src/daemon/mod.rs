@@ -6,6 +6,7 @@
 //! reports each result to the coordinator, which owns every state: it updates the check's
 //! health, the server's, the quorum, and applies the table when something changed.
 
+mod reload;
 mod state;
 mod web;
 
@@ -25,6 +26,8 @@ use crate::check::{attempt, run_script, Attempt};
 use crate::config::{Config, ResolvedCheck, Script};
 use crate::health::Change;
 use crate::policy;
+use reload::Reading;
+pub use reload::{ConfigReader, Loader, MAX_ABANDONED_READS, RELOAD_DEADLINE};
 pub use state::{CheckKey, Runtime};
 
 /// Where the configuration comes from (read again on SIGHUP).
@@ -349,6 +352,27 @@ async fn run_omega(shared: &Shared) {
     }
 }
 
+/// Starts reading the configuration for a reload; None (an error logged and counted) when
+/// no read can start.
+fn start_reading(reader: &ConfigReader, shared: &Shared) -> Option<Reading> {
+    match reader.start() {
+        Ok(r) => Some(r),
+        Err(e) => {
+            lock(&shared.counters).reload_errors += 1;
+            tracing::error!(error = %e, "reload: the new configuration cannot be read; the running one stays");
+            None
+        }
+    }
+}
+
+/// The answer of the read under way (never, when there is none).
+async fn answer_of(reading: &mut Option<Reading>) -> Result<Config, String> {
+    match reading {
+        Some(r) => r.answer().await,
+        None => std::future::pending().await,
+    }
+}
+
 /// What controls a running daemon besides its configuration: reload and stop requests.
 pub struct Control {
     /// Each message reloads the configuration.
@@ -357,11 +381,32 @@ pub struct Control {
     pub stop: oneshot::Receiver<()>,
 }
 
-/// Runs the daemon until SIGTERM or SIGINT; SIGHUP reloads.
+/// The signals the daemon acts on: SIGTERM, SIGINT (stop) and SIGHUP (reload).
+///
+/// Until [`run`] has installed its handlers, these signals have their default action, which
+/// for all three is to kill the process (status 143 for SIGTERM). A program that calls
+/// [`run`] blocks them first thing (`control_signals().thread_block()`, before any thread
+/// starts): one that comes during its start-up then waits, pending, and [`run`] unblocks
+/// them once its handlers are in place, so the daemon stops (or reloads) as asked.
+pub fn control_signals() -> nix::sys::signal::SigSet {
+    use nix::sys::signal::{SigSet, Signal};
+    let mut set = SigSet::empty();
+    for s in [Signal::SIGTERM, Signal::SIGINT, Signal::SIGHUP] {
+        set.add(s);
+    }
+    set
+}
+
+/// Runs the daemon until SIGTERM or SIGINT; SIGHUP reloads. The handlers stay installed
+/// until the process exits (tokio never uninstalls them), so a second SIGTERM while it stops
+/// changes nothing; [`control_signals`] blocked by the caller are unblocked here, once the
+/// handlers are in place.
 pub async fn run(options: Options, transport: Arc<dyn Transport>) -> Result<(), String> {
     let mut term = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
     let mut int = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
     let mut hup = signal(SignalKind::hangup()).map_err(|e| e.to_string())?;
+    // A signal that came while they were blocked is delivered now, to the handlers.
+    control_signals().thread_unblock().map_err(|e| format!("unblocking the signals: {e}"))?;
     let (reload_tx, reload) = mpsc::channel(4);
     let (stop_tx, stop) = oneshot::channel();
     tokio::spawn(async move {
@@ -376,11 +421,34 @@ pub async fn run(options: Options, transport: Arc<dyn Transport>) -> Result<(), 
     run_with(options, transport, Control { reload, stop }).await
 }
 
-/// Runs the daemon until `control.stop` completes.
+/// Runs the daemon until `control.stop` completes, reading `options.source` with
+/// [`ConfigReader::of`].
 pub async fn run_with(options: Options, transport: Arc<dyn Transport>, control: Control) -> Result<(), String> {
+    let reader = ConfigReader::of(&options.source);
+    run_with_reader(options, transport, control, reader).await
+}
+
+/// Runs the daemon until `control.stop` completes, reading the configuration with `reader`
+/// (at start and on each reload; `options.source` is only shown in `/status`).
+pub async fn run_with_reader(
+    options: Options,
+    transport: Arc<dyn Transport>,
+    control: Control,
+    reader: ConfigReader,
+) -> Result<(), String> {
     let Control { mut reload, mut stop } = control;
     let client: Arc<Ipvs> = Arc::new(Client::with_transport(transport.clone()));
-    let config = options.source.load()?;
+    // Read off the event loop like every reload: a stop meanwhile ends the daemon at once.
+    let config = {
+        let mut reading = reader.start()?;
+        tokio::select! {
+            answer = reading.answer() => answer?,
+            _ = &mut stop => {
+                tracing::info!("Stopped (during start-up, before the configuration was read)");
+                return Ok(());
+            }
+        }
+    };
     let kernel = {
         let c = client.clone();
         tokio::task::spawn_blocking(move || c.table()).await.map_err(|e| e.to_string())?.map_err(|e| e.to_string())?
@@ -435,6 +503,10 @@ pub async fn run_with(options: Options, transport: Arc<dyn Transport>, control: 
         None => None,
     };
     tracing::info!(checks = tasks.len(), "running");
+    // The reload under way (its configuration being read off the loop), and whether a
+    // SIGHUP came meanwhile (then the files are read again once it ends).
+    let mut reading: Option<Reading> = None;
+    let mut read_again = false;
     loop {
         let mut dirty = false;
         tokio::select! {
@@ -444,7 +516,19 @@ pub async fn run_with(options: Options, transport: Arc<dyn Transport>, control: 
                 dirty = changed;
             }
             Some(()) = reload.recv() => {
-                match shared.source.load() {
+                if reading.is_some() {
+                    read_again = true;
+                    tracing::info!("reload: one is under way; the files are read again once it ends");
+                } else {
+                    reading = start_reading(&reader, &shared);
+                }
+            }
+            answer = answer_of(&mut reading), if reading.is_some() => {
+                reading = None;
+                if std::mem::take(&mut read_again) {
+                    reading = start_reading(&reader, &shared);
+                }
+                match answer {
                     Ok(config) => {
                         let part = crate::failover::vrrp_part(&config);
                         if part != vrrp_config {

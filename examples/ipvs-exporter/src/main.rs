@@ -18,8 +18,8 @@ use std::sync::{Arc, RwLock};
 use clap::Parser;
 use ipvs::transport::{MockTransport, NetlinkTransport, Transport};
 use ipvs::Client;
-use ipvs_exporter::serve::{serve, Body, LogFormat, Page, Pages, OPENMETRICS};
-use ipvs_exporter::{Options, Scraper};
+use ipvs_exporter::serve::{serve, Body, LogFormat, Page, Pages, Reading, Writer, OPENMETRICS};
+use ipvs_exporter::{Options, Scraper, Snapshot};
 use tokio::signal::unix::{signal, SignalKind};
 
 /// IPVS metrics for Prometheus.
@@ -69,10 +69,20 @@ fn open(args: &Args) -> Result<Scraper<Box<dyn Transport>>, String> {
 const INDEX: &str = "<!doctype html>\n<html><head><title>ipvs-exporter</title></head><body>\n<h1>ipvs-exporter</h1>\n<p><a href=\"/metrics\">Metrics</a> (IPVS services and real servers: traffic, rates, connections, weights)</p>\n</body></html>\n";
 
 fn pages(scraper: Shared) -> Pages {
+    // Scrapes that start together share one reading of the kernel (see `Reading`).
+    let reading = Arc::new(Reading::<Snapshot>::default());
     Arc::new(move |path: &str| match path {
         "/metrics" => {
-            let s = scraper.read().unwrap_or_else(|p| p.into_inner());
-            Some(Page { content_type: OPENMETRICS, body: Body::Written(s.metrics_writer()) })
+            let (scraper, reading) = (scraper.clone(), reading.clone());
+            // The reading is made in the writer, in the page's slot (no slot: 503, no reading).
+            let write: Writer = Box::new(move |out: &mut dyn std::fmt::Write| {
+                let writer = {
+                    let s = scraper.read().unwrap_or_else(|p| p.into_inner());
+                    s.writer_of(reading.get(|| s.scrape()))
+                };
+                writer(out)
+            });
+            Some(Page { content_type: OPENMETRICS, body: Body::Written(write) })
         }
         "/" => Some(Page { content_type: "text/html; charset=utf-8", body: INDEX.to_owned().into() }),
         _ => None,

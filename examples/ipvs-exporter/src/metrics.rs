@@ -135,6 +135,25 @@ impl<T: Transport> Scraper<T> {
         let (snap, options, errors) = (self.scrape(), self.options, self.errors.load(Ordering::Relaxed));
         Box::new(move |out: &mut dyn fmt::Write| write_with(out, &snap, options, errors, Vec::new()))
     }
+
+    /// The writer of the body of `/metrics` from `snap`, a reading made by
+    /// [`Scraper::scrape`] (one that several pages share, say: see
+    /// [`crate::serve::Reading`]).
+    ///
+    /// ```
+    /// use ipvs::Client;
+    /// use ipvs_exporter::serve::Reading;
+    /// use ipvs_exporter::{Options, Scraper};
+    /// let scraper = Scraper::new(Client::mock(), None, Options::default()).without_proc();
+    /// let reading = Reading::default();
+    /// let mut text = String::new();
+    /// scraper.writer_of(reading.get(|| scraper.scrape()))(&mut text).unwrap();
+    /// assert!(text.starts_with("# HELP ipvs_up ") && text.ends_with("# EOF\n"));
+    /// ```
+    pub fn writer_of(&self, snap: Arc<Snapshot>) -> crate::serve::Writer {
+        let (options, errors) = (self.options, self.errors.load(Ordering::Relaxed));
+        Box::new(move |out: &mut dyn fmt::Write| write_with(out, &snap, options, errors, Vec::new()))
+    }
 }
 
 /// Encodes `snap` as OpenMetrics text, `errors` being the count of incomplete scrapes so far.

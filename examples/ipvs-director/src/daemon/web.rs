@@ -9,8 +9,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use ipvs::transport::Transport;
 use ipvs::Client;
-use ipvs_exporter::serve::{Page, Pages, OPENMETRICS};
-use ipvs_exporter::{render_with, Options, Scraper};
+use ipvs_exporter::serve::{Body, Page, Pages, Reading, Writer, OPENMETRICS};
+use ipvs_exporter::{write_with, Options, Scraper, Snapshot};
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
 use prometheus_client::metrics::counter::ConstCounter;
@@ -282,25 +282,47 @@ fn vrrp_status(i: &InstanceStatus) -> Value {
 
 const INDEX: &str = "<!doctype html>\n<html><head><title>ipvs-director</title></head><body>\n<h1>ipvs-director</h1>\n<p><a href=\"/status\">Status</a> (JSON: every virtual and real server, each check's last result) and <a href=\"/metrics\">metrics</a>.</p>\n</body></html>\n";
 
-/// The pages.
+/// The director's families of one reading, handed to the encoder beside the exporter's.
+#[derive(Debug)]
+struct Held(Arc<(Snapshot, Families)>);
+
+impl Collector for Held {
+    fn encode(&self, enc: DescriptorEncoder) -> fmt::Result {
+        self.0 .1.encode(enc)
+    }
+}
+
+/// The pages. `/metrics` and `/status` are written bodies: each runs in one of the server's
+/// page slots (at most [`ipvs_exporter::serve::MAX_PAGES`] at once, 503 beyond, a client
+/// that takes nothing cut off), and the pages that start together share one reading (of the
+/// kernel and the director's state for `/metrics`, of the document for `/status`).
 pub fn pages(shared: Arc<Shared>, transport: Arc<dyn Transport>, netns: Option<PathBuf>, proc_totals: bool) -> Pages {
     let mut scraper = Scraper::new(Client::with_transport(transport), netns, Options::default());
     if !proc_totals {
         scraper = scraper.without_proc();
     }
+    let scraper = Arc::new(scraper);
+    let metrics = Arc::new(Reading::<(Snapshot, Families)>::default());
+    let status_text = Arc::new(Reading::<String>::default());
     Arc::new(move |path: &str| match path {
         "/metrics" => {
-            let snap = scraper.scrape();
-            let extra: Box<dyn Collector> = Box::new(families(&shared));
-            Some(Page {
-                content_type: OPENMETRICS,
-                body: render_with(&snap, Options::default(), 0, vec![extra]).into(),
-            })
+            let (scraper, shared, metrics) = (scraper.clone(), shared.clone(), metrics.clone());
+            let write: Writer = Box::new(move |out: &mut dyn fmt::Write| {
+                let r = metrics.get(|| (scraper.scrape(), families(&shared)));
+                let extra: Box<dyn Collector> = Box::new(Held(r.clone()));
+                write_with(out, &r.0, Options::default(), 0, vec![extra])
+            });
+            Some(Page { content_type: OPENMETRICS, body: Body::Written(write) })
         }
-        "/status" => Some(Page {
-            content_type: "application/json",
-            body: (serde_json::to_string_pretty(&status(&shared)).unwrap_or_default() + "\n").into(),
-        }),
+        "/status" => {
+            let (shared, status_text) = (shared.clone(), status_text.clone());
+            let write: Writer = Box::new(move |out: &mut dyn fmt::Write| {
+                let text =
+                    status_text.get(|| serde_json::to_string_pretty(&status(&shared)).unwrap_or_default() + "\n");
+                out.write_str(&text)
+            });
+            Some(Page { content_type: "application/json", body: Body::Written(write) })
+        }
         "/" => Some(Page { content_type: "text/html; charset=utf-8", body: INDEX.to_owned().into() }),
         _ => None,
     })

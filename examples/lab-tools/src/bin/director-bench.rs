@@ -16,7 +16,7 @@ use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+use ipvs_lab_tools::Res;
 
 const HTTP_PORT: u16 = 18080;
 const TCP_PORT: u16 = 18081;

@@ -277,6 +277,20 @@ fn status() -> Res<serde_json::Value> {
     Ok(serde_json::from_str(&http_get(LB, STATUS, "/status")?)?)
 }
 
+/// The native configuration of the NAT service with `servers` as (server, weight).
+fn native(servers: &[(u8, u32)]) -> String {
+    let mut t = "[[virtual_servers]]\nprotocol = \"tcp\"\naddress = \"192.0.2.10\"\nport = 80\nscheduler = \"rr\"\nforward = \"nat\"\n\
+                 delay_loop = 1\nconnect_timeout = 1\nretry = 1\ndelay_before_retry = 1\nwarmup = 0\n"
+        .to_owned();
+    for (i, w) in servers {
+        t += &format!(
+            "[[virtual_servers.real_servers]]\naddress = \"{}\"\nport = 80\nweight = {w}\n[[virtual_servers.real_servers.tcp_check]]\n",
+            rs_addr(*i)
+        );
+    }
+    t
+}
+
 /// What only ours is asked: no client errors after a removal, reload keeping a connection
 /// and writing only the difference, restart without a reset or a flap.
 fn ours_alone(director: &str, failures: &mut Vec<String>) -> Res<()> {
@@ -286,136 +300,134 @@ fn ours_alone(director: &str, failures: &mut Vec<String>) -> Res<()> {
         httpd(i, false)?;
         httpd(i, true)?;
     }
-    let native = |servers: &[(u8, u32)]| -> String {
-        let mut t = "[[virtual_servers]]\nprotocol = \"tcp\"\naddress = \"192.0.2.10\"\nport = 80\nscheduler = \"rr\"\nforward = \"nat\"\n\
-                     delay_loop = 1\nconnect_timeout = 1\nretry = 1\ndelay_before_retry = 1\nwarmup = 0\n"
-            .to_owned();
-        for (i, w) in servers {
-            t += &format!(
-                "[[virtual_servers.real_servers]]\naddress = \"{}\"\nport = 80\nweight = {w}\n[[virtual_servers.real_servers.tcp_check]]\n",
-                rs_addr(*i)
-            );
-        }
-        t
-    };
     let file = format!("{WORK}/native.toml");
     std::fs::write(&file, native(&[(1, 1), (2, 1), (3, 1)]))?;
     let log = format!("{WORK}/native.log");
     let mut d = start_in_lb(director, &["--config", &file, "--listen", STATUS], &log)?;
     let result = (|| -> Res<()> {
         if let Err(e) = ipvs_lab_tools::wait_listening(LB, STATUS, Duration::from_secs(20)) {
-            // What the daemon said and where its threads wait.
-            println!("--- its log:\n{}---", std::fs::read_to_string(&log).unwrap_or_default());
-            let pid = d.id();
-            println!("exit: {:?}", d.try_wait());
-            let _ = Command::new("df").args(["-h", "/tmp", WORK]).status();
-            let _ = Command::new("sh").args(["-c", "dmesg | tail -n 15"]).status();
-            let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-            println!(
-                "{}",
-                status
-                    .lines()
-                    .filter(|l| l.starts_with("State") || l.starts_with("Threads"))
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            );
-            if let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) {
-                for t in tasks.flatten() {
-                    let p = t.path();
-                    let comm = std::fs::read_to_string(p.join("comm")).unwrap_or_default();
-                    let wchan = std::fs::read_to_string(p.join("wchan")).unwrap_or_default();
-                    let syscall = std::fs::read_to_string(p.join("syscall")).unwrap_or_default();
-                    println!(
-                        "   task {} {}: wchan {wchan} syscall {}",
-                        t.file_name().to_string_lossy(),
-                        comm.trim(),
-                        syscall.trim()
-                    );
-                }
-            }
-            let _ = Command::new("nsenter").arg(format!("--net={LB}")).args(["ss", "-ltnp"]).status();
+            not_listening(&mut d, &log);
             return Err(e);
         }
         settle(Instant::now())?;
-        // A dead server leaves; after that every request succeeds.
-        let before = table()?;
-        check(
-            before.contains(&format!("{}:80", rs_addr(2))),
-            "the three servers are in before a failure".into(),
-            failures,
-        );
-        httpd(2, false)?;
-        let (t, took) = settle(Instant::now())?;
-        // keepalived's bound: delay_loop × (retry + 1) + connect_timeout = 1 × 2 + 1 s; the
-        // table is polled every 100 ms and the VM is slow, so 1 s more is allowed.
-        let bound = Duration::from_secs(3);
-        check(
-            !t.contains(&rs_addr(2).to_string()) && took.is_some_and(|d| d <= bound + Duration::from_secs(1)),
-            format!(
-                "a dead server leaves within delay_loop × (retry + 1) + connect_timeout = {bound:?} (+1 s): {took:?}"
-            ),
-            failures,
-        );
-        let counts = requests(ipvs_lab_tools::NAT_VIP, 30)?;
-        check(
-            counts.values().sum::<usize>() == 30 && !counts.contains_key("rs2"),
-            format!("30 requests after it left, all answered: {counts:?}"),
-            failures,
-        );
-        httpd(2, true)?;
-        settle(Instant::now())?;
-
-        // A long connection, then a reload: .3 stays (the connection may be on any server, so
-        // the one it is on is kept), another is edited, one removed, one added.
-        let held = Held::open(ipvs_lab_tools::NAT_VIP)?;
-        let keep = active_server()?;
-        let others: Vec<u8> = [1u8, 2, 3].into_iter().filter(|i| *i != keep).collect();
-        let before = status()?["writes"].as_u64().unwrap_or(0);
-        let mut next = vec![(keep, 1u32), (others[0], 5)];
-        next.push((4, 1));
-        std::fs::write(&file, native(&next))?;
-        let pid = nix::unistd::Pid::from_raw(i32::try_from(d.id())?);
-        nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGHUP)?;
-        let (t, _) = settle(Instant::now())?;
-        let after = status()?["writes"].as_u64().unwrap_or(0);
-        check(
-            t.contains(&format!("-r {}:80 -m -w 5", rs_addr(others[0])))
-                && !t.contains(&format!("{}:80", rs_addr(others[1])))
-                && t.contains(&format!("{}:80", rs_addr(4))),
-            "reload: edited, removed and added as the new file says".into(),
-            failures,
-        );
-        check(
-            after - before == 3,
-            format!("reload wrote only the difference: {} writes (3 changes)", after - before),
-            failures,
-        );
-        let reply = held.request();
-        check(
-            reply.as_ref().is_ok_and(|r| r.contains(&format!("rs{keep}"))),
-            format!("the long connection lives on across the reload ({reply:?})"),
-            failures,
-        );
-        // Restart with traffic flowing: stop (the table stays), start again.
-        let held = Held::open(ipvs_lab_tools::NAT_VIP)?;
-        let table_before = table()?;
-        stop(&mut d)?;
-        let still = table()?;
-        d = start_in_lb(director, &["--config", &file, "--listen", STATUS], &log)?;
-        ipvs_lab_tools::wait_listening(LB, STATUS, Duration::from_secs(20))?;
-        let watch_until = Instant::now() + Duration::from_secs(5);
-        let mut flapped = false;
-        while Instant::now() < watch_until {
-            flapped |= table()? != table_before;
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        check(still == table_before && !flapped, "restart: the table stays as it was, no flap".into(), failures);
-        let reply = held.request();
-        check(reply.is_ok(), format!("restart: a connection opened before it still works ({reply:?})"), failures);
-        Ok(())
+        dead_server_leaves(failures)?;
+        // Held open to the end, as the one the restart opens.
+        let _reloaded = reload_keeps_connection(&d, &file, failures)?;
+        restart_without_flap(director, &mut d, &file, &log, failures)
     })();
     stop(&mut d)?;
     result
+}
+
+/// Prints what the daemon `d`, which does not listen, said (its log) and where its threads
+/// wait.
+fn not_listening(d: &mut Child, log: &str) {
+    println!("--- its log:\n{}---", std::fs::read_to_string(log).unwrap_or_default());
+    let pid = d.id();
+    println!("exit: {:?}", d.try_wait());
+    let _ = Command::new("df").args(["-h", "/tmp", WORK]).status();
+    let _ = Command::new("sh").args(["-c", "dmesg | tail -n 15"]).status();
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    println!(
+        "{}",
+        status.lines().filter(|l| l.starts_with("State") || l.starts_with("Threads")).collect::<Vec<_>>().join("\n")
+    );
+    if let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) {
+        for t in tasks.flatten() {
+            let p = t.path();
+            let comm = std::fs::read_to_string(p.join("comm")).unwrap_or_default();
+            let wchan = std::fs::read_to_string(p.join("wchan")).unwrap_or_default();
+            let syscall = std::fs::read_to_string(p.join("syscall")).unwrap_or_default();
+            println!(
+                "   task {} {}: wchan {wchan} syscall {}",
+                t.file_name().to_string_lossy(),
+                comm.trim(),
+                syscall.trim()
+            );
+        }
+    }
+    let _ = Command::new("nsenter").arg(format!("--net={LB}")).args(["ss", "-ltnp"]).status();
+}
+
+/// A dead server leaves; after that every request succeeds.
+fn dead_server_leaves(failures: &mut Vec<String>) -> Res<()> {
+    let before = table()?;
+    check(before.contains(&format!("{}:80", rs_addr(2))), "the three servers are in before a failure".into(), failures);
+    httpd(2, false)?;
+    let (t, took) = settle(Instant::now())?;
+    // keepalived's bound: delay_loop × (retry + 1) + connect_timeout = 1 × 2 + 1 s; the
+    // table is polled every 100 ms and the VM is slow, so 1 s more is allowed.
+    let bound = Duration::from_secs(3);
+    check(
+        !t.contains(&rs_addr(2).to_string()) && took.is_some_and(|d| d <= bound + Duration::from_secs(1)),
+        format!("a dead server leaves within delay_loop × (retry + 1) + connect_timeout = {bound:?} (+1 s): {took:?}"),
+        failures,
+    );
+    let counts = requests(ipvs_lab_tools::NAT_VIP, 30)?;
+    check(
+        counts.values().sum::<usize>() == 30 && !counts.contains_key("rs2"),
+        format!("30 requests after it left, all answered: {counts:?}"),
+        failures,
+    );
+    httpd(2, true)?;
+    settle(Instant::now())?;
+    Ok(())
+}
+
+/// A long connection, then a reload of `file` by the daemon `d`: .3 stays (the connection
+/// may be on any server, so the one it is on is kept), another is edited, one removed, one
+/// added. The long connection, still open.
+fn reload_keeps_connection(d: &Child, file: &str, failures: &mut Vec<String>) -> Res<Held> {
+    let held = Held::open(ipvs_lab_tools::NAT_VIP)?;
+    let keep = active_server()?;
+    let others: Vec<u8> = [1u8, 2, 3].into_iter().filter(|i| *i != keep).collect();
+    let before = status()?["writes"].as_u64().unwrap_or(0);
+    let mut next = vec![(keep, 1u32), (others[0], 5)];
+    next.push((4, 1));
+    std::fs::write(file, native(&next))?;
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(d.id())?);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGHUP)?;
+    let (t, _) = settle(Instant::now())?;
+    let after = status()?["writes"].as_u64().unwrap_or(0);
+    check(
+        t.contains(&format!("-r {}:80 -m -w 5", rs_addr(others[0])))
+            && !t.contains(&format!("{}:80", rs_addr(others[1])))
+            && t.contains(&format!("{}:80", rs_addr(4))),
+        "reload: edited, removed and added as the new file says".into(),
+        failures,
+    );
+    check(
+        after - before == 3,
+        format!("reload wrote only the difference: {} writes (3 changes)", after - before),
+        failures,
+    );
+    let reply = held.request();
+    check(
+        reply.as_ref().is_ok_and(|r| r.contains(&format!("rs{keep}"))),
+        format!("the long connection lives on across the reload ({reply:?})"),
+        failures,
+    );
+    Ok(held)
+}
+
+/// Restart with traffic flowing: stop the daemon `d` (the table stays), start it again.
+fn restart_without_flap(director: &str, d: &mut Child, file: &str, log: &str, failures: &mut Vec<String>) -> Res<()> {
+    let held = Held::open(ipvs_lab_tools::NAT_VIP)?;
+    let table_before = table()?;
+    stop(d)?;
+    let still = table()?;
+    *d = start_in_lb(director, &["--config", file, "--listen", STATUS], log)?;
+    ipvs_lab_tools::wait_listening(LB, STATUS, Duration::from_secs(20))?;
+    let watch_until = Instant::now() + Duration::from_secs(5);
+    let mut flapped = false;
+    while Instant::now() < watch_until {
+        flapped |= table()? != table_before;
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    check(still == table_before && !flapped, "restart: the table stays as it was, no flap".into(), failures);
+    let reply = held.request();
+    check(reply.is_ok(), format!("restart: a connection opened before it still works ({reply:?})"), failures);
+    Ok(())
 }
 
 /// The real server that has the client's one active connection (NAT service).

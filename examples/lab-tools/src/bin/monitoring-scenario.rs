@@ -175,11 +175,8 @@ fn start(program: &str, args: &[&str]) -> Res<Child> {
         .spawn()?)
 }
 
-fn run(exporter: &str) -> Res<Vec<String>> {
-    let mut failures = Vec::new();
-    println!("== building the network: director, 4 real servers, 1 client (namespaces)");
-    build_network()?;
-    let lb = Client::in_namespace(LB)?;
+/// The services the checks read, in the director's table: the NAT service's id.
+fn load_table(lb: &Client) -> Res<ServiceId> {
     let nat = ServiceId::tcp(IpAddr::V4(NAT_VIP), 80);
     lb.add_service(&Service::new(nat, Scheduler::Wrr))?;
     for i in 1..=SERVERS {
@@ -190,6 +187,15 @@ fn run(exporter: &str) -> Res<Vec<String>> {
     let fwm = ServiceId::fwmark(10, ipvs::Family::Inet);
     lb.add_service(&Service::new(fwm, Scheduler::Rr))?;
     lb.add_destination(&fwm, &Destination::new(SocketAddr::new(IpAddr::V4(rs_addr(1)), 0), Forward::DirectRoute))?;
+    Ok(nat)
+}
+
+fn run(exporter: &str) -> Res<Vec<String>> {
+    let mut failures = Vec::new();
+    println!("== building the network: director, 4 real servers, 1 client (namespaces)");
+    build_network()?;
+    let lb = Client::in_namespace(LB)?;
+    let nat = load_table(&lb)?;
 
     println!("\n== starting ipvs-exporter and node_exporter (ipvs collector only) in the director's namespace");
     let ours = start(exporter, &["--listen", OURS, "--node-exporter-names"])?;
@@ -200,29 +206,7 @@ fn run(exporter: &str) -> Res<Vec<String>> {
     let result = (|| -> Res<()> {
         wait_listening(LB, OURS, Duration::from_secs(20))?;
         wait_listening(LB, NODE, Duration::from_secs(20))?;
-
-        println!("\n== traffic: 100 requests through the NAT service {NAT_VIP}:80 (wrr 1:2:3:4)");
-        let counts = requests(NAT_VIP, 100)?;
-        println!("   {counts:?}");
-        // The kernel folds its per-CPU counters every 2 seconds.
-        std::thread::sleep(Duration::from_millis(2500));
-
-        println!("\n== counters: ours against ipvsadm -Ln --stats --exact");
-        let kernel = ipvsadm_rows(&["--stats", "--exact"])?;
-        let text = http_get(LB, OURS, "/metrics")?;
-        let samples = parse_exposition(&text)?;
-        let mine = our_rows(&samples, STATS);
-        for (k, v) in &kernel {
-            println!("   {k:<40} {v:?}");
-        }
-        check(
-            mine == kernel && kernel.get(&format!("TCP {NAT_VIP}:80")).is_some_and(|v| v[0] == 100),
-            format!("every counter of {} services and destinations equals ipvsadm's (100 connections)", kernel.len()),
-            &mut failures,
-        );
-        if mine != kernel {
-            println!("   ours: {mine:?}");
-        }
+        counters_agree(&mut failures)?;
 
         println!("\n== rates: ours against ipvsadm -Ln --rate --exact (traffic going on)");
         let traffic = std::thread::spawn(|| requests(NAT_VIP, 400));
@@ -230,70 +214,8 @@ fn run(exporter: &str) -> Res<Vec<String>> {
         rates_agree(&mut failures)?;
         traffic.join().map_err(|_| "traffic thread")??;
 
-        println!("\n== node_ipvs_* series: ours against node_exporter's");
-        std::thread::sleep(Duration::from_millis(2500));
-        let theirs = node_series(parse_exposition(&http_get(LB, NODE, "/metrics")?)?);
-        let mine = node_series(parse_exposition(&http_get(LB, OURS, "/metrics")?)?);
-        let theirs_again = node_series(parse_exposition(&http_get(LB, NODE, "/metrics")?)?);
-        for ((name, labels), v) in &theirs {
-            let l: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
-            println!("   {name}{{{}}} {v}", l.join(","));
-        }
-        check(
-            theirs == theirs_again && !theirs.is_empty(),
-            format!("node_exporter gave {} node_ipvs_* series, the same twice", theirs.len()),
-            &mut failures,
-        );
-        check(mine == theirs, format!("ours gives the same {} series, labels and values", mine.len()), &mut failures);
-        for (k, v) in &theirs {
-            if mine.get(k) != Some(v) {
-                println!("   differs: {k:?}: node_exporter {v}, ours {:?}", mine.get(k));
-            }
-        }
-        for k in mine.keys().filter(|k| !theirs.contains_key(*k)) {
-            println!("   only ours: {k:?}");
-        }
-        let page = http_get(LB, OURS, "/")?;
-        check(page.contains("href=\"/metrics\""), "/ links to /metrics".into(), &mut failures);
-
-        println!("\n== connection gauges and weights: ours against ipvsadm -Ln --persistent-conn");
-        // Persistence makes templates (persistent connections); 8 connections held open stay
-        // active on the server the template picked.
-        lb.update_service(&Service::new(nat, Scheduler::Wrr).with_persistence(300))?;
-        let held: Vec<std::net::TcpStream> = ipvs_lab_tools::in_client(|| {
-            let to = SocketAddr::new(IpAddr::V4(NAT_VIP), 80);
-            (0..8).map(|_| Ok(std::net::TcpStream::connect_timeout(&to, Duration::from_secs(5))?)).collect()
-        })?;
-        std::thread::sleep(Duration::from_millis(500));
-        let mut agreed = false;
-        for _ in 0..5 {
-            let before = ipvsadm_gauges()?;
-            let mine = our_gauges(&parse_exposition(&http_get(LB, OURS, "/metrics")?)?);
-            let after = ipvsadm_gauges()?;
-            if before != after {
-                continue;
-            }
-            for (k, v) in &before {
-                println!("   {k:<40} weight {} persistent {} active {} inactive {}", v[0], v[1], v[2], v[3]);
-            }
-            let live = before.values().any(|v| v[1] > 0) && before.values().map(|v| v[2]).sum::<u64>() >= 8;
-            check(
-                mine == before && live,
-                format!(
-                    "weights, persistent, active and inactive connections of {} destinations equal ipvsadm's (templates and 8 open connections seen)",
-                    before.len()
-                ),
-                &mut failures,
-            );
-            if mine != before {
-                println!("   ours: {mine:?}");
-            }
-            agreed = true;
-            break;
-        }
-        check(agreed, "ipvsadm's gauges held still between two readings".into(), &mut failures);
-        drop(held);
-        Ok(())
+        series_agree(&mut failures)?;
+        gauges_agree(&lb, nat, &mut failures)
     })();
 
     println!("\n== SIGTERM to ipvs-exporter");
@@ -307,6 +229,106 @@ fn run(exporter: &str) -> Res<Vec<String>> {
     let _ = node.wait();
     result?;
     Ok(failures)
+}
+
+/// 100 requests through the NAT service, then every counter of ours against ipvsadm's.
+fn counters_agree(failures: &mut Vec<String>) -> Res<()> {
+    println!("\n== traffic: 100 requests through the NAT service {NAT_VIP}:80 (wrr 1:2:3:4)");
+    let counts = requests(NAT_VIP, 100)?;
+    println!("   {counts:?}");
+    // The kernel folds its per-CPU counters every 2 seconds.
+    std::thread::sleep(Duration::from_millis(2500));
+
+    println!("\n== counters: ours against ipvsadm -Ln --stats --exact");
+    let kernel = ipvsadm_rows(&["--stats", "--exact"])?;
+    let text = http_get(LB, OURS, "/metrics")?;
+    let samples = parse_exposition(&text)?;
+    let mine = our_rows(&samples, STATS);
+    for (k, v) in &kernel {
+        println!("   {k:<40} {v:?}");
+    }
+    check(
+        mine == kernel && kernel.get(&format!("TCP {NAT_VIP}:80")).is_some_and(|v| v[0] == 100),
+        format!("every counter of {} services and destinations equals ipvsadm's (100 connections)", kernel.len()),
+        failures,
+    );
+    if mine != kernel {
+        println!("   ours: {mine:?}");
+    }
+    Ok(())
+}
+
+/// Every `node_ipvs_*` series of ours against node_exporter's; and / links to /metrics.
+fn series_agree(failures: &mut Vec<String>) -> Res<()> {
+    println!("\n== node_ipvs_* series: ours against node_exporter's");
+    std::thread::sleep(Duration::from_millis(2500));
+    let theirs = node_series(parse_exposition(&http_get(LB, NODE, "/metrics")?)?);
+    let mine = node_series(parse_exposition(&http_get(LB, OURS, "/metrics")?)?);
+    let theirs_again = node_series(parse_exposition(&http_get(LB, NODE, "/metrics")?)?);
+    for ((name, labels), v) in &theirs {
+        let l: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
+        println!("   {name}{{{}}} {v}", l.join(","));
+    }
+    check(
+        theirs == theirs_again && !theirs.is_empty(),
+        format!("node_exporter gave {} node_ipvs_* series, the same twice", theirs.len()),
+        failures,
+    );
+    check(mine == theirs, format!("ours gives the same {} series, labels and values", mine.len()), failures);
+    for (k, v) in &theirs {
+        if mine.get(k) != Some(v) {
+            println!("   differs: {k:?}: node_exporter {v}, ours {:?}", mine.get(k));
+        }
+    }
+    for k in mine.keys().filter(|k| !theirs.contains_key(*k)) {
+        println!("   only ours: {k:?}");
+    }
+    let page = http_get(LB, OURS, "/")?;
+    check(page.contains("href=\"/metrics\""), "/ links to /metrics".into(), failures);
+    Ok(())
+}
+
+/// The NAT service `nat` made persistent and 8 connections held open through it: weights and
+/// connection gauges of ours against ipvsadm's.
+fn gauges_agree(lb: &Client, nat: ServiceId, failures: &mut Vec<String>) -> Res<()> {
+    println!("\n== connection gauges and weights: ours against ipvsadm -Ln --persistent-conn");
+    // Persistence makes templates (persistent connections); 8 connections held open stay
+    // active on the server the template picked.
+    lb.update_service(&Service::new(nat, Scheduler::Wrr).with_persistence(300))?;
+    let held: Vec<std::net::TcpStream> = ipvs_lab_tools::in_client(|| {
+        let to = SocketAddr::new(IpAddr::V4(NAT_VIP), 80);
+        (0..8).map(|_| Ok(std::net::TcpStream::connect_timeout(&to, Duration::from_secs(5))?)).collect()
+    })?;
+    std::thread::sleep(Duration::from_millis(500));
+    let mut agreed = false;
+    for _ in 0..5 {
+        let before = ipvsadm_gauges()?;
+        let mine = our_gauges(&parse_exposition(&http_get(LB, OURS, "/metrics")?)?);
+        let after = ipvsadm_gauges()?;
+        if before != after {
+            continue;
+        }
+        for (k, v) in &before {
+            println!("   {k:<40} weight {} persistent {} active {} inactive {}", v[0], v[1], v[2], v[3]);
+        }
+        let live = before.values().any(|v| v[1] > 0) && before.values().map(|v| v[2]).sum::<u64>() >= 8;
+        check(
+            mine == before && live,
+            format!(
+                "weights, persistent, active and inactive connections of {} destinations equal ipvsadm's (templates and 8 open connections seen)",
+                before.len()
+            ),
+            failures,
+        );
+        if mine != before {
+            println!("   ours: {mine:?}");
+        }
+        agreed = true;
+        break;
+    }
+    check(agreed, "ipvsadm's gauges held still between two readings".into(), failures);
+    drop(held);
+    Ok(())
 }
 
 fn main() {

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use ipvs::wire::frame::{self, DUMP, REQUEST, REQUEST_ACK};
 use ipvs::wire::IpvsMessage;
 use ipvs::{Request, ServiceId};
+use ipvs_lab_tools::Res;
 use netlink_sys::protocols::NETLINK_GENERIC;
 use netlink_sys::{Socket, SocketAddr};
 use nix::sys::socket::{setsockopt, sockopt};
@@ -15,8 +16,6 @@ const NLMSG_ERROR: u16 = 2;
 const NLMSG_DONE: u16 = 3;
 /// What the write floor sends per sendmsg.
 const BATCH_BYTES: usize = 256 * 1024;
-
-pub type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
 /// One bare socket and the IPVS family id.
 pub struct Probe {

@@ -26,11 +26,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use floor::{Probe, Res};
+use floor::Probe;
 use ipvs::state::{Policy, Scope, Table};
 use ipvs::transport::{BatchOutcome, NetlinkTransport, Transport};
 use ipvs::wire::IpvsMessage;
 use ipvs::{Client, Destination, ErrorKind, Forward, Scheduler, Service, ServiceId};
+use ipvs_lab_tools::Res;
 
 /// A transport that counts what goes through it.
 struct Counting<T> {

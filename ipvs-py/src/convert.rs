@@ -104,12 +104,30 @@ pub fn choice<'a>(obj: &Bound<'_, PyAny>, field: &str, choices: &[&'a str]) -> P
     })
 }
 
-/// An address given as `str` or an `ipaddress` object.
+/// Why a zoned IPv6 address (`fe80::1%eth0`) is refused: IPVS holds no zone, and dropping it
+/// would silently name another address.
+const ZONED: &str = "a zoned IPv6 address (with %zone) cannot be used: IPVS holds no zone";
+
+/// A ValueError if `obj` (an `ipaddress` object) carries an IPv6 zone (`scope_id`).
+pub fn refuse_zone(obj: &Bound<'_, PyAny>, field: &str) -> PyResult<()> {
+    let zone = obj.getattr(pyo3::intern!(obj.py(), "scope_id")).ok().filter(|z| !z.is_none());
+    match zone {
+        Some(_) => Err(value_err(field, format!("'{}'", obj.str()?), ZONED)),
+        None => Ok(()),
+    }
+}
+
+/// An address given as `str` or an `ipaddress` object; a zoned IPv6 address is a ValueError
+/// naming the field (never taken without its zone).
 pub fn address(obj: &Bound<'_, PyAny>, field: &str) -> PyResult<IpAddr> {
     if obj.is_instance_of::<PyString>() {
         let text = string(obj, field)?;
+        if text.contains('%') {
+            return Err(value_err(field, format!("'{text}'"), ZONED));
+        }
         return text.parse().map_err(|_| value_err(field, format!("'{text}'"), "not an IP address"));
     }
+    refuse_zone(obj, field)?;
     // ipaddress.IPv4Address / IPv6Address: their packed bytes.
     let packed = obj.getattr(pyo3::intern!(obj.py(), "packed")).ok().and_then(|p| p.cast_into::<PyBytes>().ok());
     match packed.as_ref().map(|b| b.as_bytes()) {

@@ -94,8 +94,9 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
         /// Then wait for draining destinations to be deleted, at most SECS seconds (default:
-        /// their longest drain).
-        #[arg(long, value_name = "SECS", num_args = 0..=1, require_equals = true, default_missing_value = "0")]
+        /// their longest drain; at most a day).
+        #[arg(long, value_name = "SECS", num_args = 0..=1, require_equals = true, default_missing_value = "0",
+              value_parser = clap::value_parser!(u64).range(0..=MAX_WAIT_SECS))]
         wait: Option<u64>,
     },
 }
@@ -119,6 +120,10 @@ struct Target {
 }
 
 type Ipvs = Client<Box<dyn Transport>>;
+
+/// The longest `apply --wait=SECS`: a day (a drain longer than that is not waited for by a
+/// command; and a deadline must fit the clock).
+const MAX_WAIT_SECS: u64 = 86_400;
 
 fn interval(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
@@ -254,10 +259,15 @@ fn apply(client: &Ipvs, desired: &Table, scope: &Scope, wait: Option<u64>) -> Re
     };
     say(print_report(&report))?;
     if let Some(secs) = wait {
-        let limit =
-            if secs == 0 { Policy::DEFAULT_MAX_DRAIN + Duration::from_secs(5) } else { Duration::from_secs(secs) };
-        let until = Instant::now() + limit;
-        while !report.draining.is_empty() && Instant::now() < until {
+        let limit = if secs == 0 {
+            Policy::DEFAULT_MAX_DRAIN.saturating_add(Duration::from_secs(5))
+        } else {
+            Duration::from_secs(secs)
+        };
+        // Time waited against the limit: no deadline is computed, so no limit can overflow the
+        // clock (the limit is also at most a day, MAX_WAIT_SECS).
+        let start = Instant::now();
+        while !report.draining.is_empty() && start.elapsed() < limit {
             std::thread::sleep(Duration::from_secs(1));
             let plan = client.plan_with_clock(desired, scope, &policy, &mut clock).map_err(|e| e.to_string())?;
             if plan.is_empty() && plan.draining().len() == report.draining.len() {

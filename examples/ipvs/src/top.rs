@@ -49,8 +49,8 @@ impl SortKey {
     fn value(self, s: &Stats, active: u64) -> u64 {
         match self {
             SortKey::Cps => s.cps,
-            SortKey::Pps => s.in_pps + s.out_pps,
-            SortKey::Bps => s.in_bps + s.out_bps,
+            SortKey::Pps => s.in_pps.saturating_add(s.out_pps),
+            SortKey::Bps => s.in_bps.saturating_add(s.out_bps),
             SortKey::Active => active,
             SortKey::Name => 0,
         }
@@ -290,9 +290,11 @@ pub fn run(
     view.live = true;
     let mut terminal = ratatui::try_init().map_err(|e| format!("terminal: {e}"))?;
     let result = (|| -> Result<(), String> {
-        let mut next = Instant::now();
+        // When the last read began (None: read now). Time is compared as elapsed against the
+        // interval, never added to the clock, so no interval can overflow it.
+        let mut last: Option<Instant> = None;
         while !view.quit {
-            if Instant::now() >= next {
+            if last.is_none_or(|l| l.elapsed() >= view.interval) {
                 tick();
                 let start = Instant::now();
                 match read() {
@@ -303,10 +305,10 @@ pub fn run(
                     Err(e) => view.error = Some(e),
                 }
                 view.read_in = start.elapsed();
-                next = Instant::now() + view.interval;
+                last = Some(Instant::now());
             }
             terminal.draw(|f| view.draw(f)).map_err(|e| e.to_string())?;
-            let wait = next.saturating_duration_since(Instant::now());
+            let wait = last.map_or(Duration::ZERO, |l| view.interval.saturating_sub(l.elapsed()));
             if event::poll(wait).map_err(|e| e.to_string())? {
                 if let Event::Key(k) = event::read().map_err(|e| e.to_string())? {
                     if k.kind == KeyEventKind::Press {

@@ -47,7 +47,7 @@ use std::path::Path;
 pub use error::{Errno, Error, Failure, Result};
 pub use model::{Change, Plan, Problem, ProblemKind, Report, Step};
 pub use net::in_netns;
-pub use record::{state_path, Record, RECORD_VERSION, STATE_DIR};
+pub use record::{state_path, Record, MAX_RECORD_BYTES, RECORD_VERSION, STATE_DIR};
 pub use request::{Method, Network, Request, Tunnel};
 
 use rtnl::Rtnl;

@@ -16,6 +16,10 @@ pub const RECORD_VERSION: u32 = 1;
 /// Where state files go by default.
 pub const STATE_DIR: &str = "/run/ipvs-realserver";
 
+/// The largest state file read: 16 MiB (a record holds one entry per change prepare made:
+/// a few sysctls, addresses, routes and tunnels per VIP, a few kilobytes).
+pub const MAX_RECORD_BYTES: u64 = 16 << 20;
+
 /// What `prepare` changed in one namespace, oldest first, each change with the value before.
 ///
 /// ```
@@ -71,15 +75,23 @@ impl Record {
         }
     }
 
-    /// Reads a state file; `None` when there is none.
+    /// Reads a state file; `None` when there is none. Only a regular file of at most
+    /// [`MAX_RECORD_BYTES`] is read: a FIFO, a device or a kernel pseudo-file is refused
+    /// without waiting on it or quoting it.
     pub fn load(path: &Path) -> Result<Option<Record>> {
-        let text = match fs::read_to_string(path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(Error::io(path, e)),
-        };
+        use ipvs::fs::ReadFileError;
         let bad = |reason: String| Error::State { path: path.to_path_buf(), reason };
-        let r: Record = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
+        let bytes = match ipvs::fs::read_regular_file(path, MAX_RECORD_BYTES) {
+            Ok(b) => b,
+            Err(ReadFileError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(ReadFileError::Io { source, .. }) => return Err(Error::io(path, source)),
+            Err(ReadFileError::NotRegular { what, .. }) => return Err(bad(format!("not a regular file ({what})"))),
+            Err(ReadFileError::TooLarge { limit, .. }) => {
+                return Err(bad(format!("larger than the limit of {limit} bytes")))
+            }
+            Err(other) => return Err(bad(other.to_string())),
+        };
+        let r: Record = serde_json::from_slice(&bytes).map_err(|e| bad(e.to_string()))?;
         if r.version != RECORD_VERSION {
             return Err(bad(format!("record version {} (this build reads {RECORD_VERSION})", r.version)));
         }

@@ -9,6 +9,17 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
+/// Whether `ip` can name one host: not unspecified, multicast, the IPv4 limited broadcast
+/// (255.255.255.255) or an IPv4-mapped IPv6 address (`::ffff:a.b.c.d`, which no interface
+/// holds: the IPv4 address is meant). The one rule for VIPs and the director's address.
+fn is_unicast(ip: &IpAddr) -> bool {
+    let special = match ip {
+        IpAddr::V4(a) => a.is_broadcast(),
+        IpAddr::V6(a) => a.to_ipv4_mapped().is_some(),
+    };
+    !(ip.is_unspecified() || ip.is_multicast() || special)
+}
+
 /// How the director forwards to this real server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -250,7 +261,7 @@ impl Request {
             crate::net::check_ifname(dev)?;
         }
         for vip in &self.vips {
-            if vip.is_unspecified() || vip.is_multicast() || vip.is_loopback() {
+            if !is_unicast(vip) || vip.is_loopback() {
                 return bad(format!("VIP {vip}: not a unicast address"));
             }
         }
@@ -263,7 +274,7 @@ impl Request {
                 let Some(director) = self.director else {
                     return bad("nat needs the director's address".into());
                 };
-                if director.is_unspecified() || director.is_multicast() {
+                if !is_unicast(&director) {
                     return bad(format!("director {director}: not a unicast address"));
                 }
                 match self.clients.iter().find(|n| n.addr.is_ipv4() != director.is_ipv4()) {
@@ -292,6 +303,39 @@ impl Request {
             (false, _) => self.clients.clone(),
             (true, Some(d)) => vec![Network::default_for(d.is_ipv6())],
             (true, None) => Vec::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(r: &Request) -> String {
+        match r.validate() {
+            Err(Error::Invalid(m)) => m,
+            other => panic!("{r:?}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_vip_or_director_that_is_not_unicast_is_refused() {
+        for vip in ["0.0.0.0", "224.0.0.1", "255.255.255.255", "127.0.0.1", "::", "ff02::1", "::1", "::ffff:192.0.2.1"]
+        {
+            for method in [Method::Dr, Method::Tun(Tunnel::Ipip), Method::Nat] {
+                let mut r = Request::new(method).vip(vip.parse().unwrap());
+                if method == Method::Nat {
+                    r = r.director("192.0.2.254".parse().unwrap());
+                }
+                assert_eq!(refused(&r), format!("VIP {vip}: not a unicast address"), "{method}");
+            }
+        }
+        for director in ["0.0.0.0", "224.0.0.1", "255.255.255.255", "::ffff:192.0.2.254"] {
+            let r = Request::new(Method::Nat).director(director.parse().unwrap());
+            assert_eq!(refused(&r), format!("director {director}: not a unicast address"));
+        }
+        for vip in ["192.0.2.10", "2001:db8::10", "10.255.255.255"] {
+            Request::new(Method::Dr).vip(vip.parse().unwrap()).validate().unwrap();
         }
     }
 }

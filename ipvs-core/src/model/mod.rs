@@ -133,9 +133,41 @@ pub fn is_destination_address(addr: &IpAddr) -> bool {
         IpAddr::V4(a) => !(a.is_unspecified() || a.is_broadcast() || a.is_multicast()),
         IpAddr::V6(a) => {
             let s = a.segments();
-            let mapped = s[..5] == [0; 5] && s[5] == 0xffff;
-            !(a.is_unspecified() || a.is_multicast() || mapped || (s[0] & 0xffc0) == 0xfe80)
+            !(a.is_unspecified() || a.is_multicast() || is_v4_mapped(addr) || (s[0] & 0xffc0) == 0xfe80)
         }
+    }
+}
+
+/// Whether `addr` is an IPv4-mapped IPv6 address (`::ffff:a.b.c.d`): an IPv4 address
+/// dressed as IPv6, refused for services and destinations alike (the IPv4 address is meant).
+///
+/// ```
+/// use ipvs::model::is_v4_mapped;
+/// assert!(is_v4_mapped(&"::ffff:192.0.2.1".parse().unwrap()));
+/// assert!(!is_v4_mapped(&"192.0.2.1".parse().unwrap()));
+/// assert!(!is_v4_mapped(&"::192.0.2.1".parse().unwrap()));
+/// ```
+pub fn is_v4_mapped(addr: &IpAddr) -> bool {
+    match addr {
+        IpAddr::V4(_) => false,
+        IpAddr::V6(a) => {
+            let s = a.segments();
+            s[..5] == [0; 5] && s[5] == 0xffff
+        }
+    }
+}
+
+/// A service's address: any but IPv4-mapped (the kernel would hold it as a separate IPv6
+/// service that IPv4 clients never reach; destinations refuse it too).
+pub(crate) fn check_service_address(addr: &IpAddr) -> Result<(), InvalidInput> {
+    if is_v4_mapped(addr) {
+        Err(InvalidInput::new(
+            "address",
+            addr,
+            "a v4-mapped IPv6 address is not a service address (give the IPv4 address)",
+        ))
+    } else {
+        Ok(())
     }
 }
 

@@ -446,6 +446,11 @@ impl Service {
     /// Checks everything the kernel would reject or could not hold, before anything is sent.
     pub fn validate(&self) -> Result<(), InvalidInput> {
         self.id.validate()?;
+        // Not in the identity's check: a v4-mapped service made elsewhere (ipvsadm takes one)
+        // can still be read, listed and deleted by its identity.
+        if let ServiceId::Inet { addr, .. } = self.id {
+            super::check_service_address(&addr)?;
+        }
         self.scheduler.validate()?;
         if let Some(pe) = &self.persistence_engine {
             pe.validate()?;
@@ -481,5 +486,28 @@ impl Service {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_v4_mapped_service_address_is_refused_as_destinations_are() {
+        let mapped: std::net::IpAddr = "::ffff:192.0.2.1".parse().unwrap();
+        for id in [ServiceId::tcp(mapped, 80), ServiceId::udp(mapped, 53), ServiceId::sctp(mapped, 80)] {
+            let e = Service::new(id, Scheduler::Wrr).validate().unwrap_err();
+            assert_eq!((e.field, e.value.as_str()), ("address", "::ffff:192.0.2.1"), "{e}");
+            assert!(e.reason.contains("v4-mapped"), "{e}");
+        }
+        // The same rule as for destinations.
+        let d = super::super::Destination::new(std::net::SocketAddr::new(mapped, 80), Default::default());
+        assert_eq!(d.validate().unwrap_err().field, "address");
+        // Other IPv6 and IPv4 services are untouched.
+        for a in ["2001:db8::1", "::1", "192.0.2.1", "::192.0.2.1"] {
+            Service::new(ServiceId::tcp(a.parse().unwrap(), 80), Scheduler::Wrr).validate().unwrap();
+        }
+        Service::new(ServiceId::fwmark(7, Family::Inet6), Scheduler::Wrr).validate().unwrap();
     }
 }

@@ -25,7 +25,7 @@ __all__ = [
     "Timeouts",
 ]
 
-_Address = Union[str, ipaddress.IPv4Address, ipaddress.IPv6Address]
+_Address = Union[str, ipaddress.IPv4Address, ipaddress.IPv6Address]  # an IPv6 address with a %zone is refused (ValueError)
 _IP = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
 # What a plan may touch: None (the services the desired table names), or selectors (one
 # string or several): "tcp,192.0.2.0/24,port=80-90", "fwmark=1-9".

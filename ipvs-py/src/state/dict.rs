@@ -81,6 +81,7 @@ fn to_value(obj: &Bound<'_, PyAny>, path: &str, depth: usize) -> PyResult<Value>
     let ip = obj.py().import(pyo3::intern!(obj.py(), "ipaddress"))?;
     for class in ["IPv4Address", "IPv6Address"] {
         if obj.is_instance(&ip.getattr(class)?)? {
+            crate::convert::refuse_zone(obj, field(path))?;
             return Ok(Value::String(obj.str()?.to_string()));
         }
     }

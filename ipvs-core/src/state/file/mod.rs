@@ -4,6 +4,7 @@
 //! client would and names the file's line (where the format has lines), the field and the
 //! value of the first bad one.
 
+mod object;
 mod schema;
 
 use std::fmt;
@@ -135,7 +136,7 @@ impl Table {
             FileError {
                 file: None,
                 line: Some(inner.line()),
-                column: Some(inner.column()),
+                column: Some(inner.column().max(1)), // serde_json says 0 before the first byte
                 path: Some(path),
                 message: strip_json_position(&inner.to_string()),
             }
@@ -143,7 +144,7 @@ impl Table {
         de.end().map_err(|e| FileError {
             file: None,
             line: Some(e.line()),
-            column: Some(e.column()),
+            column: Some(e.column().max(1)),
             path: None,
             message: strip_json_position(&e.to_string()),
         })?;
@@ -177,7 +178,7 @@ impl Serialize for Table {
 
 impl<'de> Deserialize<'de> for Table {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Table, D::Error> {
-        let f = FileTableIn::deserialize(d)?;
+        let object::Object(f) = object::Object::<FileTableIn>::deserialize(d)?;
         f.into_table().map_err(D::Error::custom)
     }
 }
@@ -280,5 +281,52 @@ mod tests {
         let e = Table::from_json("{\"services\": [{\"protocol\": \"tcp\", \"address\": \"192.0.2.1\", \"port\": 80},\n {\"protocol\": \"tcp\", \"address\": \"192.0.2.1\", \"port\": 80}]}").unwrap_err();
         assert!(e.to_string().contains("named twice"), "{e}");
         assert_eq!(e.clone().in_file("web.json").to_string().split(':').next(), Some("web.json"));
+    }
+
+    #[test]
+    fn anything_but_an_object_is_refused_where_an_object_belongs() {
+        // serde takes a struct from a sequence by position: `[]` was an empty table, and
+        // `["tcp", "192.0.2.1", 80]` a service.
+        for text in ["[]", "[[]]", "1", "\"x\"", "null", "true"] {
+            let e = Table::from_json(text).unwrap_err();
+            assert!(e.message.contains("expected an object"), "{text}: {e}");
+            assert_eq!(e.line, Some(1), "{text}: {e}");
+        }
+        let nested: &[(&str, &str)] = &[
+            (r#"{"services": [["tcp", "192.0.2.1", 80]]}"#, "services[0]"),
+            (r#"{"timeouts": [900, 120, 300]}"#, "timeouts"),
+            (
+                r#"{"services": [{"protocol": "tcp", "address": "192.0.2.1", "port": 80, "destinations": [["198.51.100.1", 80]]}]}"#,
+                "services[0].destinations[0]",
+            ),
+        ];
+        for &(text, path) in nested {
+            let e = Table::from_json(text).unwrap_err();
+            assert!(e.message.contains("expected an object"), "{text}: {e}");
+            assert_eq!(e.path.as_deref(), Some(path), "{text}: {e}");
+        }
+        // TOML's top level is always a table, but arrays can stand where tables belong.
+        let e = Table::from_toml("services = [[\"tcp\", \"192.0.2.1\", 80]]\n").unwrap_err();
+        assert!(e.message.contains("expected an object"), "{e}");
+        let e = Table::from_toml("timeouts = [900, 120, 300]\n").unwrap_err();
+        assert!(e.message.contains("expected an object"), "{e}");
+        assert_eq!(e.path.as_deref(), Some("timeouts"), "{e}");
+        // The parts on their own too.
+        for text in ["[]", r#"["tcp", "192.0.2.1", 80]"#] {
+            assert!(serde_json::from_str::<crate::model::Service>(text)
+                .unwrap_err()
+                .to_string()
+                .contains("expected an object"));
+            assert!(serde_json::from_str::<crate::model::Destination>(text)
+                .unwrap_err()
+                .to_string()
+                .contains("expected an object"));
+            assert!(serde_json::from_str::<crate::model::Timeouts>(text)
+                .unwrap_err()
+                .to_string()
+                .contains("expected an object"));
+        }
+        // An object still reads.
+        assert_eq!(Table::from_json("{}").unwrap(), Table::new());
     }
 }

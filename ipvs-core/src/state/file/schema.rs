@@ -10,6 +10,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::super::policy::DrainPolicy;
 use super::super::table::Table;
+use super::object::Object;
 use crate::error::InvalidInput;
 use crate::model::{
     Destination, Family, Forward, Netmask, PersistenceEngine, Protocol, Scheduler, Service, ServiceFlags, ServiceId,
@@ -33,7 +34,7 @@ pub(in crate::state) struct FileTable {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct FileTableIn {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::object::optional")]
     timeouts: Option<FileTimeouts>,
     #[serde(default)]
     services: ServiceList,
@@ -41,16 +42,16 @@ pub(super) struct FileTableIn {
 
 /// A service, its drain policy and its destinations, checked.
 #[derive(Deserialize)]
-#[serde(try_from = "FileService")]
+#[serde(try_from = "Object<FileService>")]
 struct CheckedService {
     service: Service,
     drain: Option<DrainPolicy>,
     destinations: Vec<Destination>,
 }
 
-impl TryFrom<FileService> for CheckedService {
+impl TryFrom<Object<FileService>> for CheckedService {
     type Error = String;
-    fn try_from(fs: FileService) -> Result<CheckedService, String> {
+    fn try_from(Object(fs): Object<FileService>) -> Result<CheckedService, String> {
         let service = fs.service().map_err(|e| e.to_string())?;
         let drain = fs.drain().map_err(|e| e.to_string())?;
         let mut destinations: Vec<Destination> = Vec::with_capacity(fs.destinations.len());
@@ -132,7 +133,7 @@ struct FileService {
     drain: Option<FileDrain>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     max_drain: Option<u64>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "super::object::list")]
     destinations: Vec<FileDestination>,
 }
 
@@ -502,7 +503,7 @@ impl Serialize for Service {
 
 impl<'de> Deserialize<'de> for Service {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Service, D::Error> {
-        let f = FileService::deserialize(d)?;
+        let Object(f) = Object::<FileService>::deserialize(d)?;
         if !f.destinations.is_empty() || f.drain.is_some() || f.max_drain.is_some() {
             return Err(D::Error::custom(
                 "a service on its own has no destinations or drain (those belong to a table)",
@@ -521,7 +522,7 @@ impl Serialize for Destination {
 impl<'de> Deserialize<'de> for Destination {
     /// A destination on its own names its port (in a table it defaults to the service's).
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Destination, D::Error> {
-        let f = FileDestination::deserialize(d)?;
+        let Object(f) = Object::<FileDestination>::deserialize(d)?;
         let port = f.port.ok_or_else(|| D::Error::custom("port: a destination on its own needs its port"))?;
         // Checked as part of a service on that port; then on its own.
         let any = ServiceId::tcp(f.address, port);
@@ -539,7 +540,7 @@ impl Serialize for Timeouts {
 
 impl<'de> Deserialize<'de> for Timeouts {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Timeouts, D::Error> {
-        let f = FileTimeouts::deserialize(d)?;
+        let Object(f) = Object::<FileTimeouts>::deserialize(d)?;
         Ok(Timeouts { tcp: f.tcp, tcp_fin: f.tcp_fin, udp: f.udp })
     }
 }

@@ -43,3 +43,8 @@ ipvsadm -L
 ipvsadm -L -t localhost:80
 ipvsadm -S
 ipvsadm -A -t no-such-host.invalid:80
+# A v4-mapped IPv6 service address: ipvsadm and the kernel take it (the library's model refuses
+# it; the drop-in sends it as ipvsadm does).
+ipvsadm -A -t [::ffff:192.0.2.27]:80 -s rr
+ipvsadm -Ln -t [::ffff:192.0.2.27]:80
+ipvsadm -D -t [::ffff:192.0.2.27]:80

@@ -19,8 +19,12 @@ export CARGO_TARGET_DIR="$PWD/target/fuzz"
 export RUSTFLAGS="-Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4 \
 -Cllvm-args=-sanitizer-coverage-inline-8bit-counters -Cllvm-args=-sanitizer-coverage-pc-table \
 -Cllvm-args=-sanitizer-coverage-trace-compares --cfg fuzzing -Cdebug-assertions -Coverflow-checks"
-bins=(); for t in "${targets[@]}"; do bins+=(--bin "$t"); done
-if ! rustup run nightly cargo build --quiet --release -p ipvs-fuzz --features libfuzzer "${bins[@]}" --target "$triple"; then
+# vrrp_advert is built on its own without the default features: it depends on ipvs-vrrp
+# alone, not on the director (tokio, hyper, rustls).
+bins=(); for t in "${targets[@]}"; do [ "$t" = vrrp_advert ] || bins+=(--bin "$t"); done
+if ! rustup run nightly cargo build --quiet --release -p ipvs-fuzz --features libfuzzer "${bins[@]}" --target "$triple" \
+  || ! rustup run nightly cargo build --quiet --release -p ipvs-fuzz --no-default-features --features libfuzzer \
+    --bin vrrp_advert --target "$triple"; then
   echo "fuzz: FAILED to build the fuzz targets"; exit 1
 fi
 crashes="$CARGO_TARGET_DIR/crashes"; mkdir -p "$crashes"

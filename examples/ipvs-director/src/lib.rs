@@ -9,7 +9,7 @@
 //! * [`policy`]: from health to the table: failure policies, quorum, the sorry server;
 //! * [`daemon`]: the checks running, the table applied, reload, `/metrics` and `/status`;
 //! * [`vrrp`]: the VRRP protocol (RFC 3768 v2, RFC 5798 v3): adverts and the state machine,
-//!   apart from any I/O.
+//!   apart from any I/O, from the ipvs-vrrp crate.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -20,4 +20,5 @@ pub mod failover;
 pub mod health;
 pub mod keepalived;
 pub mod policy;
-pub mod vrrp;
+/// The VRRP protocol, from the ipvs-vrrp crate.
+pub use ipvs_vrrp as vrrp;

@@ -138,7 +138,7 @@ fn main() {
 
     // VRRP adverts, v2 and v3, IPv4 and IPv6.
     {
-        use ipvs_director::vrrp::packet::{emit, Addresses, Advert, Auth, PacketContext};
+        use ipvs_vrrp::packet::{emit, Addresses, Advert, Auth, PacketContext};
         let v4 = PacketContext::new("198.51.100.2".parse().unwrap(), "224.0.0.18".parse().unwrap());
         let v6 = PacketContext::new("fe80::2".parse().unwrap(), "ff02::12".parse().unwrap());
         let a = Advert::v2(51, 100, 1, Auth::pass("secret"), vec!["192.0.2.10".parse().unwrap()]).unwrap();

@@ -1,4 +1,4 @@
-//! One VRRP instance at work: its sockets, its state machine ([`crate::vrrp::Instance`]),
+//! One VRRP instance at work: its sockets, its state machine ([`ipvs_vrrp::Instance`]),
 //! and the actions it asks for carried out (adverts sent, virtual addresses added and
 //! removed, announcements, notify scripts, the IPVS sync daemon switched).
 
@@ -9,6 +9,9 @@ use std::time::{Duration, Instant, SystemTime};
 use ipvs::DaemonState;
 use ipvs_realserver::rtnl::Rtnl;
 use ipvs_realserver::Errno;
+use ipvs_vrrp::{
+    emit, Action, Event, Instance, InstanceConfig, Notify, PacketContext, State, Stats, SyncRole, Timestamp,
+};
 use tokio::sync::{mpsc, oneshot};
 
 use super::net::{send_garp, send_na, Interface, Receiver, Sender};
@@ -16,9 +19,6 @@ use crate::check::run_script;
 use crate::config::{Script, SyncDaemon};
 use crate::daemon::lock;
 use crate::daemon::Ipvs;
-use crate::vrrp::{
-    emit, Action, Event, Instance, InstanceConfig, Notify, PacketContext, State, Stats, SyncRole, Timestamp,
-};
 
 /// A virtual address and the interface it goes on.
 #[derive(Debug, Clone)]
@@ -109,8 +109,8 @@ impl InstanceStatus {
             interface: interface.to_owned(),
             vrid: cfg.vrid,
             version: match cfg.version {
-                crate::vrrp::Version::V2 => 2,
-                crate::vrrp::Version::V3 => 3,
+                ipvs_vrrp::Version::V2 => 2,
+                ipvs_vrrp::Version::V3 => 3,
             },
             state: vr.state(),
             priority: vr.priority(),

@@ -1,6 +1,6 @@
 //! Failover between directors: the VRRP instances of the configuration at work.
 //!
-//! [`crate::vrrp`] is the protocol without I/O; this module gives it a network: raw
+//! [`ipvs_vrrp`] is the protocol without I/O; this module gives it a network: raw
 //! sockets on each instance's interface ([`net`]), the virtual addresses added and removed
 //! through rtnetlink (`ipvs_realserver::rtnl`, the same code that prepares real servers),
 //! gratuitous ARP and unsolicited neighbour advertisements on becoming master, the IPVS
@@ -22,12 +22,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use ipvs_realserver::rtnl::{Addr, Link, Rtnl};
+use ipvs_vrrp::{advert_interval_centis, Addresses, Auth, Instance, InstanceConfig, Version};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::config::{Config, VrrpInstance, VrrpState};
 use crate::daemon::lock;
 use crate::daemon::Ipvs;
-use crate::vrrp::{advert_interval_centis, Addresses, Auth, Instance, InstanceConfig, Version};
 pub use instance::{state_name, Ctl, InstanceStatus, Setup, Vip};
 use net::{Interface, Receiver, Sender};
 use track::ScriptStates;

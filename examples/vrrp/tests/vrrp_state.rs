@@ -3,7 +3,7 @@
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
-use ipvs_director::vrrp::{
+use ipvs_vrrp::{
     emit, Action, Addresses, Advert, AdvertError, Auth, Event, Instance, InstanceConfig, IpMeta, Notify, PacketContext,
     State, SyncRole, Timestamp, Version, MULTICAST_V4,
 };

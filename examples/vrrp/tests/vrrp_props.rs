@@ -4,7 +4,7 @@
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
-use ipvs_director::vrrp::{
+use ipvs_vrrp::{
     emit, Action, AddressMismatch, Addresses, Advert, Auth, Event, Instance, InstanceConfig, IpMeta, PacketContext,
     State, Timestamp, Version, MULTICAST_V4,
 };

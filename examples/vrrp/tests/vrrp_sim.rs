@@ -5,7 +5,7 @@
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
-use ipvs_director::vrrp::{
+use ipvs_vrrp::{
     emit, Action, Addresses, Event, Instance, InstanceConfig, IpMeta, PacketContext, State, Timestamp, Version,
 };
 use proptest::prelude::*;

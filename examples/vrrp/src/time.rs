@@ -1,6 +1,6 @@
 //! Explicit time for the state machine, and the RFC timer formulas.
 //!
-//! Nothing in [`crate::vrrp`] reads a clock: the caller passes the current [`Timestamp`] with every
+//! Nothing in this crate reads a clock: the caller passes the current [`Timestamp`] with every
 //! event (for example `Timestamp::from_duration(now.duration_since(start))` from a
 //! `std::time::Instant` taken at start-up), and tests drive virtual time. All arithmetic
 //! saturates, so no input can overflow or panic.

@@ -1,9 +1,13 @@
-//! The Virtual Router Redundancy Protocol, without I/O.
+//! `ipvs-vrrp`: the Virtual Router Redundancy Protocol, without I/O.
+//!
+//! The protocol behind `ipvs-director`'s failover, in a crate of its own so that it (and its
+//! fuzz target) builds without an async runtime, HTTP or TLS.
 //!
 //! VRRPv2 (RFC 3768, keepalived's default for IPv4) and VRRPv3 (RFC 5798, IPv4 and IPv6),
 //! written to interoperate with keepalived as a peer. Everything here is pure: bytes in,
 //! bytes out; events and the current time in, actions and the next deadline out. Sockets,
-//! clocks, addresses, gratuitous ARP, scripts and the IPVS sync daemon belong to the caller.
+//! clocks, addresses, sending gratuitous ARP, scripts and the IPVS sync daemon belong to the
+//! caller.
 //!
 //! * [`packet`]: the ADVERTISEMENT ([`Advert`]), [`parse`] and [`emit`] with the per-version
 //!   checksum (v3 with the IPv4/IPv6 pseudo-header);
@@ -17,12 +21,14 @@
 //! * [`state`]: the instance state machine ([`Instance`]): Initialize, Backup, Master (and
 //!   keepalived's Fault), master-down timer with skew, preemption, priority 0 on shutdown;
 //! * [`time`]: the explicit [`Timestamp`] and the RFC timer formulas;
+//! * [`frames`]: a new master's announcements as bytes, gratuitous ARP ([`garp_frame`]) and
+//!   unsolicited neighbour advertisements ([`unsolicited_na`]);
 //! * [`fuzz`]: [`fuzz_advert`], the entry point for the fuzz crate.
 //!
 //! A receive loop looks like:
 //!
 //! ```
-//! use ipvs_director::vrrp::{Action, Addresses, Event, Instance, InstanceConfig, Timestamp, Version};
+//! use ipvs_vrrp::{Action, Addresses, Event, Instance, InstanceConfig, Timestamp, Version};
 //! use std::net::{IpAddr, Ipv4Addr};
 //!
 //! let me = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1));
@@ -32,10 +38,13 @@
 //! assert!(actions.contains(&Action::RemoveAddresses)); // starts as backup
 //! // ... on a packet: vr.receive(now, &IpMeta { .. }, payload); on vr.next_deadline(): Event::Timer.
 //! ```
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
 
 pub mod config;
 pub mod error;
 pub mod event;
+pub mod frames;
 pub mod fuzz;
 pub mod ip;
 pub mod packet;
@@ -46,6 +55,7 @@ pub mod validate;
 pub use config::{advert_interval_centis, AddressMismatch, ConfigError, GarpConfig, InstanceConfig};
 pub use error::{AdvertError, DropCounters};
 pub use event::{Action, Event, Notify, State, Stats, SyncRole};
+pub use frames::{garp_frame, unsolicited_na};
 pub use fuzz::fuzz_advert;
 pub use ip::IpMeta;
 pub use packet::{emit, parse, Addresses, Advert, Auth, Family, PacketContext, Version};

@@ -99,8 +99,8 @@ pub fn emit_ipv4(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::vrrp::packet::{parse, Auth};
-    use crate::vrrp::MULTICAST_V4;
+    use crate::packet::{parse, Auth};
+    use crate::MULTICAST_V4;
 
     #[test]
     fn round_trip_and_errors() {

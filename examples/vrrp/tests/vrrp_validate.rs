@@ -2,9 +2,9 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use ipvs_director::vrrp::ip::{emit_ipv4, parse_ipv4};
-use ipvs_director::vrrp::validate::{check, check_advert, check_ip, Findings};
-use ipvs_director::vrrp::{
+use ipvs_vrrp::ip::{emit_ipv4, parse_ipv4};
+use ipvs_vrrp::validate::{check, check_advert, check_ip, Findings};
+use ipvs_vrrp::{
     emit, AddressMismatch, Addresses, Advert, AdvertError, Auth, InstanceConfig, IpMeta, PacketContext, Version,
     MULTICAST_V4, MULTICAST_V6,
 };

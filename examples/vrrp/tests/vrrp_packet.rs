@@ -3,8 +3,8 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use ipvs_director::vrrp::packet::internet_checksum;
-use ipvs_director::vrrp::{
+use ipvs_vrrp::packet::internet_checksum;
+use ipvs_vrrp::{
     emit, fuzz_advert, parse, Addresses, Advert, AdvertError, Auth, PacketContext, Version, MULTICAST_V4, MULTICAST_V6,
 };
 use proptest::prelude::*;

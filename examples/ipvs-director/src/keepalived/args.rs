@@ -10,12 +10,20 @@ use super::lexer::MAX_ERRORS;
 use super::tree::Node;
 use crate::config::{split_words, Script};
 
+/// Where a native field came from: the location and keyword of a statement.
+pub(crate) type Place = (Loc, String);
+
+/// The place of statement `n`.
+pub(crate) fn place_of(n: &Node) -> Place {
+    (n.loc.clone(), n.keyword().to_owned())
+}
+
 /// The conversion's state: problems found, and where each native field came from (to place
 /// the native validation's problems at their keepalived line).
 #[derive(Default)]
 pub(crate) struct Ctx {
     pub errors: Vec<KeepalivedError>,
-    pub places: HashMap<String, (Loc, String)>,
+    pub places: HashMap<String, Place>,
     /// Errors found before the conversion (they count toward [`MAX_ERRORS`]).
     pub prior: usize,
     /// Set when the errors reached [`MAX_ERRORS`]: the last error, saying so.
@@ -37,7 +45,12 @@ impl Ctx {
 
     /// Records that the native field at `path` comes from statement `n`.
     pub fn place(&mut self, path: impl Into<String>, n: &Node) {
-        self.places.insert(path.into(), (n.loc.clone(), n.keyword().to_owned()));
+        self.places.insert(path.into(), place_of(n));
+    }
+
+    /// Records that the native field at `path` comes from the statement at `from`.
+    pub fn place_from(&mut self, path: impl Into<String>, from: Place) {
+        self.places.insert(path.into(), from);
     }
 
     /// Refuses a block after a statement that takes none.

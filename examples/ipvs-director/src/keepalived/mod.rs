@@ -17,6 +17,10 @@
 //! * the `global_defs` keys of [`IGNORED_GLOBAL_DEFS`] and the keywords of
 //!   [`IGNORED_KEYWORDS`] (e-mail alerts only) are accepted and ignored.
 //!
+//! Each block is read through a table of its keywords (keepalived's `install_keyword`
+//! shape), which also says what each keyword is for: [`keyword_tables`] gives them, and
+//! docs/director-config.md lists them (a test keeps the two the same).
+//!
 //! ```
 //! use ipvs_director::keepalived;
 //! let conf = "virtual_server 192.0.2.10 80 {\n  protocol TCP\n  lb_algo rr\n  lb_kind NAT\n  real_server 198.51.100.11 80 {\n    TCP_CHECK {\n      connect_timeout 3\n    }\n  }\n}\n";
@@ -37,7 +41,7 @@ mod tree;
 use std::path::Path;
 use std::sync::Arc;
 
-pub use convert::{IGNORED_GLOBAL_DEFS, IGNORED_KEYWORDS};
+pub use convert::{keyword_tables, KeywordDoc, KeywordStatus, KeywordTable, IGNORED_GLOBAL_DEFS, IGNORED_KEYWORDS};
 pub use error::{KeepalivedError, KeepalivedErrors, Loc};
 pub use glob::MAX_EXPANSIONS;
 pub use lexer::{MAX_ERRORS, MAX_FILES, MAX_FILE_BYTES, MAX_INCLUDE_DEPTH, MAX_LINE_BYTES, MAX_TOTAL_BYTES, MAX_WORDS};

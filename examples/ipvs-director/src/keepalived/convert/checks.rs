@@ -1,283 +1,349 @@
 //! Checker blocks: `TCP_CHECK`, `HTTP_GET`, `SSL_GET`, `DNS_CHECK`, `MISC_CHECK`,
-//! `SMTP_CHECK` with their own keywords and the common ones (check_api.c
-//! `install_checker_common_keywords`).
+//! `SMTP_CHECK`, each a table of the common keywords (check_api.c
+//! `install_checker_common_keywords`) and its own, and the `url` block of HTTP checks.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
-use super::super::args::Ctx;
+use super::super::args::{place_of, Ctx, Place};
 use super::super::tree::Node;
-use super::virtual_server::timer_range;
+use super::keywords::{refused_all, Block, Keyword, KeywordTable, Once};
+use super::shared::{self, Alpha, Draft, Shared, Timed, Virtualhost};
 use crate::config::{
-    Check, CheckKind, DnsCheck, DnsType, HttpCheck, HttpProtocol, Md5Digest, MiscCheck, SmtpCheck, StatusCodes, Url,
+    Check, CheckKind, DnsCheck, DnsType, HttpCheck, HttpProtocol, MiscCheck, Script, SmtpCheck, Timing,
 };
 
-/// The checker keywords the director supports.
-pub(super) const KINDS: [&str; 6] = ["TCP_CHECK", "HTTP_GET", "SSL_GET", "DNS_CHECK", "MISC_CHECK", "SMTP_CHECK"];
+/// A check being read: the common fields, each kind's own, and where the fields came from.
+pub(super) struct CheckDraft {
+    check: Check,
+    kinds: Kinds,
+    has_misc_path: bool,
+    places: Vec<(String, Place)>,
+}
 
-/// The `url` keywords for regular expressions, which the director does not support.
-const REGEX: [&str; 6] =
-    ["regex", "regex_no_match", "regex_options", "regex_min_offset", "regex_max_offset", "regex_stack"];
+/// The fields of each kind of check (the block's kind takes its own).
+struct Kinds {
+    http: HttpCheck,
+    dns: DnsCheck,
+    misc: MiscCheck,
+    smtp: SmtpCheck,
+}
 
-/// A checker block: the check and where each native field came from.
-pub(super) fn check<'a>(n: &'a Node, ctx: &mut Ctx) -> Option<(Check, Vec<(String, &'a Node)>)> {
+type D = CheckDraft;
+
+/// A checker block, and the kind of check it makes.
+struct Checker {
+    block: &'static Block<D>,
+    kind: fn(Kinds) -> CheckKind,
+}
+
+/// The checker blocks.
+const CHECKERS: [Checker; 6] = [
+    Checker { block: &TCP_CHECK, kind: |_| CheckKind::Tcp },
+    Checker { block: &HTTP_GET, kind: |k| CheckKind::Http(k.http) },
+    Checker { block: &SSL_GET, kind: |k| CheckKind::Https(k.http) },
+    Checker { block: &DNS_CHECK, kind: |k| CheckKind::Dns(k.dns) },
+    Checker { block: &MISC_CHECK, kind: |k| CheckKind::Misc(k.misc) },
+    Checker { block: &SMTP_CHECK, kind: |k| CheckKind::Smtp(k.smtp) },
+];
+
+const TIMING: &[Keyword<D>] = Shared::<D>::TIMING;
+
+const TCP_CHECK: Block<D> = Block {
+    name: "TCP_CHECK",
+    tables: &[&CONNECTION, TIMING, COMMON],
+    unknown: "unknown keyword in TCP_CHECK",
+    counted: true,
+    unknown_once: checker_once,
+};
+
+const HTTP_GET: Block<D> = Block {
+    name: "HTTP_GET",
+    tables: &[&CONNECTION, TIMING, COMMON, HTTP],
+    unknown: "unknown keyword in HTTP_GET",
+    counted: true,
+    unknown_once: checker_once,
+};
+
+const SSL_GET: Block<D> = Block {
+    name: "SSL_GET",
+    tables: &[&CONNECTION, TIMING, COMMON, HTTP],
+    unknown: "unknown keyword in SSL_GET",
+    counted: true,
+    unknown_once: checker_once,
+};
+
+const DNS_CHECK: Block<D> = Block {
+    name: "DNS_CHECK",
+    tables: &[&CONNECTION, TIMING, COMMON, DNS],
+    unknown: "unknown keyword in DNS_CHECK",
+    counted: true,
+    unknown_once: checker_once,
+};
+
+const MISC_CHECK: Block<D> = Block {
+    name: "MISC_CHECK",
+    tables: &[&NO_CONNECTION, TIMING, COMMON, MISC],
+    unknown: "unknown keyword in MISC_CHECK",
+    counted: true,
+    unknown_once: checker_once,
+};
+
+const SMTP_CHECK: Block<D> = Block {
+    name: "SMTP_CHECK",
+    tables: &[&CONNECTION, TIMING, COMMON, SMTP],
+    unknown: "unknown keyword in SMTP_CHECK",
+    counted: true,
+    unknown_once: checker_once,
+};
+
+/// In every checker, `url` may repeat (HTTP checks take several; elsewhere each is an
+/// unknown keyword) and `nb_get_retry` counts as `retry`.
+fn checker_once(keyword: &str) -> Once {
+    match keyword {
+        "url" => Once::Repeats,
+        "nb_get_retry" => Once::As("retry"),
+        _ => Once::Each,
+    }
+}
+
+/// Where a check connects to, and from.
+const CONNECTION: [Keyword<D>; 7] = [
+    Keyword::converted("connect_ip", "IP", "connect_ip", address),
+    Keyword::converted("connect_port", "PORT", "connect_port", port),
+    Keyword::converted("bindto", "IP", "bindto", address),
+    Keyword::converted("bind_port", "PORT", "bind_port", port),
+    Keyword::converted("bind_if", "IFNAME", "bind_if", bind_if),
+    Keyword::converted("fwmark", "MARK", "fwmark", fwmark),
+    shared::connect_timeout(),
+];
+
+/// [`CONNECTION`] in a MISC_CHECK.
+const NO_CONNECTION: [Keyword<D>; 7] =
+    refused_all(&CONNECTION, "MISC_CHECK does not connect anywhere (keepalived does not know this keyword here)");
+
+/// Every checker's other common keywords.
+const COMMON: &[Keyword<D>] =
+    &[shared::alpha(), Keyword::converted("log_all_failures", "[BOOL]", "log_all_failures", log_all_failures)];
+
+const HTTP: &[Keyword<D>] = &[
+    Keyword::converted("url", "{ path; digest; status_code; virtualhost }", "url", url).repeats(),
+    shared::virtualhost(),
+    Keyword::converted("http_protocol", "1.0|1.0C|1.1", "http_protocol", http_protocol),
+    Keyword::converted("enable_sni", "[BOOL]", "enable_sni", http_switch),
+    Keyword::converted("fast_recovery", "[BOOL]", "fast_recovery", http_switch),
+    // keepalived 2.2.7 takes it as retry and reports it deprecated.
+    Keyword::converted("nb_get_retry", "N (deprecated)", "retry", shared::retry::<D>).once_as("retry"),
+];
+
+const DNS: &[Keyword<D>] = &[
+    Keyword::converted("type", "A|NS|CNAME|SOA|MX|TXT|AAAA|RRSIG|DNSKEY", "type", dns_type),
+    Keyword::converted("name", "NAME", "name", dns_name),
+];
+
+const MISC: &[Keyword<D>] = &[
+    Keyword::converted("misc_path", "COMMAND", "misc_path", misc_path),
+    Keyword::converted("misc_timeout", "SECONDS (0: left out)", "misc_timeout", misc_timeout),
+    Keyword::converted("misc_dynamic", "", "misc_dynamic", misc_dynamic),
+    Keyword::converted("user", "USER [GROUP]", "misc_path (its user and group)", misc_user),
+];
+
+const SMTP: &[Keyword<D>] = &[
+    Keyword::converted("helo_name", "NAME", "helo_name", helo_name),
+    Keyword::refused("host", "the deprecated host block is not supported: use one SMTP_CHECK per address"),
+];
+
+impl Draft for D {
+    fn place(&mut self, field: &str, n: &Node, _: &mut Ctx) {
+        self.places.push((field.to_owned(), place_of(n)));
+    }
+}
+
+impl Timed for D {
+    const MIN_RETRY: u64 = 0;
+    fn timing(&mut self) -> &mut Timing {
+        &mut self.check.timing
+    }
+}
+
+impl Alpha for D {
+    fn alpha(&mut self) -> &mut Option<bool> {
+        &mut self.check.alpha
+    }
+}
+
+impl Virtualhost for D {
+    fn virtualhost(&mut self) -> &mut Option<String> {
+        &mut self.kinds.http.virtualhost
+    }
+}
+
+/// A checker block: the check and where each native field came from (relative to the
+/// check).
+pub(super) fn check(n: &Node, ctx: &mut Ctx) -> Option<(Check, Vec<(String, Place)>)> {
     let before = ctx.errors.len();
     if !n.args().is_empty() {
         ctx.err(n, "takes no argument before its block");
         return None;
     }
-    let mut kind = match n.keyword() {
-        "TCP_CHECK" => CheckKind::Tcp,
-        "HTTP_GET" => CheckKind::Http(HttpCheck::default()),
-        "SSL_GET" => CheckKind::Https(HttpCheck::default()),
-        "DNS_CHECK" => CheckKind::Dns(DnsCheck::default()),
-        "MISC_CHECK" => CheckKind::Misc(MiscCheck {
-            command: crate::config::Script::new(Vec::<String>::new()),
-            timeout: None,
-            dynamic: false,
-        }),
-        _ => CheckKind::Smtp(SmtpCheck::default()),
+    let checker = CHECKERS.iter().find(|c| c.block.name == n.keyword())?;
+    let kinds = Kinds {
+        http: HttpCheck::default(),
+        dns: DnsCheck::default(),
+        misc: MiscCheck { command: Script::new(Vec::<String>::new()), timeout: None, dynamic: false },
+        smtp: SmtpCheck::default(),
     };
-    let mut check = Check::new(CheckKind::Tcp);
-    let mut places: Vec<(String, &Node)> = Vec::new();
-    let mut seen: HashMap<String, usize> = HashMap::new();
-    let mut has_misc_path = false;
-    let connects = kind.connects();
-    for k in ctx.block(n) {
-        let kw = k.keyword();
-        let canonical = if kw == "nb_get_retry" { "retry" } else { kw };
-        if kw != "url" && !ctx.once(&mut seen, canonical, k) {
-            continue;
-        }
-        let mut place = |f: &str| places.push((f.to_owned(), k));
-        let c = &mut check;
-        match (kw, &mut kind) {
-            ("connect_ip" | "bindto", _) if connects => {
-                if ctx.count(k, 1, 1) {
-                    let a = ctx.ip(k, 0);
-                    if kw == "connect_ip" {
-                        c.connect.ip = a;
-                    } else {
-                        c.connect.bind_ip = a;
-                    }
-                    place(kw);
-                }
-            }
-            ("connect_port" | "bind_port", _) if connects => {
-                if ctx.count(k, 1, 1) {
-                    let p = ctx.uint(k, 0, 1, 65_535).map(|p| p as u16);
-                    if kw == "connect_port" {
-                        c.connect.port = p;
-                    } else {
-                        c.connect.bind_port = p;
-                    }
-                    place(kw);
-                }
-            }
-            ("bind_if", _) if connects => {
-                if ctx.count(k, 1, 1) {
-                    c.connect.bind_if = k.arg(0).map(str::to_owned);
-                    place(kw);
-                }
-            }
-            ("fwmark", _) if connects => {
-                if ctx.count(k, 1, 1) {
-                    c.connect.fwmark = ctx.uint(k, 0, 0, u64::from(u32::MAX)).map(|v| v as u32);
-                    place(kw);
-                }
-            }
-            ("connect_timeout", _) if connects => timer(k, ctx, &mut c.timing.connect_timeout, &mut place),
-            ("delay_before_retry", _) => timer(k, ctx, &mut c.timing.delay_before_retry, &mut place),
-            ("warmup", _) => timer(k, ctx, &mut c.timing.warmup, &mut place),
-            ("delay_loop", _) => timer(k, ctx, &mut c.timing.delay_loop, &mut place),
-            ("retry", _) | ("nb_get_retry", CheckKind::Http(_) | CheckKind::Https(_)) => {
-                // nb_get_retry: keepalived 2.2.7 takes it as retry and reports it deprecated.
-                if ctx.count(k, 1, 1) {
-                    c.timing.retry = ctx.uint(k, 0, 0, u64::from(u32::MAX)).map(|v| v as u32);
-                    place("retry");
-                }
-            }
-            ("alpha", _) => {
-                c.alpha = ctx.flag(k);
-                place(kw);
-            }
-            ("log_all_failures", _) => {
-                c.log_all_failures = ctx.flag(k);
-                place(kw);
-            }
-            ("url", CheckKind::Http(h) | CheckKind::Https(h)) => {
-                let i = h.urls.len();
-                if let Some(u) = url(k, ctx, i, &mut places) {
-                    h.urls.push(u);
-                }
-            }
-            ("virtualhost", CheckKind::Http(h) | CheckKind::Https(h)) => {
-                if ctx.count(k, 1, 1) {
-                    h.virtualhost = k.arg(0).map(str::to_owned);
-                    place(kw);
-                }
-            }
-            ("http_protocol", CheckKind::Http(h) | CheckKind::Https(h)) => {
-                if ctx.count(k, 1, 1) {
-                    match k.arg(0).unwrap_or_default().parse::<HttpProtocol>() {
-                        Ok(p) => h.protocol = p,
-                        Err(e) => ctx.err(k, e),
-                    }
-                    place(kw);
-                }
-            }
-            ("enable_sni" | "fast_recovery", CheckKind::Http(h) | CheckKind::Https(h)) => {
-                let b = ctx.flag(k).unwrap_or_default();
-                if kw == "enable_sni" {
-                    h.enable_sni = b;
-                } else {
-                    h.fast_recovery = b;
-                }
-                place(kw);
-            }
-            ("type", CheckKind::Dns(d)) => {
-                if ctx.count(k, 1, 1) {
-                    match k.arg(0).unwrap_or_default().parse::<DnsType>() {
-                        Ok(t) => d.query_type = t,
-                        Err(e) => ctx.err(k, e),
-                    }
-                    place(kw);
-                }
-            }
-            ("name", CheckKind::Dns(d)) => {
-                if ctx.count(k, 1, 1) {
-                    d.name = k.arg(0).unwrap_or_default().to_owned();
-                    if let Err(e) = crate::config::dns_name(&d.name) {
-                        ctx.err(k, format!("{:?} {e}", d.name));
-                    }
-                    place(kw);
-                }
-            }
-            ("misc_path", CheckKind::Misc(m)) => {
-                if let Some(s) = ctx.script(k, false) {
-                    m.command.argv = s.argv;
-                    has_misc_path = true;
-                }
-                place(kw);
-            }
-            ("misc_timeout", CheckKind::Misc(m)) => {
-                if ctx.count(k, 1, 1) {
-                    // Whole seconds; 0 means the virtual server's delay_loop, as left out.
-                    let t = ctx.uint(k, 0, 0, u64::from(u32::MAX) / 1_000_000);
-                    m.timeout = t.filter(|t| *t > 0).map(Duration::from_secs);
-                    place(kw);
-                }
-            }
-            ("misc_dynamic", CheckKind::Misc(m)) => {
-                if ctx.bare(k) {
-                    m.dynamic = true;
-                    place(kw);
-                }
-            }
-            ("user", CheckKind::Misc(m)) => {
-                if ctx.count(k, 1, 2) {
-                    m.command.user = k.arg(0).map(str::to_owned);
-                    m.command.group = k.arg(1).map(str::to_owned);
-                    place("misc_path");
-                }
-            }
-            ("helo_name", CheckKind::Smtp(s)) => {
-                if ctx.count(k, 1, 1) {
-                    s.helo_name = k.arg(0).map(str::to_owned);
-                    place(kw);
-                }
-            }
-            ("host", CheckKind::Smtp(_)) => {
-                ctx.err(k, "the deprecated host block is not supported: use one SMTP_CHECK per address")
-            }
-            (_, CheckKind::Misc(_)) if is_connection_keyword(kw) => {
-                ctx.err(k, "MISC_CHECK does not connect anywhere (keepalived does not know this keyword here)")
-            }
-            _ => ctx.err(k, format!("unknown keyword in {}", n.keyword())),
-        }
-    }
-    if let CheckKind::Misc(_) = kind {
+    let mut d = CheckDraft { check: Check::new(CheckKind::Tcp), kinds, has_misc_path: false, places: Vec::new() };
+    let nodes = ctx.block(n);
+    checker.block.read(nodes, &mut d, ctx);
+    let CheckDraft { mut check, kinds, has_misc_path, places } = d;
+    check.kind = (checker.kind)(kinds);
+    if let CheckKind::Misc(_) = check.kind {
         if !has_misc_path {
             ctx.err(n, "needs misc_path (keepalived drops a MISC_CHECK without one)");
         }
     }
-    if let CheckKind::Http(h) | CheckKind::Https(h) = &kind {
+    if let CheckKind::Http(h) | CheckKind::Https(h) = &check.kind {
         if h.urls.is_empty() {
             ctx.err(n, "needs a url block (keepalived drops a checker without one)");
         }
     }
-    check.kind = kind;
     (ctx.errors.len() == before).then_some((check, places))
 }
 
-fn is_connection_keyword(kw: &str) -> bool {
-    matches!(kw, "connect_ip" | "connect_port" | "bindto" | "bind_port" | "bind_if" | "fwmark" | "connect_timeout")
-}
-
-fn timer(k: &Node, ctx: &mut Ctx, slot: &mut Option<Duration>, place: &mut impl FnMut(&str)) {
+/// `connect_ip`, `bindto`.
+fn address(k: &Node, d: &mut D, ctx: &mut Ctx) {
     if ctx.count(k, 1, 1) {
-        let (min, max) = timer_range(k.keyword());
-        *slot = ctx.timer(k, 0, min, max);
-        place(k.keyword());
+        let a = ctx.ip(k, 0);
+        if k.keyword() == "connect_ip" {
+            d.check.connect.ip = a;
+        } else {
+            d.check.connect.bind_ip = a;
+        }
+        d.place(k.keyword(), k, ctx);
     }
 }
 
-/// `url { path P; digest HEX; status_code ...; virtualhost H }`.
-fn url<'a>(n: &'a Node, ctx: &mut Ctx, i: usize, places: &mut Vec<(String, &'a Node)>) -> Option<Url> {
-    if !n.args().is_empty() {
-        ctx.err(n, "takes no argument before its block");
-        return None;
-    }
-    places.push((format!("url[{i}]"), n));
-    let mut u = Url::new("");
-    let mut has_path = false;
-    let mut seen: HashMap<String, usize> = HashMap::new();
-    for k in ctx.block(n) {
-        let kw = k.keyword();
-        if !ctx.once(&mut seen, kw, k) {
-            continue;
+/// `connect_port`, `bind_port`.
+fn port(k: &Node, d: &mut D, ctx: &mut Ctx) {
+    if ctx.count(k, 1, 1) {
+        let p = ctx.uint(k, 0, 1, 65_535).map(|p| p as u16);
+        if k.keyword() == "connect_port" {
+            d.check.connect.port = p;
+        } else {
+            d.check.connect.bind_port = p;
         }
-        match kw {
-            "path" => {
-                if ctx.count(k, 1, 1) {
-                    u.path = k.arg(0).unwrap_or_default().to_owned();
-                    has_path = true;
-                    places.push((format!("url[{i}].path"), k));
-                }
-            }
-            "digest" => {
-                if ctx.count(k, 1, 1) {
-                    match k.arg(0).unwrap_or_default().parse::<Md5Digest>() {
-                        Ok(d) => u.digest = Some(d),
-                        Err(e) => ctx.err(k, e),
-                    }
-                }
-            }
-            "status_code" => {
-                if k.args().is_empty() {
-                    ctx.err(k, "needs codes or ranges");
-                    continue;
-                }
-                let ranges: Result<Vec<_>, _> = k.args().iter().map(|a| StatusCodes::parse_range(a)).collect();
-                match ranges.and_then(StatusCodes::new) {
-                    Ok(c) => u.status_codes = c,
-                    Err(e) => ctx.err(k, e),
-                }
-                places.push((format!("url[{i}].status_code"), k));
-            }
-            "virtualhost" => {
-                if ctx.count(k, 1, 1) {
-                    u.virtualhost = k.arg(0).map(str::to_owned);
-                    places.push((format!("url[{i}].virtualhost"), k));
-                }
-            }
-            _ if REGEX.contains(&kw) => ctx.err(k, "regular expression checks are not supported by ipvs-director"),
-            _ => ctx.err(k, "unknown keyword in url"),
+        d.place(k.keyword(), k, ctx);
+    }
+}
+
+fn bind_if(k: &Node, d: &mut D, ctx: &mut Ctx) {
+    if ctx.count(k, 1, 1) {
+        d.check.connect.bind_if = k.arg(0).map(str::to_owned);
+        d.place("bind_if", k, ctx);
+    }
+}
+
+fn fwmark(k: &Node, d: &mut D, ctx: &mut Ctx) {
+    if ctx.count(k, 1, 1) {
+        d.check.connect.fwmark = ctx.uint(k, 0, 0, u64::from(u32::MAX)).map(|v| v as u32);
+        d.place("fwmark", k, ctx);
+    }
+}
+
+fn log_all_failures(k: &Node, d: &mut D, ctx: &mut Ctx) {
+    d.check.log_all_failures = ctx.flag(k);
+    d.place("log_all_failures", k, ctx);
+}
+
+fn url(k: &Node, d: &mut D, ctx: &mut Ctx) {
+    let i = d.kinds.http.urls.len();
+    if let Some(u) = super::url::url(k, ctx, i, &mut d.places) {
+        d.kinds.http.urls.push(u);
+    }
+}
+
+fn http_protocol(k: &Node, d: &mut D, ctx: &mut Ctx) {
+    if ctx.count(k, 1, 1) {
+        match k.arg(0).unwrap_or_default().parse::<HttpProtocol>() {
+            Ok(p) => d.kinds.http.protocol = p,
+            Err(e) => ctx.err(k, e),
         }
+        d.place("http_protocol", k, ctx);
     }
-    if !has_path {
-        ctx.err(n, "needs a path (keepalived drops a url without one)");
-        return None;
+}
+
+/// `enable_sni`, `fast_recovery`.
+fn http_switch(k: &Node, d: &mut D, ctx: &mut Ctx) {
+    let b = ctx.flag(k).unwrap_or_default();
+    if k.keyword() == "enable_sni" {
+        d.kinds.http.enable_sni = b;
+    } else {
+        d.kinds.http.fast_recovery = b;
     }
-    Some(u)
+    d.place(k.keyword(), k, ctx);
+}
+
+fn dns_type(k: &Node, d: &mut D, ctx: &mut Ctx) {
+    if ctx.count(k, 1, 1) {
+        match k.arg(0).unwrap_or_default().parse::<DnsType>() {
+            Ok(t) => d.kinds.dns.query_type = t,
+            Err(e) => ctx.err(k, e),
+        }
+        d.place("type", k, ctx);
+    }
+}
+
+fn dns_name(k: &Node, d: &mut D, ctx: &mut Ctx) {
+    if ctx.count(k, 1, 1) {
+        let name = &mut d.kinds.dns.name;
+        *name = k.arg(0).unwrap_or_default().to_owned();
+        if let Err(e) = crate::config::dns_name(name) {
+            ctx.err(k, format!("{name:?} {e}"));
+        }
+        d.place("name", k, ctx);
+    }
+}
+
+fn misc_path(k: &Node, d: &mut D, ctx: &mut Ctx) {
+    if let Some(s) = ctx.script(k, false) {
+        d.kinds.misc.command.argv = s.argv;
+        d.has_misc_path = true;
+    }
+    d.place("misc_path", k, ctx);
+}
+
+fn misc_timeout(k: &Node, d: &mut D, ctx: &mut Ctx) {
+    if ctx.count(k, 1, 1) {
+        // Whole seconds; 0 means the virtual server's delay_loop, as left out.
+        let t = ctx.uint(k, 0, 0, u64::from(u32::MAX) / 1_000_000);
+        d.kinds.misc.timeout = t.filter(|t| *t > 0).map(Duration::from_secs);
+        d.place("misc_timeout", k, ctx);
+    }
+}
+
+fn misc_dynamic(k: &Node, d: &mut D, ctx: &mut Ctx) {
+    if ctx.bare(k) {
+        d.kinds.misc.dynamic = true;
+        d.place("misc_dynamic", k, ctx);
+    }
+}
+
+fn misc_user(k: &Node, d: &mut D, ctx: &mut Ctx) {
+    if ctx.count(k, 1, 2) {
+        d.kinds.misc.command.user = k.arg(0).map(str::to_owned);
+        d.kinds.misc.command.group = k.arg(1).map(str::to_owned);
+        d.place("misc_path", k, ctx);
+    }
+}
+
+fn helo_name(k: &Node, d: &mut D, ctx: &mut Ctx) {
+    if ctx.count(k, 1, 1) {
+        d.kinds.smtp.helo_name = k.arg(0).map(str::to_owned);
+        d.place("helo_name", k, ctx);
+    }
+}
+
+/// The checker blocks' keywords, as documented.
+pub(super) fn docs() -> impl Iterator<Item = KeywordTable> {
+    CHECKERS.iter().map(|c| c.block.docs())
 }

@@ -1,97 +1,119 @@
-//! keepalived.conf statements to the native configuration: the supported subset mapped,
-//! a few `global_defs` keys with no effect on load balancing ignored by name, everything
-//! else refused.
+//! keepalived.conf statements to the native configuration, block by block through keyword
+//! tables ([`keywords`]): the supported subset mapped, a few keywords with no effect on load
+//! balancing accepted by name, everything else refused. The tables are also what
+//! docs/director-config.md lists ([`keyword_tables`]).
 
 mod checks;
+mod global_defs;
+mod group;
+mod keywords;
+mod method;
 mod real_server;
+mod shared;
+mod sync_group;
+mod url;
 mod virtual_server;
 mod vrrp;
-
-use std::collections::HashMap;
+mod vrrp_script;
 
 use super::args::Ctx;
 use super::tree::Node;
-use crate::config::{Config, Global, SyncDaemon};
+use crate::config::{Config, SyncDaemon};
+use keywords::{each, Block, Keyword};
+use vrrp::SyncDaemonInterface;
 
-/// `global_defs` keys accepted and ignored, with why: they only concern e-mail alerts and
-/// the name used in them, which the director does not send.
-pub const IGNORED_GLOBAL_DEFS: [(&str, &str); 10] = [
-    ("router_id", "names this host in e-mail alerts and SNMP"),
-    ("notification_email", "e-mail alert recipients"),
-    ("notification_email_from", "e-mail alert sender"),
-    ("smtp_server", "e-mail alert relay"),
-    ("smtp_connect_timeout", "e-mail alert relay timeout"),
-    ("smtp_helo_name", "e-mail alert HELO name"),
-    ("smtp_alert", "turns e-mail alerts on"),
-    ("smtp_alert_checker", "turns checker e-mail alerts on"),
-    ("smtp_alert_vrrp", "turns VRRP e-mail alerts on"),
-    ("no_email_faults", "e-mail alerts on faults"),
-];
+pub use global_defs::IGNORED_GLOBAL_DEFS;
+pub use keywords::{KeywordDoc, KeywordStatus, KeywordTable};
 
-/// Keywords accepted and ignored inside `virtual_server`, `real_server` and `vrrp_instance`,
-/// with why.
+/// Keywords accepted and ignored inside `virtual_server`, `real_server`, `vrrp_instance` and
+/// `vrrp_sync_group`, with why (their entry in those blocks' tables).
 pub const IGNORED_KEYWORDS: [(&str, &str); 1] = [("smtp_alert", "turns e-mail alerts on; the director sends none")];
 
-/// keepalived's other top-level keywords, which the director does not support.
-const UNSUPPORTED_TOP: [&str; 20] = [
-    "SSL",
-    "static_ipaddress",
-    "static_routes",
-    "static_rules",
-    "track_group",
-    "garp_group",
-    "linkbeat_interfaces",
-    "vrrp_track_process",
-    "vrrp_track_file",
-    "track_file",
-    "bfd_instance",
-    "interface_up_down_delays",
-    "net_namespace",
-    "net_namespace_ipvs",
-    "namespace_with_ipsets",
-    "use_pid_dir",
-    "instance",
-    "child_wait_time",
-    "linkbeat_use_polling",
-    "vrrp_track_bfd",
-];
+/// Every block's keywords, as documented: the top level first, then each block in the
+/// order they nest (`global_defs`, `virtual_server`, `real_server`, the checkers, `url`,
+/// `vrrp_instance`, `authentication`, `vrrp_sync_group`, `vrrp_script`). A keyword not in
+/// its block's table is refused with the table's `unknown` error.
+pub fn keyword_tables() -> Vec<KeywordTable> {
+    let mut tables = vec![TOP.docs(), global_defs::docs()];
+    tables.push(virtual_server::VIRTUAL_SERVER.docs());
+    tables.push(real_server::REAL_SERVER.docs());
+    tables.extend(checks::docs());
+    tables.push(url::docs());
+    tables.extend(vrrp::docs());
+    tables.push(sync_group::docs());
+    tables.push(vrrp_script::docs());
+    tables
+}
+
+/// The whole file being read.
+struct TopDraft {
+    c: Config,
+    /// The line of the first `global_defs`.
+    seen_global: Option<usize>,
+    /// vrrp_instance lvs_sync_daemon_interface, which needs global_defs read first.
+    syncd_from_instance: Option<SyncDaemonInterface>,
+}
+
+type D = TopDraft;
+
+/// The error for keepalived's top-level keywords the director does not support.
+const NOT_SUPPORTED: &str = "not supported by ipvs-director";
+
+/// The top-level keywords (any number of each; `global_defs` says itself when given twice).
+const TOP: Block<D> = Block {
+    name: "keepalived.conf",
+    tables: &[&[
+        Keyword::converted("global_defs", "{ ... }", "global", global_defs),
+        Keyword::converted(
+            "virtual_server_group",
+            "NAME { IP[-END|/MASK] [PORT]; fwmark N [inet|inet6] ... }",
+            "virtual_server_groups",
+            |n, d, ctx| group::group(n, &mut d.c, ctx),
+        ),
+        Keyword::converted(
+            "virtual_server",
+            "IP [PORT] | fwmark N | group NAME { ... }",
+            "virtual_servers",
+            |n, d, ctx| virtual_server::virtual_server(n, &mut d.c, ctx),
+        ),
+        Keyword::converted("vrrp_instance", "NAME { ... }", "vrrp_instances", vrrp_instance),
+        Keyword::converted("vrrp_sync_group", "NAME { ... }", "vrrp_sync_groups", |n, d, ctx| {
+            sync_group::sync_group(n, &mut d.c, ctx)
+        }),
+        Keyword::converted("vrrp_script", "NAME { ... }", "vrrp_scripts", |n, d, ctx| {
+            vrrp_script::script_block(n, &mut d.c, ctx)
+        }),
+        Keyword::refused("SSL", NOT_SUPPORTED),
+        Keyword::refused("static_ipaddress", NOT_SUPPORTED),
+        Keyword::refused("static_routes", NOT_SUPPORTED),
+        Keyword::refused("static_rules", NOT_SUPPORTED),
+        Keyword::refused("track_group", NOT_SUPPORTED),
+        Keyword::refused("garp_group", NOT_SUPPORTED),
+        Keyword::refused("linkbeat_interfaces", NOT_SUPPORTED),
+        Keyword::refused("vrrp_track_process", NOT_SUPPORTED),
+        Keyword::refused("vrrp_track_file", NOT_SUPPORTED),
+        Keyword::refused("track_file", NOT_SUPPORTED),
+        Keyword::refused("bfd_instance", NOT_SUPPORTED),
+        Keyword::refused("interface_up_down_delays", NOT_SUPPORTED),
+        Keyword::refused("net_namespace", NOT_SUPPORTED),
+        Keyword::refused("net_namespace_ipvs", NOT_SUPPORTED),
+        Keyword::refused("namespace_with_ipsets", NOT_SUPPORTED),
+        Keyword::refused("use_pid_dir", NOT_SUPPORTED),
+        Keyword::refused("instance", NOT_SUPPORTED),
+        Keyword::refused("child_wait_time", NOT_SUPPORTED),
+        Keyword::refused("linkbeat_use_polling", NOT_SUPPORTED),
+        Keyword::refused("vrrp_track_bfd", NOT_SUPPORTED),
+    ]],
+    unknown: "unknown keyword here",
+    counted: false,
+    unknown_once: each,
+};
 
 /// Converts the statements; problems are recorded in `ctx`.
 pub(crate) fn convert(nodes: &[Node], ctx: &mut Ctx) -> Config {
-    let mut c = Config::default();
-    // vrrp_instance lvs_sync_daemon_interface needs the instance's name after global_defs.
-    let mut syncd_from_instance: Option<(String, String, Node)> = None;
-    let mut seen_global = None;
-    for n in nodes {
-        match n.keyword() {
-            "global_defs" => {
-                if let Some(line) = seen_global {
-                    ctx.err(n, format!("given twice (first at line {line})"));
-                    continue;
-                }
-                seen_global = Some(n.loc.line);
-                if !n.args().is_empty() {
-                    ctx.err(n, "takes no argument");
-                }
-                global_defs(ctx.block(n), &mut c.global, ctx);
-            }
-            "virtual_server_group" => virtual_server::group(n, &mut c, ctx),
-            "virtual_server" => virtual_server::virtual_server(n, &mut c, ctx),
-            "vrrp_instance" => {
-                if let Some(found) = vrrp::instance(n, &mut c, ctx) {
-                    if syncd_from_instance.is_some() {
-                        ctx.err(&found.2, "lvs_sync_daemon_interface is given in two instances");
-                    } else {
-                        syncd_from_instance = Some(found);
-                    }
-                }
-            }
-            "vrrp_sync_group" => vrrp::sync_group(n, &mut c, ctx),
-            "vrrp_script" => vrrp::script(n, &mut c, ctx),
-            kw if UNSUPPORTED_TOP.contains(&kw) => ctx.err(n, "not supported by ipvs-director"),
-            _ => ctx.err(n, "unknown keyword here"),
-        }
-    }
+    let mut d = TopDraft { c: Config::default(), seen_global: None, syncd_from_instance: None };
+    TOP.read(nodes, &mut d, ctx);
+    let TopDraft { mut c, syncd_from_instance, .. } = d;
     if let Some((ifname, instance, node)) = syncd_from_instance {
         if c.global.sync_daemon.is_some() {
             ctx.err(&node, "global_defs already has lvs_sync_daemon");
@@ -111,115 +133,24 @@ pub(crate) fn convert(nodes: &[Node], ctx: &mut Ctx) -> Config {
     c
 }
 
-fn global_defs(block: &[Node], g: &mut Global, ctx: &mut Ctx) {
-    let mut seen = HashMap::new();
-    for n in block {
-        let kw = n.keyword();
-        if IGNORED_GLOBAL_DEFS.iter().any(|(k, _)| *k == kw) {
-            continue; // documented as ignored; notification_email has a block
-        }
-        if !ctx.once(&mut seen, kw, n) {
-            continue;
-        }
-        match kw {
-            "script_user" => {
-                if ctx.count(n, 1, 2) {
-                    ctx.place("global.script_user", n);
-                    ctx.place("global.script_group", n);
-                    g.script_user = n.arg(0).map(str::to_owned);
-                    g.script_group = n.arg(1).map(str::to_owned);
-                }
-            }
-            "enable_script_security" => {
-                if ctx.bare(n) {
-                    g.enable_script_security = true;
-                }
-            }
-            "checker_log_all_failures" => {
-                if let Some(b) = ctx.flag(n) {
-                    g.log_all_failures = b;
-                }
-            }
-            "vrrp_version" => {
-                if ctx.count(n, 1, 1) {
-                    ctx.place("global.vrrp_version", n);
-                    g.vrrp_version = ctx.uint(n, 0, 2, 3).map(|v| v as u8);
-                }
-            }
-            "lvs_timeouts" => lvs_timeouts(n, g, ctx),
-            "lvs_sync_daemon" => lvs_sync_daemon(n, g, ctx),
-            _ => ctx.err(n, "not supported in global_defs by ipvs-director"),
-        }
+fn global_defs(n: &Node, d: &mut D, ctx: &mut Ctx) {
+    if let Some(line) = d.seen_global {
+        return ctx.err(n, format!("given twice (first at line {line})"));
     }
+    d.seen_global = Some(n.loc.line);
+    if !n.args().is_empty() {
+        ctx.err(n, "takes no argument");
+    }
+    let nodes = ctx.block(n);
+    global_defs::global_defs(nodes, &mut d.c.global, ctx);
 }
 
-/// `lvs_timeouts [tcp N] [tcpfin N] [udp N]`.
-fn lvs_timeouts(n: &Node, g: &mut Global, ctx: &mut Ctx) {
-    if !ctx.count(n, 2, 6) {
-        return;
-    }
-    ctx.place("global.timeouts", n);
-    let mut t = ipvs::Timeouts::default();
-    let mut i = 0;
-    while let Some(word) = n.arg(i) {
-        let v = ctx.uint(n, i + 1, 1, u64::from(ipvs::Timeouts::MAX)).map(|v| v as u32);
-        match (word, v) {
-            ("tcp", Some(v)) => t.tcp = v,
-            ("tcpfin", Some(v)) => t.tcp_fin = v,
-            ("udp", Some(v)) => t.udp = v,
-            (_, None) => return,
-            (other, _) => return ctx.err(n, format!("unknown timeout {other:?} (tcp, tcpfin or udp)")),
+fn vrrp_instance(n: &Node, d: &mut D, ctx: &mut Ctx) {
+    if let Some(found) = vrrp::instance(n, &mut d.c, ctx) {
+        if d.syncd_from_instance.is_some() {
+            ctx.err(&found.2, "lvs_sync_daemon_interface is given in two instances");
+        } else {
+            d.syncd_from_instance = Some(found);
         }
-        i += 2;
     }
-    g.timeouts = Some(t);
-}
-
-/// `lvs_sync_daemon IFNAME [inst] NAME [id N] [maxlen N] [port N] [ttl N] [group IP]`.
-fn lvs_sync_daemon(n: &Node, g: &mut Global, ctx: &mut Ctx) {
-    if !ctx.count(n, 2, 13) {
-        return;
-    }
-    ctx.place("global.sync_daemon", n);
-    let mut sd = SyncDaemon {
-        interface: n.arg(0).unwrap_or_default().to_owned(),
-        instance: String::new(),
-        sync_id: None,
-        max_len: None,
-        port: None,
-        ttl: None,
-        group: None,
-    };
-    let mut i = 1;
-    while let Some(word) = n.arg(i) {
-        let ok = match word {
-            "inst" => n.arg(i + 1).map(|name| sd.instance = name.to_owned()).is_some(),
-            "id" => ctx.uint(n, i + 1, 0, 255).map(|v| sd.sync_id = Some(v as u8)).is_some(),
-            "maxlen" => ctx.uint(n, i + 1, 1, 65_535 - 20 - 8).map(|v| sd.max_len = Some(v as u16)).is_some(),
-            "port" => ctx.uint(n, i + 1, 1, 65_535).map(|v| sd.port = Some(v as u16)).is_some(),
-            "ttl" => ctx.uint(n, i + 1, 1, 255).map(|v| sd.ttl = Some(v as u8)).is_some(),
-            "group" => ctx.ip(n, i + 1).map(|a| sd.group = Some(a)).is_some(),
-            name if i == 1 => {
-                // The older form: the instance's name right after the interface.
-                sd.instance = name.to_owned();
-                i += 1;
-                continue;
-            }
-            other => {
-                ctx.err(n, format!("unknown option {other:?} (inst, id, maxlen, port, ttl, group)"));
-                return;
-            }
-        };
-        if !ok {
-            if n.arg(i + 1).is_none() {
-                ctx.err(n, format!("{word} needs a value"));
-            }
-            return;
-        }
-        i += 2;
-    }
-    if sd.instance.is_empty() {
-        return ctx.err(n, "names no VRRP instance (the sync daemon follows one)");
-    }
-    g.sync_daemon = Some(sd);
 }

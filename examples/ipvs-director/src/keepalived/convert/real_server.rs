@@ -1,21 +1,116 @@
-//! `real_server IP [PORT] { ... }` (check_parser.c's real server keywords).
+//! `real_server IP [PORT] { ... }` (check_parser.c's real server keywords): its keyword
+//! table and handlers.
 
 use std::collections::HashMap;
 
-use ipvs::Destination;
+use ipvs::{Destination, Forward};
 
-use super::super::args::Ctx;
+use super::super::args::{place_of, Ctx, Place};
 use super::super::tree::Node;
-use super::virtual_server::{method, timer_range};
-use super::{checks, IGNORED_KEYWORDS};
-use crate::config::{OnFailure, RealServer};
-
-/// The checker keywords of keepalived the director does not support.
-const UNSUPPORTED_CHECKS: [&str; 4] = ["UDP_CHECK", "PING_CHECK", "FILE_CHECK", "BFD_CHECK"];
+use super::checks;
+use super::keywords::{each, Block, Keyword};
+use super::shared::{self, Alpha, Draft, Forwarded, Scripts, Shared, Timed, Virtualhost};
+use crate::config::{Check, OnFailure, RealServer, Script, Timing};
 
 /// A converted check, where its fields came from, and its statement.
-type Converted<'a> = (crate::config::Check, Vec<(String, &'a Node)>, &'a Node);
+type Converted = (Check, Vec<(String, Place)>, Place);
 
+/// A real server being read.
+pub(super) struct RealServerDraft {
+    path: String,
+    rs: RealServer,
+    checks: Vec<Converted>,
+}
+
+type D = RealServerDraft;
+
+/// The keywords of `real_server`.
+pub(super) const REAL_SERVER: Block<D> = Block {
+    name: "real_server",
+    tables: &[OWN, Shared::<D>::TIMING, CHECKERS],
+    unknown: "unknown keyword in real_server",
+    counted: true,
+    unknown_once: each,
+};
+
+const OWN: &[Keyword<D>] = &[
+    Keyword::converted("weight", "N", "weight", weight),
+    shared::lvs_method(),
+    Keyword::refused("lb_kind", "a real server takes lvs_method (keepalived does not know lb_kind here)"),
+    Keyword::converted("uthreshold", "N", "upper_threshold", threshold),
+    Keyword::converted("lthreshold", "N", "lower_threshold", threshold),
+    Keyword::converted(
+        "inhibit_on_failure",
+        "[BOOL]",
+        "on_failure = \"inhibit\" (off: \"remove\")",
+        inhibit_on_failure,
+    ),
+    shared::alpha(),
+    shared::script_keyword("notify_up"),
+    shared::script_keyword("notify_down"),
+    shared::connect_timeout(),
+    shared::virtualhost(),
+    Keyword::refused("nb_get_retry", "only in HTTP_GET and SSL_GET (use retry)"),
+    shared::smtp_alert(),
+    Keyword::refused("snmp_name", "not supported by ipvs-director"),
+];
+
+/// The checkers, any number of each.
+const CHECKERS: &[Keyword<D>] = &[
+    Keyword::converted("TCP_CHECK", "{ ... }", "tcp_check", check).repeats(),
+    Keyword::converted("HTTP_GET", "{ ... }", "http_get", check).repeats(),
+    Keyword::converted("SSL_GET", "{ ... }", "ssl_get", check).repeats(),
+    Keyword::converted("DNS_CHECK", "{ ... }", "dns_check", check).repeats(),
+    Keyword::converted("MISC_CHECK", "{ ... }", "misc_check", check).repeats(),
+    Keyword::converted("SMTP_CHECK", "{ ... }", "smtp_check", check).repeats(),
+    Keyword::refused("UDP_CHECK", "not supported by ipvs-director").repeats(),
+    Keyword::refused("PING_CHECK", "not supported by ipvs-director").repeats(),
+    Keyword::refused("FILE_CHECK", "not supported by ipvs-director").repeats(),
+    Keyword::refused("BFD_CHECK", "not supported by ipvs-director").repeats(),
+];
+
+impl Draft for D {
+    fn place(&mut self, field: &str, n: &Node, ctx: &mut Ctx) {
+        ctx.place(format!("{}.{field}", self.path), n);
+    }
+}
+
+impl Timed for D {
+    const MIN_RETRY: u64 = 1;
+    fn timing(&mut self) -> &mut Timing {
+        &mut self.rs.timing
+    }
+}
+
+impl Scripts for D {
+    fn script(&mut self, keyword: &str) -> &mut Option<Script> {
+        match keyword {
+            "notify_up" => &mut self.rs.notify_up,
+            _ => &mut self.rs.notify_down,
+        }
+    }
+}
+
+impl Forwarded for D {
+    fn forward(&mut self) -> &mut Option<Forward> {
+        &mut self.rs.forward
+    }
+}
+
+impl Virtualhost for D {
+    fn virtualhost(&mut self) -> &mut Option<String> {
+        &mut self.rs.virtualhost
+    }
+}
+
+impl Alpha for D {
+    fn alpha(&mut self) -> &mut Option<bool> {
+        &mut self.rs.alpha
+    }
+}
+
+/// `real_server IP [PORT] { ... }`, converted if it has no problem; `path` is its native
+/// path.
 pub(super) fn real_server(n: &Node, path: &str, ctx: &mut Ctx) -> Option<RealServer> {
     let before = ctx.errors.len();
     if !(1..=2).contains(&n.args().len()) {
@@ -29,104 +124,10 @@ pub(super) fn real_server(n: &Node, path: &str, ctx: &mut Ctx) -> Option<RealSer
         Some(_) => ctx.uint(n, 1, 0, 65_535).map(|p| (p != 0).then_some(p as u16))?,
     };
     ctx.place(path, n);
-    let mut rs = RealServer::new(address, port);
-    let mut seen: HashMap<String, usize> = HashMap::new();
-    let mut checks: Vec<Converted<'_>> = Vec::new();
-    for k in ctx.block(n) {
-        let kw = k.keyword();
-        let field = |f: &str| format!("{path}.{f}");
-        if checks::KINDS.contains(&kw) {
-            if let Some((c, places)) = checks::check(k, ctx) {
-                if c.kind.connects() && c.connect.port.is_none() && rs.port.is_none() {
-                    ctx.err(k, "would connect to port 0 (keepalived copies the real server's port as written): give the real server a port or set connect_port");
-                }
-                checks.push((c, places, k));
-            }
-            continue;
-        }
-        if UNSUPPORTED_CHECKS.contains(&kw) {
-            ctx.err(k, "not supported by ipvs-director");
-            continue;
-        }
-        if !ctx.once(&mut seen, kw, k) {
-            continue;
-        }
-        match kw {
-            "weight" => {
-                if ctx.count(k, 1, 1) {
-                    rs.weight = ctx.uint(k, 0, 0, u64::from(Destination::MAX_WEIGHT)).map(|v| v as u32);
-                    ctx.place(field("weight"), k);
-                }
-            }
-            "lvs_method" => {
-                rs.forward = method(k, ctx);
-                ctx.place(field("forward"), k);
-            }
-            "lb_kind" => ctx.err(k, "a real server takes lvs_method (keepalived does not know lb_kind here)"),
-            "uthreshold" | "lthreshold" => {
-                if ctx.count(k, 1, 1) {
-                    let v = ctx.uint(k, 0, 0, u64::from(u32::MAX)).map(|v| v as u32).unwrap_or_default();
-                    if kw == "uthreshold" {
-                        rs.upper_threshold = v;
-                        ctx.place(field("upper_threshold"), k);
-                    } else {
-                        rs.lower_threshold = v;
-                        ctx.place(field("lower_threshold"), k);
-                    }
-                }
-            }
-            "inhibit_on_failure" => {
-                if let Some(b) = ctx.flag(k) {
-                    rs.on_failure = Some(if b { OnFailure::Inhibit } else { OnFailure::Remove });
-                    ctx.place(field("on_failure"), k);
-                }
-            }
-            "alpha" => {
-                rs.alpha = ctx.flag(k);
-                ctx.place(field("alpha"), k);
-            }
-            "notify_up" | "notify_down" => {
-                let s = ctx.script(k, true);
-                ctx.place(field(kw), k);
-                if kw == "notify_up" {
-                    rs.notify_up = s;
-                } else {
-                    rs.notify_down = s;
-                }
-            }
-            "retry" => {
-                if ctx.count(k, 1, 1) {
-                    rs.timing.retry = ctx.uint(k, 0, 1, u64::from(u32::MAX)).map(|v| v as u32);
-                    ctx.place(field("retry"), k);
-                }
-            }
-            "delay_before_retry" | "warmup" | "delay_loop" | "connect_timeout" => {
-                if ctx.count(k, 1, 1) {
-                    let (min, max) = timer_range(kw);
-                    let v = ctx.timer(k, 0, min, max);
-                    match kw {
-                        "delay_before_retry" => rs.timing.delay_before_retry = v,
-                        "warmup" => rs.timing.warmup = v,
-                        "delay_loop" => rs.timing.delay_loop = v,
-                        _ => rs.timing.connect_timeout = v,
-                    }
-                    ctx.place(field(kw), k);
-                }
-            }
-            "virtualhost" => {
-                if ctx.count(k, 1, 1) {
-                    rs.virtualhost = k.arg(0).map(str::to_owned);
-                    ctx.place(field("virtualhost"), k);
-                }
-            }
-            "nb_get_retry" => ctx.err(k, "only in HTTP_GET and SSL_GET (use retry)"),
-            _ if IGNORED_KEYWORDS.iter().any(|(i, _)| *i == kw) => {
-                ctx.flag(k);
-            }
-            "snmp_name" => ctx.err(k, "not supported by ipvs-director"),
-            _ => ctx.err(k, "unknown keyword in real_server"),
-        }
-    }
+    let mut d = RealServerDraft { path: path.to_owned(), rs: RealServer::new(address, port), checks: Vec::new() };
+    let nodes = ctx.block(n);
+    REAL_SERVER.read(nodes, &mut d, ctx);
+    let RealServerDraft { mut rs, mut checks, .. } = d;
     // The native file lists checks by kind; their order has no effect (all must pass).
     checks.sort_by_key(|(c, _, _)| c.kind.rank());
     let mut counts: HashMap<&str, usize> = HashMap::new();
@@ -135,11 +136,49 @@ pub(super) fn real_server(n: &Node, path: &str, ctx: &mut Ctx) -> Option<RealSer
         let idx = counts.entry(key).or_insert(0);
         let cp = format!("{path}.{key}[{idx}]");
         *idx += 1;
-        ctx.place(&cp, node);
+        ctx.place_from(&cp, node);
         for (f, at) in places {
-            ctx.place(format!("{cp}.{f}"), at);
+            ctx.place_from(format!("{cp}.{f}"), at);
         }
         rs.checks.push(c);
     }
     (ctx.errors.len() == before).then_some(rs)
+}
+
+fn weight(k: &Node, d: &mut D, ctx: &mut Ctx) {
+    if ctx.count(k, 1, 1) {
+        d.rs.weight = ctx.uint(k, 0, 0, u64::from(Destination::MAX_WEIGHT)).map(|v| v as u32);
+        d.place("weight", k, ctx);
+    }
+}
+
+/// `uthreshold`, `lthreshold`.
+fn threshold(k: &Node, d: &mut D, ctx: &mut Ctx) {
+    if ctx.count(k, 1, 1) {
+        let v = ctx.uint(k, 0, 0, u64::from(u32::MAX)).map(|v| v as u32).unwrap_or_default();
+        if k.keyword() == "uthreshold" {
+            d.rs.upper_threshold = v;
+            d.place("upper_threshold", k, ctx);
+        } else {
+            d.rs.lower_threshold = v;
+            d.place("lower_threshold", k, ctx);
+        }
+    }
+}
+
+fn inhibit_on_failure(k: &Node, d: &mut D, ctx: &mut Ctx) {
+    if let Some(b) = ctx.flag(k) {
+        d.rs.on_failure = Some(if b { OnFailure::Inhibit } else { OnFailure::Remove });
+        d.place("on_failure", k, ctx);
+    }
+}
+
+/// A checker block.
+fn check(k: &Node, d: &mut D, ctx: &mut Ctx) {
+    if let Some((c, places)) = checks::check(k, ctx) {
+        if c.kind.connects() && c.connect.port.is_none() && d.rs.port.is_none() {
+            ctx.err(k, "would connect to port 0 (keepalived copies the real server's port as written): give the real server a port or set connect_port");
+        }
+        d.checks.push((c, places, place_of(k)));
+    }
 }

@@ -1,20 +1,136 @@
-//! `vrrp_instance`, `vrrp_sync_group` and `vrrp_script` (keepalived/vrrp/vrrp_parser.c's
-//! keywords), the subset the director supports.
+//! `vrrp_instance` (keepalived/vrrp/vrrp_parser.c's keywords), the subset the director
+//! supports: its keyword table and handlers, and its `authentication` block.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use super::super::args::Ctx;
 use super::super::tree::Node;
-use super::IGNORED_KEYWORDS;
+use super::keywords::{each, Block, Keyword, KeywordTable};
+use super::shared::{self, Draft, Scripts};
 use crate::config::{
-    defaults, Config, IpPrefix, TrackInterface, TrackScript, VirtualIp, VrrpInstance, VrrpScript, VrrpState,
-    VrrpSyncGroup,
+    defaults, Config, IpPrefix, Script, TrackInterface, TrackScript, VirtualIp, VrrpInstance, VrrpState,
 };
 
-/// `vrrp_instance NAME { ... }`. Returns the deprecated `lvs_sync_daemon_interface`
-/// (interface, this instance, its statement) if given.
-pub(super) fn instance(n: &Node, c: &mut Config, ctx: &mut Ctx) -> Option<(String, String, Node)> {
+/// The deprecated `lvs_sync_daemon_interface` of an instance: the interface, the instance's
+/// name, and the statement.
+pub(super) type SyncDaemonInterface = (String, String, Node);
+
+/// An instance being read.
+struct InstanceDraft {
+    path: String,
+    v: VrrpInstance,
+    vrid: Option<u8>,
+    syncd: Option<SyncDaemonInterface>,
+}
+
+type D = InstanceDraft;
+
+/// The keywords of `vrrp_instance`.
+const VRRP_INSTANCE: Block<D> = Block {
+    name: "vrrp_instance",
+    tables: &[&[
+        Keyword::converted("state", "MASTER|BACKUP", "state", state),
+        Keyword::converted("interface", "IFNAME", "interface", interface),
+        Keyword::converted("virtual_router_id", "1..=255", "virtual_router_id", virtual_router_id),
+        Keyword::converted("priority", "1..=255", "priority", priority),
+        Keyword::converted("advert_int", "SECONDS", "advert_int", advert_int),
+        Keyword::converted("nopreempt", "", "nopreempt", nopreempt),
+        Keyword::ignored("preempt", "", "preemption is the default", preempt),
+        Keyword::converted("preempt_delay", "SECONDS", "preempt_delay", preempt_delay),
+        Keyword::converted("unicast_src_ip", "IP", "unicast_src_ip", unicast_src_ip),
+        Keyword::converted("unicast_peer", "{ IP ... }", "unicast_peers", unicast_peer),
+        Keyword::converted(
+            "virtual_ipaddress",
+            "{ IP[/LEN] [dev IFNAME] [label LABEL] ... }",
+            "virtual_ipaddresses",
+            virtual_ipaddress,
+        ),
+        Keyword::converted("track_interface", "{ IFNAME [weight N [reverse]] ... }", "track_interfaces", tracked),
+        Keyword::converted("track_script", "{ NAME [weight N [reverse]] ... }", "track_scripts", tracked),
+        shared::script_keyword("notify_master"),
+        shared::script_keyword("notify_backup"),
+        shared::script_keyword("notify_fault"),
+        Keyword::converted("authentication", "{ auth_type PASS; auth_pass PASSWORD }", "auth_pass", authentication),
+        Keyword::converted("version", "2|3", "version", version),
+        Keyword::converted(
+            "lvs_sync_daemon_interface",
+            "IFNAME (deprecated by keepalived, which still honours it)",
+            "global.sync_daemon, following this instance",
+            lvs_sync_daemon_interface,
+        ),
+        shared::smtp_alert(),
+        Keyword::unsupported("use_vmac"),
+        Keyword::unsupported("vmac_xmit_base"),
+        Keyword::unsupported("native_ipv6"),
+        Keyword::unsupported("dont_track_primary"),
+        Keyword::unsupported("mcast_src_ip"),
+        Keyword::unsupported("track_file"),
+        Keyword::unsupported("track_process"),
+        Keyword::unsupported("track_bfd"),
+        Keyword::unsupported("virtual_ipaddress_excluded"),
+        Keyword::unsupported("virtual_routes"),
+        Keyword::unsupported("virtual_rules"),
+        Keyword::unsupported("accept"),
+        Keyword::unsupported("no_accept"),
+        Keyword::unsupported("strict_mode"),
+        Keyword::unsupported("garp_master_delay"),
+        Keyword::unsupported("garp_master_repeat"),
+        Keyword::unsupported("garp_master_refresh"),
+        Keyword::unsupported("garp_master_refresh_repeat"),
+        Keyword::unsupported("garp_lower_prio_delay"),
+        Keyword::unsupported("garp_lower_prio_repeat"),
+        Keyword::unsupported("notify_stop"),
+        Keyword::unsupported("notify_deleted"),
+        Keyword::unsupported("notify"),
+    ]],
+    unknown: "unknown keyword in vrrp_instance, or not supported by ipvs-director",
+    counted: true,
+    unknown_once: each,
+};
+
+/// An `authentication` block being read: the line of `auth_type PASS`, and the password.
+#[derive(Default)]
+struct AuthDraft {
+    kind: Option<usize>,
+    pass: Option<String>,
+}
+
+/// The keywords of `authentication`.
+const AUTHENTICATION: Block<AuthDraft> = Block {
+    name: "authentication",
+    tables: &[&[
+        Keyword::converted("auth_type", "PASS (AH is not supported)", "auth_pass", auth_type),
+        Keyword::converted("auth_pass", "PASSWORD (up to 8 bytes)", "auth_pass", auth_pass),
+    ]],
+    unknown: "unknown keyword in authentication",
+    counted: false,
+    unknown_once: each,
+};
+
+/// The keywords of `vrrp_instance` and `authentication`, as documented.
+pub(super) fn docs() -> [KeywordTable; 2] {
+    [VRRP_INSTANCE.docs(), AUTHENTICATION.docs()]
+}
+
+impl Draft for D {
+    fn place(&mut self, field: &str, n: &Node, ctx: &mut Ctx) {
+        ctx.place(format!("{}.{field}", self.path), n);
+    }
+}
+
+impl Scripts for D {
+    fn script(&mut self, keyword: &str) -> &mut Option<Script> {
+        match keyword {
+            "notify_master" => &mut self.v.notify_master,
+            "notify_backup" => &mut self.v.notify_backup,
+            _ => &mut self.v.notify_fault,
+        }
+    }
+}
+
+/// `vrrp_instance NAME { ... }`. Returns the deprecated `lvs_sync_daemon_interface` if
+/// given.
+pub(super) fn instance(n: &Node, c: &mut Config, ctx: &mut Ctx) -> Option<SyncDaemonInterface> {
     let before = ctx.errors.len();
     let path = format!("vrrp_instances[{}]", c.vrrp_instances.len());
     if n.args().len() != 1 {
@@ -22,9 +138,8 @@ pub(super) fn instance(n: &Node, c: &mut Config, ctx: &mut Ctx) -> Option<(Strin
         return None;
     }
     ctx.place(&path, n);
-    let name = n.arg(0).unwrap_or_default().to_owned();
-    let mut v = VrrpInstance {
-        name: name.clone(),
+    let v = VrrpInstance {
+        name: n.arg(0).unwrap_or_default().to_owned(),
         state: None,
         interface: None,
         virtual_router_id: 0,
@@ -43,133 +158,10 @@ pub(super) fn instance(n: &Node, c: &mut Config, ctx: &mut Ctx) -> Option<(Strin
         auth_pass: None,
         version: None,
     };
-    let mut vrid = None;
-    let mut syncd = None;
-    let mut seen: HashMap<String, usize> = HashMap::new();
-    for k in ctx.block(n) {
-        let kw = k.keyword();
-        if !ctx.once(&mut seen, kw, k) {
-            continue;
-        }
-        let field = |f: &str| format!("{path}.{f}");
-        match kw {
-            "state" => {
-                if ctx.count(k, 1, 1) {
-                    match k.arg(0) {
-                        Some("MASTER") => v.state = Some(VrrpState::Master),
-                        Some("BACKUP") => v.state = Some(VrrpState::Backup),
-                        other => ctx.err(k, format!("unknown state {:?} (MASTER or BACKUP)", other.unwrap_or(""))),
-                    }
-                    ctx.place(field("state"), k);
-                }
-            }
-            "interface" => {
-                if ctx.count(k, 1, 1) {
-                    v.interface = k.arg(0).map(str::to_owned);
-                    ctx.place(field("interface"), k);
-                }
-            }
-            "virtual_router_id" => {
-                if ctx.count(k, 1, 1) {
-                    vrid = ctx.uint(k, 0, 1, 255).map(|x| x as u8);
-                    ctx.place(field("virtual_router_id"), k);
-                }
-            }
-            "priority" => {
-                if ctx.count(k, 1, 1) {
-                    v.priority = ctx.uint(k, 0, 1, 255).map(|x| x as u8);
-                    ctx.place(field("priority"), k);
-                }
-            }
-            "advert_int" => {
-                if ctx.count(k, 1, 1) {
-                    v.advert_int = ctx.timer(k, 0, Duration::from_millis(10), Duration::from_secs(255));
-                    ctx.place(field("advert_int"), k);
-                }
-            }
-            "nopreempt" => {
-                if ctx.bare(k) {
-                    v.nopreempt = true;
-                    ctx.place(field("nopreempt"), k);
-                }
-            }
-            "preempt" => {
-                // The default, accepted as keepalived accepts it.
-                ctx.bare(k);
-            }
-            "preempt_delay" => {
-                if ctx.count(k, 1, 1) {
-                    v.preempt_delay = ctx.timer(k, 0, Duration::ZERO, defaults::MAX_PREEMPT_DELAY);
-                    ctx.place(field("preempt_delay"), k);
-                }
-            }
-            "unicast_src_ip" => {
-                if ctx.count(k, 1, 1) {
-                    v.unicast_src_ip = ctx.ip(k, 0);
-                    ctx.place(field("unicast_src_ip"), k);
-                }
-            }
-            "unicast_peer" => {
-                for p in ctx.block(k) {
-                    if p.args().is_empty() && ctx.no_block(p) {
-                        if let Ok(a) = p.keyword().parse() {
-                            ctx.place(format!("{path}.unicast_peer[{}]", v.unicast_peers.len()), p);
-                            v.unicast_peers.push(a);
-                            continue;
-                        }
-                    }
-                    ctx.err(p, "a peer is an IP address alone (min_ttl, max_ttl and other options are not supported)");
-                }
-            }
-            "virtual_ipaddress" => {
-                for a in ctx.block(k) {
-                    if let Some(vip) = virtual_ip(a, ctx) {
-                        ctx.place(format!("{path}.virtual_ipaddress[{}]", v.virtual_ipaddresses.len()), a);
-                        v.virtual_ipaddresses.push(vip);
-                    }
-                }
-            }
-            "track_interface" | "track_script" => {
-                for t in ctx.block(k) {
-                    let Some((name, weight, reverse)) = tracked(t, ctx) else { continue };
-                    if kw == "track_interface" {
-                        ctx.place(format!("{path}.track_interface[{}]", v.track_interfaces.len()), t);
-                        v.track_interfaces.push(TrackInterface { name, weight: weight.unwrap_or(0), reverse });
-                    } else {
-                        ctx.place(format!("{path}.track_script[{}]", v.track_scripts.len()), t);
-                        v.track_scripts.push(TrackScript { script: name, weight, reverse });
-                    }
-                }
-            }
-            "notify_master" | "notify_backup" | "notify_fault" => {
-                let s = ctx.script(k, true);
-                ctx.place(field(kw), k);
-                match kw {
-                    "notify_master" => v.notify_master = s,
-                    "notify_backup" => v.notify_backup = s,
-                    _ => v.notify_fault = s,
-                }
-            }
-            "authentication" => authentication(k, &mut v, ctx, &field("auth_pass")),
-            "version" => {
-                if ctx.count(k, 1, 1) {
-                    v.version = ctx.uint(k, 0, 2, 3).map(|x| x as u8);
-                    ctx.place(field("version"), k);
-                }
-            }
-            "lvs_sync_daemon_interface" => {
-                // Deprecated by keepalived (which still honours it): the global lvs_sync_daemon
-                // following this instance.
-                if ctx.count(k, 1, 1) {
-                    syncd = Some((k.arg(0).unwrap_or_default().to_owned(), name.clone(), k.clone()));
-                }
-            }
-            _ if IGNORED_KEYWORDS.iter().any(|(i, _)| *i == kw) => {
-                ctx.flag(k);
-            }
-            _ => ctx.err(k, "unknown keyword in vrrp_instance, or not supported by ipvs-director"),
-        }
-    }
+    let mut d = InstanceDraft { path, v, vrid: None, syncd: None };
+    let nodes = ctx.block(n);
+    let seen = VRRP_INSTANCE.read(nodes, &mut d, ctx);
+    let InstanceDraft { mut v, vrid, syncd, .. } = d;
     match vrid {
         Some(id) => v.virtual_router_id = id,
         None if !seen.contains_key("virtual_router_id") => ctx.err(n, "needs virtual_router_id"),
@@ -179,6 +171,93 @@ pub(super) fn instance(n: &Node, c: &mut Config, ctx: &mut Ctx) -> Option<(Strin
         c.vrrp_instances.push(v);
     }
     syncd
+}
+
+fn state(k: &Node, d: &mut D, ctx: &mut Ctx) {
+    if ctx.count(k, 1, 1) {
+        match k.arg(0) {
+            Some("MASTER") => d.v.state = Some(VrrpState::Master),
+            Some("BACKUP") => d.v.state = Some(VrrpState::Backup),
+            other => ctx.err(k, format!("unknown state {:?} (MASTER or BACKUP)", other.unwrap_or(""))),
+        }
+        d.place("state", k, ctx);
+    }
+}
+
+fn interface(k: &Node, d: &mut D, ctx: &mut Ctx) {
+    if ctx.count(k, 1, 1) {
+        d.v.interface = k.arg(0).map(str::to_owned);
+        d.place("interface", k, ctx);
+    }
+}
+
+fn virtual_router_id(k: &Node, d: &mut D, ctx: &mut Ctx) {
+    if ctx.count(k, 1, 1) {
+        d.vrid = ctx.uint(k, 0, 1, 255).map(|x| x as u8);
+        d.place("virtual_router_id", k, ctx);
+    }
+}
+
+fn priority(k: &Node, d: &mut D, ctx: &mut Ctx) {
+    if ctx.count(k, 1, 1) {
+        d.v.priority = ctx.uint(k, 0, 1, 255).map(|x| x as u8);
+        d.place("priority", k, ctx);
+    }
+}
+
+fn advert_int(k: &Node, d: &mut D, ctx: &mut Ctx) {
+    if ctx.count(k, 1, 1) {
+        d.v.advert_int = ctx.timer(k, 0, Duration::from_millis(10), Duration::from_secs(255));
+        d.place("advert_int", k, ctx);
+    }
+}
+
+fn nopreempt(k: &Node, d: &mut D, ctx: &mut Ctx) {
+    if ctx.bare(k) {
+        d.v.nopreempt = true;
+        d.place("nopreempt", k, ctx);
+    }
+}
+
+/// The default, accepted as keepalived accepts it.
+fn preempt(k: &Node, _: &mut D, ctx: &mut Ctx) {
+    ctx.bare(k);
+}
+
+fn preempt_delay(k: &Node, d: &mut D, ctx: &mut Ctx) {
+    if ctx.count(k, 1, 1) {
+        d.v.preempt_delay = ctx.timer(k, 0, Duration::ZERO, defaults::MAX_PREEMPT_DELAY);
+        d.place("preempt_delay", k, ctx);
+    }
+}
+
+fn unicast_src_ip(k: &Node, d: &mut D, ctx: &mut Ctx) {
+    if ctx.count(k, 1, 1) {
+        d.v.unicast_src_ip = ctx.ip(k, 0);
+        d.place("unicast_src_ip", k, ctx);
+    }
+}
+
+fn unicast_peer(k: &Node, d: &mut D, ctx: &mut Ctx) {
+    for p in ctx.block(k) {
+        if p.args().is_empty() && ctx.no_block(p) {
+            if let Ok(a) = p.keyword().parse() {
+                d.place(&format!("unicast_peer[{}]", d.v.unicast_peers.len()), p, ctx);
+                d.v.unicast_peers.push(a);
+                continue;
+            }
+        }
+        ctx.err(p, "a peer is an IP address alone (min_ttl, max_ttl and other options are not supported)");
+    }
+}
+
+fn virtual_ipaddress(k: &Node, d: &mut D, ctx: &mut Ctx) {
+    for a in ctx.block(k) {
+        if let Some(vip) = virtual_ip(a, ctx) {
+            d.place(&format!("virtual_ipaddress[{}]", d.v.virtual_ipaddresses.len()), a, ctx);
+            d.v.virtual_ipaddresses.push(vip);
+        }
+    }
 }
 
 /// `ADDR[/LEN] [dev IF] [label LABEL]`.
@@ -215,8 +294,23 @@ fn virtual_ip(a: &Node, ctx: &mut Ctx) -> Option<VirtualIp> {
     Some(vip)
 }
 
+/// `track_interface`, `track_script`.
+fn tracked(k: &Node, d: &mut D, ctx: &mut Ctx) {
+    let kw = k.keyword();
+    for t in ctx.block(k) {
+        let Some((name, weight, reverse)) = tracked_entry(t, ctx) else { continue };
+        if kw == "track_interface" {
+            d.place(&format!("track_interface[{}]", d.v.track_interfaces.len()), t, ctx);
+            d.v.track_interfaces.push(TrackInterface { name, weight: weight.unwrap_or(0), reverse });
+        } else {
+            d.place(&format!("track_script[{}]", d.v.track_scripts.len()), t, ctx);
+            d.v.track_scripts.push(TrackScript { script: name, weight, reverse });
+        }
+    }
+}
+
 /// `NAME [weight N [reverse]]` of track_interface and track_script.
-fn tracked(t: &Node, ctx: &mut Ctx) -> Option<(String, Option<i32>, bool)> {
+fn tracked_entry(t: &Node, ctx: &mut Ctx) -> Option<(String, Option<i32>, bool)> {
     if !ctx.no_block(t) {
         return None;
     }
@@ -232,164 +326,49 @@ fn tracked(t: &Node, ctx: &mut Ctx) -> Option<(String, Option<i32>, bool)> {
     }
 }
 
-fn authentication(k: &Node, v: &mut VrrpInstance, ctx: &mut Ctx, path: &str) {
-    ctx.place(path, k);
-    let mut kind = None;
-    let mut pass = None;
-    for a in ctx.block(k) {
-        match a.keyword() {
-            "auth_type" if ctx.count(a, 1, 1) => match a.arg(0) {
-                Some("PASS") => kind = Some(a.loc.line),
-                Some("AH") => ctx.err(a, "AH authentication is not supported (PASS is)"),
-                other => ctx.err(a, format!("unknown type {:?} (PASS)", other.unwrap_or(""))),
-            },
-            "auth_pass" if ctx.count(a, 1, 1) => {
-                let p = a.arg(0).unwrap_or_default();
-                if p.len() > 8 {
-                    ctx.err(a, "longer than 8 bytes (keepalived would cut it)");
-                }
-                pass = Some(p.to_owned());
-            }
-            "auth_type" | "auth_pass" => {}
-            _ => ctx.err(a, "unknown keyword in authentication"),
-        }
-    }
-    match (kind, pass) {
-        (Some(_), Some(p)) => v.auth_pass = Some(p),
-        (Some(_), None) => ctx.err(k, "auth_type PASS needs auth_pass"),
-        (None, _) => ctx.err(k, "needs auth_type PASS"),
+fn authentication(k: &Node, d: &mut D, ctx: &mut Ctx) {
+    d.place("auth_pass", k, ctx);
+    let mut auth = AuthDraft::default();
+    let nodes = ctx.block(k);
+    AUTHENTICATION.read(nodes, &mut auth, ctx);
+    match auth {
+        AuthDraft { kind: Some(_), pass: Some(p) } => d.v.auth_pass = Some(p),
+        AuthDraft { kind: Some(_), pass: None } => ctx.err(k, "auth_type PASS needs auth_pass"),
+        AuthDraft { kind: None, .. } => ctx.err(k, "needs auth_type PASS"),
     }
 }
 
-/// `vrrp_sync_group NAME { group { I1 I2 } notify_* }`.
-pub(super) fn sync_group(n: &Node, c: &mut Config, ctx: &mut Ctx) {
-    let path = format!("vrrp_sync_groups[{}]", c.vrrp_sync_groups.len());
-    if n.args().len() != 1 {
-        return ctx.err(n, "takes one name");
-    }
-    ctx.place(&path, n);
-    let before = ctx.errors.len();
-    let mut g = VrrpSyncGroup {
-        name: n.arg(0).unwrap_or_default().to_owned(),
-        group: Vec::new(),
-        notify_master: None,
-        notify_backup: None,
-        notify_fault: None,
-    };
-    let mut seen: HashMap<String, usize> = HashMap::new();
-    for k in ctx.block(n) {
-        let kw = k.keyword();
-        if !ctx.once(&mut seen, kw, k) {
-            continue;
+fn auth_type(a: &Node, d: &mut AuthDraft, ctx: &mut Ctx) {
+    if ctx.count(a, 1, 1) {
+        match a.arg(0) {
+            Some("PASS") => d.kind = Some(a.loc.line),
+            Some("AH") => ctx.err(a, "AH authentication is not supported (PASS is)"),
+            other => ctx.err(a, format!("unknown type {:?} (PASS)", other.unwrap_or(""))),
         }
-        match kw {
-            "group" => {
-                for m in ctx.block(k) {
-                    if ctx.no_block(m) {
-                        for word in &m.words {
-                            ctx.place(format!("{path}.group[{}]", g.group.len()), m);
-                            g.group.push(word.clone());
-                        }
-                    }
-                }
-            }
-            "notify_master" | "notify_backup" | "notify_fault" => {
-                let s = ctx.script(k, true);
-                ctx.place(format!("{path}.{kw}"), k);
-                match kw {
-                    "notify_master" => g.notify_master = s,
-                    "notify_backup" => g.notify_backup = s,
-                    _ => g.notify_fault = s,
-                }
-            }
-            _ if IGNORED_KEYWORDS.iter().any(|(i, _)| *i == kw) => {
-                ctx.flag(k);
-            }
-            _ => ctx.err(k, "unknown keyword in vrrp_sync_group, or not supported by ipvs-director"),
-        }
-    }
-    if ctx.errors.len() == before {
-        c.vrrp_sync_groups.push(g);
     }
 }
 
-/// `vrrp_script NAME { script ...; interval; timeout; weight N [reverse]; rise; fall;
-/// user; init_fail }`.
-pub(super) fn script(n: &Node, c: &mut Config, ctx: &mut Ctx) {
-    let path = format!("vrrp_scripts[{}]", c.vrrp_scripts.len());
-    if n.args().len() != 1 {
-        return ctx.err(n, "takes one name");
-    }
-    ctx.place(&path, n);
-    let before = ctx.errors.len();
-    let mut s = VrrpScript::new(n.arg(0).unwrap_or_default(), crate::config::Script::new(Vec::<String>::new()));
-    let mut has_script = false;
-    let mut seen: HashMap<String, usize> = HashMap::new();
-    let max_secs = u64::from(u32::MAX) / 1_000_000;
-    for k in ctx.block(n) {
-        let kw = k.keyword();
-        if !ctx.once(&mut seen, kw, k) {
-            continue;
+fn auth_pass(a: &Node, d: &mut AuthDraft, ctx: &mut Ctx) {
+    if ctx.count(a, 1, 1) {
+        let p = a.arg(0).unwrap_or_default();
+        if p.len() > 8 {
+            ctx.err(a, "longer than 8 bytes (keepalived would cut it)");
         }
-        ctx.place(format!("{path}.{kw}"), k);
-        match kw {
-            "script" => {
-                if let Some(cmd) = ctx.script(k, false) {
-                    s.script.argv = cmd.argv;
-                    has_script = true;
-                }
-            }
-            "interval" | "timeout" => {
-                if ctx.count(k, 1, 1) {
-                    // Whole seconds; keepalived turns 0 into 1 with an error.
-                    if let Some(v) = ctx.uint(k, 0, 1, max_secs) {
-                        if kw == "interval" {
-                            s.interval = Duration::from_secs(v);
-                        } else {
-                            s.timeout = Some(Duration::from_secs(v));
-                        }
-                    }
-                }
-            }
-            "weight" => match k.args() {
-                [_] | [_, _] if ctx.no_block(k) => {
-                    s.weight = ctx.int(k, 0, -253, 253).unwrap_or_default() as i32;
-                    match k.arg(1) {
-                        None => {}
-                        Some("reverse") => s.reverse = true,
-                        Some(other) => ctx.err(k, format!("unknown option {other:?} (reverse)")),
-                    }
-                }
-                _ => ctx.err(k, "takes N [reverse]"),
-            },
-            "rise" | "fall" => {
-                if ctx.count(k, 1, 1) {
-                    let v = ctx.uint(k, 0, 1, i32::MAX as u64).map(|v| v as u32).unwrap_or(1);
-                    if kw == "rise" {
-                        s.rise = v;
-                    } else {
-                        s.fall = v;
-                    }
-                }
-            }
-            "user" => {
-                if ctx.count(k, 1, 2) {
-                    s.script.user = k.arg(0).map(str::to_owned);
-                    s.script.group = k.arg(1).map(str::to_owned);
-                }
-            }
-            "init_fail" => {
-                if ctx.bare(k) {
-                    s.init_fail = true;
-                }
-            }
-            _ => ctx.err(k, "unknown keyword in vrrp_script"),
-        }
+        d.pass = Some(p.to_owned());
     }
-    if !has_script && ctx.errors.len() == before {
-        ctx.err(n, "needs script (keepalived drops a vrrp_script without one)");
+}
+
+fn version(k: &Node, d: &mut D, ctx: &mut Ctx) {
+    if ctx.count(k, 1, 1) {
+        d.v.version = ctx.uint(k, 0, 2, 3).map(|x| x as u8);
+        d.place("version", k, ctx);
     }
-    if ctx.errors.len() == before {
-        c.vrrp_scripts.push(s);
+}
+
+/// Deprecated by keepalived (which still honours it): the global lvs_sync_daemon following
+/// this instance.
+fn lvs_sync_daemon_interface(k: &Node, d: &mut D, ctx: &mut Ctx) {
+    if ctx.count(k, 1, 1) {
+        d.syncd = Some((k.arg(0).unwrap_or_default().to_owned(), d.v.name.clone(), k.clone()));
     }
 }

@@ -1,0 +1,160 @@
+//! `global_defs` (keepalived's global keywords): its keyword table and handlers. The keys
+//! that only concern e-mail alerts are accepted and ignored.
+
+use super::super::args::Ctx;
+use super::super::tree::Node;
+use super::keywords::{count_ignored, each, ignored, Block, Keyword, KeywordTable};
+use crate::config::{Global, SyncDaemon};
+
+/// `global_defs` keys accepted and ignored, with why: they only concern e-mail alerts and
+/// the name used in them, which the director does not send (the entries of that kind in
+/// the `global_defs` table).
+pub const IGNORED_GLOBAL_DEFS: [(&str, &str); count_ignored(KEYWORDS)] = ignored(KEYWORDS);
+
+const KEYWORDS: &[Keyword<Global>] = &[
+    Keyword::converted("script_user", "USER [GROUP]", "global.script_user, global.script_group", script_user),
+    Keyword::converted("enable_script_security", "", "global.enable_script_security", enable_script_security),
+    Keyword::converted("checker_log_all_failures", "[BOOL]", "global.log_all_failures", checker_log_all_failures),
+    Keyword::converted("lvs_timeouts", "[tcp N] [tcpfin N] [udp N]", "global.timeouts", lvs_timeouts),
+    Keyword::converted(
+        "lvs_sync_daemon",
+        "IFNAME [inst] INSTANCE [id N] [maxlen N] [port N] [ttl N] [group IP]",
+        "global.sync_daemon",
+        lvs_sync_daemon,
+    ),
+    Keyword::converted("vrrp_version", "2|3", "global.vrrp_version", vrrp_version),
+    Keyword::ignored("router_id", "NAME", "names this host in e-mail alerts and SNMP", ignore).repeats(),
+    Keyword::ignored("notification_email", "{ ADDRESS ... }", "e-mail alert recipients", ignore).repeats(),
+    Keyword::ignored("notification_email_from", "ADDRESS", "e-mail alert sender", ignore).repeats(),
+    Keyword::ignored("smtp_server", "IP [PORT]", "e-mail alert relay", ignore).repeats(),
+    Keyword::ignored("smtp_connect_timeout", "SECONDS", "e-mail alert relay timeout", ignore).repeats(),
+    Keyword::ignored("smtp_helo_name", "NAME", "e-mail alert HELO name", ignore).repeats(),
+    Keyword::ignored("smtp_alert", "[BOOL]", "turns e-mail alerts on", ignore).repeats(),
+    Keyword::ignored("smtp_alert_checker", "[BOOL]", "turns checker e-mail alerts on", ignore).repeats(),
+    Keyword::ignored("smtp_alert_vrrp", "[BOOL]", "turns VRRP e-mail alerts on", ignore).repeats(),
+    Keyword::ignored("no_email_faults", "", "e-mail alerts on faults", ignore).repeats(),
+    Keyword::unsupported("lvs_flush"),
+    Keyword::unsupported("lvs_flush_on_stop"),
+    Keyword::unsupported("vrrp_strict"),
+];
+
+/// The keywords of `global_defs`.
+const GLOBAL_DEFS: Block<Global> = Block {
+    name: "global_defs",
+    tables: &[KEYWORDS],
+    unknown: "not supported in global_defs by ipvs-director",
+    counted: true,
+    unknown_once: each,
+};
+
+/// The keywords of `global_defs`, as documented.
+pub(super) fn docs() -> KeywordTable {
+    GLOBAL_DEFS.docs()
+}
+
+/// Reads a `global_defs` block into `g`.
+pub(super) fn global_defs(block: &[Node], g: &mut Global, ctx: &mut Ctx) {
+    GLOBAL_DEFS.read(block, g, ctx);
+}
+
+/// Documented as ignored (whatever its form: `notification_email` has a block).
+fn ignore(_: &Node, _: &mut Global, _: &mut Ctx) {}
+
+fn script_user(n: &Node, g: &mut Global, ctx: &mut Ctx) {
+    if ctx.count(n, 1, 2) {
+        ctx.place("global.script_user", n);
+        ctx.place("global.script_group", n);
+        g.script_user = n.arg(0).map(str::to_owned);
+        g.script_group = n.arg(1).map(str::to_owned);
+    }
+}
+
+fn enable_script_security(n: &Node, g: &mut Global, ctx: &mut Ctx) {
+    if ctx.bare(n) {
+        g.enable_script_security = true;
+    }
+}
+
+fn checker_log_all_failures(n: &Node, g: &mut Global, ctx: &mut Ctx) {
+    if let Some(b) = ctx.flag(n) {
+        g.log_all_failures = b;
+    }
+}
+
+fn vrrp_version(n: &Node, g: &mut Global, ctx: &mut Ctx) {
+    if ctx.count(n, 1, 1) {
+        ctx.place("global.vrrp_version", n);
+        g.vrrp_version = ctx.uint(n, 0, 2, 3).map(|v| v as u8);
+    }
+}
+
+/// `lvs_timeouts [tcp N] [tcpfin N] [udp N]`.
+fn lvs_timeouts(n: &Node, g: &mut Global, ctx: &mut Ctx) {
+    if !ctx.count(n, 2, 6) {
+        return;
+    }
+    ctx.place("global.timeouts", n);
+    let mut t = ipvs::Timeouts::default();
+    let mut i = 0;
+    while let Some(word) = n.arg(i) {
+        let v = ctx.uint(n, i + 1, 1, u64::from(ipvs::Timeouts::MAX)).map(|v| v as u32);
+        match (word, v) {
+            ("tcp", Some(v)) => t.tcp = v,
+            ("tcpfin", Some(v)) => t.tcp_fin = v,
+            ("udp", Some(v)) => t.udp = v,
+            (_, None) => return,
+            (other, _) => return ctx.err(n, format!("unknown timeout {other:?} (tcp, tcpfin or udp)")),
+        }
+        i += 2;
+    }
+    g.timeouts = Some(t);
+}
+
+/// `lvs_sync_daemon IFNAME [inst] NAME [id N] [maxlen N] [port N] [ttl N] [group IP]`.
+fn lvs_sync_daemon(n: &Node, g: &mut Global, ctx: &mut Ctx) {
+    if !ctx.count(n, 2, 13) {
+        return;
+    }
+    ctx.place("global.sync_daemon", n);
+    let mut sd = SyncDaemon {
+        interface: n.arg(0).unwrap_or_default().to_owned(),
+        instance: String::new(),
+        sync_id: None,
+        max_len: None,
+        port: None,
+        ttl: None,
+        group: None,
+    };
+    let mut i = 1;
+    while let Some(word) = n.arg(i) {
+        let ok = match word {
+            "inst" => n.arg(i + 1).map(|name| sd.instance = name.to_owned()).is_some(),
+            "id" => ctx.uint(n, i + 1, 0, 255).map(|v| sd.sync_id = Some(v as u8)).is_some(),
+            "maxlen" => ctx.uint(n, i + 1, 1, 65_535 - 20 - 8).map(|v| sd.max_len = Some(v as u16)).is_some(),
+            "port" => ctx.uint(n, i + 1, 1, 65_535).map(|v| sd.port = Some(v as u16)).is_some(),
+            "ttl" => ctx.uint(n, i + 1, 1, 255).map(|v| sd.ttl = Some(v as u8)).is_some(),
+            "group" => ctx.ip(n, i + 1).map(|a| sd.group = Some(a)).is_some(),
+            name if i == 1 => {
+                // The older form: the instance's name right after the interface.
+                sd.instance = name.to_owned();
+                i += 1;
+                continue;
+            }
+            other => {
+                ctx.err(n, format!("unknown option {other:?} (inst, id, maxlen, port, ttl, group)"));
+                return;
+            }
+        };
+        if !ok {
+            if n.arg(i + 1).is_none() {
+                ctx.err(n, format!("{word} needs a value"));
+            }
+            return;
+        }
+        i += 2;
+    }
+    if sd.instance.is_empty() {
+        return ctx.err(n, "names no VRRP instance (the sync daemon follows one)");
+    }
+    g.sync_daemon = Some(sd);
+}

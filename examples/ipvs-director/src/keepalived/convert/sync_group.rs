@@ -1,0 +1,93 @@
+//! `vrrp_sync_group NAME { group { I1 I2 }; notify_* }` (keepalived/vrrp/vrrp_parser.c's
+//! keywords): its keyword table and handlers.
+
+use super::super::args::Ctx;
+use super::super::tree::Node;
+use super::keywords::{each, Block, Keyword, KeywordTable};
+use super::shared::{self, Draft, Scripts};
+use crate::config::{Config, Script, VrrpSyncGroup};
+
+/// A sync group being read.
+struct SyncGroupDraft {
+    path: String,
+    g: VrrpSyncGroup,
+}
+
+type D = SyncGroupDraft;
+
+/// The keywords of `vrrp_sync_group`.
+const VRRP_SYNC_GROUP: Block<D> = Block {
+    name: "vrrp_sync_group",
+    tables: &[&[
+        Keyword::converted("group", "{ INSTANCE ... }", "group", group),
+        shared::script_keyword("notify_master"),
+        shared::script_keyword("notify_backup"),
+        shared::script_keyword("notify_fault"),
+        shared::smtp_alert(),
+        Keyword::unsupported("track_interface"),
+        Keyword::unsupported("track_script"),
+        Keyword::unsupported("track_file"),
+        Keyword::unsupported("track_process"),
+        Keyword::unsupported("track_bfd"),
+        Keyword::unsupported("notify_stop"),
+        Keyword::unsupported("notify"),
+    ]],
+    unknown: "unknown keyword in vrrp_sync_group, or not supported by ipvs-director",
+    counted: true,
+    unknown_once: each,
+};
+
+/// The keywords of `vrrp_sync_group`, as documented.
+pub(super) fn docs() -> KeywordTable {
+    VRRP_SYNC_GROUP.docs()
+}
+
+impl Draft for D {
+    fn place(&mut self, field: &str, n: &Node, ctx: &mut Ctx) {
+        ctx.place(format!("{}.{field}", self.path), n);
+    }
+}
+
+impl Scripts for D {
+    fn script(&mut self, keyword: &str) -> &mut Option<Script> {
+        match keyword {
+            "notify_master" => &mut self.g.notify_master,
+            "notify_backup" => &mut self.g.notify_backup,
+            _ => &mut self.g.notify_fault,
+        }
+    }
+}
+
+/// `vrrp_sync_group NAME { ... }`.
+pub(super) fn sync_group(n: &Node, c: &mut Config, ctx: &mut Ctx) {
+    let path = format!("vrrp_sync_groups[{}]", c.vrrp_sync_groups.len());
+    if n.args().len() != 1 {
+        return ctx.err(n, "takes one name");
+    }
+    ctx.place(&path, n);
+    let before = ctx.errors.len();
+    let g = VrrpSyncGroup {
+        name: n.arg(0).unwrap_or_default().to_owned(),
+        group: Vec::new(),
+        notify_master: None,
+        notify_backup: None,
+        notify_fault: None,
+    };
+    let mut d = SyncGroupDraft { path, g };
+    let nodes = ctx.block(n);
+    VRRP_SYNC_GROUP.read(nodes, &mut d, ctx);
+    if ctx.errors.len() == before {
+        c.vrrp_sync_groups.push(d.g);
+    }
+}
+
+fn group(k: &Node, d: &mut D, ctx: &mut Ctx) {
+    for m in ctx.block(k) {
+        if ctx.no_block(m) {
+            for word in &m.words {
+                d.place(&format!("group[{}]", d.g.group.len()), m, ctx);
+                d.g.group.push(word.clone());
+            }
+        }
+    }
+}

@@ -8,8 +8,8 @@
 //! * [`health`]: what results do to a checker's state, as keepalived counts them;
 //! * [`policy`]: from health to the table: failure policies, quorum, the sorry server;
 //! * [`daemon`]: the checks running, the table applied, reload, `/metrics` and `/status`;
-//! * [`vrrp`]: the VRRP protocol (RFC 3768 v2, RFC 5798 v3): adverts and the state machine,
-//!   apart from any I/O, from the ipvs-vrrp crate.
+//! * [`failover`]: VRRP between directors, the protocol of the `ipvs_vrrp` crate (RFC 3768
+//!   v2, RFC 5798 v3, without I/O) run on sockets, with addresses, GARP and the sync daemon.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -20,5 +20,3 @@ pub mod failover;
 pub mod health;
 pub mod keepalived;
 pub mod policy;
-/// The VRRP protocol, from the ipvs-vrrp crate.
-pub use ipvs_vrrp as vrrp;

@@ -20,7 +20,7 @@ use serde_json::{json, Value};
 
 use super::{lock, Counters, Shared};
 use crate::failover::{state_name, InstanceStatus};
-use crate::vrrp::State;
+use ipvs_vrrp::State;
 
 /// One sample of the director's families.
 type Labels = Vec<(&'static str, String)>;

@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use ipvs_director::vrrp::Auth;
+use ipvs_vrrp::Auth;
 use ipvs_lab_tools::{check, parse_exposition, Res};
 use nix::sys::signal::Signal;
 use serde_json::Value;

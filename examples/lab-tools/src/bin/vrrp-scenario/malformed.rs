@@ -4,9 +4,9 @@
 use std::net::SocketAddrV4;
 use std::time::Duration;
 
-use ipvs_director::vrrp::ip::emit_ipv4;
-use ipvs_director::vrrp::packet::internet_checksum;
-use ipvs_director::vrrp::{Addresses, Advert, Auth, MULTICAST_V4};
+use ipvs_vrrp::ip::emit_ipv4;
+use ipvs_vrrp::packet::internet_checksum;
+use ipvs_vrrp::{Addresses, Advert, Auth, MULTICAST_V4};
 use ipvs_lab_tools::{check, in_netns, parse_exposition, Res};
 
 use crate::client::secs;

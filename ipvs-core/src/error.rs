@@ -46,7 +46,7 @@ errnos! {
     EPERM = 1, ENOENT = 2, ESRCH = 3, EINTR = 4, EIO = 5, EBADF = 9, EAGAIN = 11, ENOMEM = 12,
     EACCES = 13, EFAULT = 14, EBUSY = 16, EEXIST = 17, ENODEV = 19, ENOTDIR = 20, EINVAL = 22,
     ENOSPC = 28, ERANGE = 34, EPROTO = 71, EBADMSG = 74, EMSGSIZE = 90, ENOPROTOOPT = 92,
-    EPROTONOSUPPORT = 93, EOPNOTSUPP = 95, EAFNOSUPPORT = 97, ENOBUFS = 105, ETIMEDOUT = 110,
+    EPROTONOSUPPORT = 93, EOPNOTSUPP = 95, EAFNOSUPPORT = 97, EADDRNOTAVAIL = 99, ENOBUFS = 105, ETIMEDOUT = 110,
 }
 
 impl Errno {
@@ -70,6 +70,13 @@ impl fmt::Display for Errno {
 }
 
 impl std::error::Error for Errno {}
+
+impl From<nix::errno::Errno> for Errno {
+    /// nix's errno, converted where it enters (system calls made through nix).
+    fn from(errno: nix::errno::Errno) -> Errno {
+        Errno(errno as i32)
+    }
+}
 
 impl From<Errno> for io::Error {
     fn from(errno: Errno) -> io::Error {

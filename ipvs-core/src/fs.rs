@@ -71,9 +71,9 @@ impl ReadFileError {
     /// The path the error is about.
     pub fn path(&self) -> &Path {
         match self {
-            ReadFileError::NotRegular { path, .. } | ReadFileError::TooLarge { path, .. } | ReadFileError::Io { path, .. } => {
-                path
-            }
+            ReadFileError::NotRegular { path, .. }
+            | ReadFileError::TooLarge { path, .. }
+            | ReadFileError::Io { path, .. } => path,
         }
     }
 }
@@ -115,14 +115,15 @@ fn what(t: FileType) -> &'static str {
 pub fn read_regular_file(path: &Path, limit: u64) -> Result<Vec<u8>, ReadFileError> {
     let io_err = |source: io::Error| ReadFileError::Io { path: path.to_path_buf(), source };
     let not_regular = |what: &'static str| ReadFileError::NotRegular { path: path.to_path_buf(), what };
-    let file: File = OpenOptions::new()
-        .read(true)
-        .custom_flags((OFlag::O_NONBLOCK | OFlag::O_NOCTTY).bits())
-        .open(path)
-        .map_err(|e| match e.raw_os_error() {
-            Some(code) if code == nix::errno::Errno::ENXIO as i32 => not_regular("a FIFO or device with no one behind it"),
-            _ => io_err(e),
-        })?;
+    let file: File =
+        OpenOptions::new().read(true).custom_flags((OFlag::O_NONBLOCK | OFlag::O_NOCTTY).bits()).open(path).map_err(
+            |e| match e.raw_os_error() {
+                Some(code) if code == nix::errno::Errno::ENXIO as i32 => {
+                    not_regular("a FIFO or device with no one behind it")
+                }
+                _ => io_err(e),
+            },
+        )?;
     let meta = file.metadata().map_err(io_err)?;
     if !meta.file_type().is_file() {
         return Err(not_regular(what(meta.file_type())));
@@ -181,7 +182,9 @@ mod tests {
 
     #[test]
     fn devices_and_directories_are_refused() {
-        for (p, what) in [("/dev/zero", "a character device"), ("/dev/null", "a character device"), ("/", "a directory")] {
+        for (p, what) in
+            [("/dev/zero", "a character device"), ("/dev/null", "a character device"), ("/", "a directory")]
+        {
             let e = read_regular_file(Path::new(p), 1 << 20).unwrap_err();
             assert!(matches!(e, ReadFileError::NotRegular { what: w, .. } if w == what), "{p}: {e}");
         }

@@ -20,6 +20,12 @@
 //! * [`Client`]: the typed operations, speaking model types only;
 //! * [`rules`]: the ipvsadm rule format (`ipvsadm -S` output, `ipvsadm -R` input) as a typed
 //!   data format;
+//! * [`netlink`]: the one netlink socket loop (sequence numbers, deadlines, multipart
+//!   replies, acknowledgements, errno) for any protocol, under the transport and under
+//!   rtnetlink or other generic netlink families; [`netns`]: the one way into a network
+//!   namespace;
+//! * [`command`]: what the command-line programs share (the transport from `--mock`,
+//!   `--netns`, `IPVS_MOCK`);
 //! * [`fs`]: reading an operator's file safely (regular files only, never blocking, bounded);
 //! * [`state`]: desired state: whole tables, plans between them within a scope, draining, and
 //!   verified applies.
@@ -41,9 +47,12 @@
 #![deny(missing_docs)]
 
 mod client;
+pub mod command;
 mod error;
 pub mod fs;
 pub mod model;
+pub mod netlink;
+pub mod netns;
 pub mod rules;
 pub mod state;
 pub mod transport;

@@ -21,7 +21,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
-use ipvs::transport::{MockTransport, NetlinkTransport, Transport};
+use ipvs::transport::Transport;
 use ipvs_director::daemon::{self, Options, Source};
 use ipvs_exporter::serve::LogFormat;
 
@@ -78,28 +78,14 @@ const MOCK_SEED_MAX_BYTES: u64 = 64 << 20;
 const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
 
 fn transport(args: &Args) -> Result<Arc<dyn Transport>, String> {
-    if let Some(file) = &args.mock {
-        let mock = Arc::new(MockTransport::new());
-        if !file.is_empty() {
-            // Read without blocking (SIGTERM waits for the daemon's handlers meanwhile): a
-            // FIFO or a device is refused, not waited on.
-            let bytes = ipvs::fs::read_regular_file(std::path::Path::new(file), MOCK_SEED_MAX_BYTES)
-                .map_err(|e| e.to_string())?;
-            let text = String::from_utf8(bytes).map_err(|e| format!("{file}: not UTF-8 text: {e}"))?;
-            let t = ipvs::state::Table::from_rules(&text).map_err(|e| format!("{file}: {e}"))?;
-            let c = ipvs::Client::with_transport(mock.clone());
-            for r in c.batch(&t.requests()).map_err(|e| e.to_string())? {
-                r.map_err(|e| format!("{file}: {e}"))?;
-            }
-        }
-        return Ok(mock);
+    // The seed is read without blocking (SIGTERM waits for the daemon's handlers meanwhile):
+    // a FIFO or a device is refused, not waited on.
+    let seed = |file: &str| ipvs::command::read_rules_seed(file, MOCK_SEED_MAX_BYTES);
+    match ipvs::command::open_transport(args.mock.as_deref(), args.netns.as_deref(), seed) {
+        Ok(opened) => Ok(opened.transport()),
+        Err(ipvs::command::OpenError::Kernel(e)) => Err(format!("opening the IPVS netlink socket: {e}")),
+        Err(e) => Err(e.to_string()),
     }
-    let t = match &args.netns {
-        None => NetlinkTransport::open(),
-        Some(p) => NetlinkTransport::builder().namespace(p).open(),
-    }
-    .map_err(|e| format!("opening the IPVS netlink socket: {e}"))?;
-    Ok(Arc::new(t))
 }
 
 /// Every check in flight holds a socket: thousands of servers checked within a connect

@@ -10,7 +10,6 @@
 mod metrics;
 pub mod node;
 pub mod serve;
-mod totals;
+pub mod totals;
 
 pub use metrics::{render, render_with, service_labels, write_with, Options, Scraper, Snapshot};
-pub use totals::Totals;

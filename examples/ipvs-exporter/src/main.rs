@@ -16,7 +16,8 @@ use std::process::ExitCode;
 use std::sync::{Arc, RwLock};
 
 use clap::Parser;
-use ipvs::transport::{MockTransport, NetlinkTransport, Transport};
+use ipvs::command::{open_transport, read_rules_seed, OpenError, Opened};
+use ipvs::transport::Transport;
 use ipvs::Client;
 use ipvs_exporter::serve::{serve, Body, LogFormat, Page, Pages, Reading, Writer, OPENMETRICS};
 use ipvs_exporter::{Options, Scraper, Snapshot};
@@ -45,25 +46,23 @@ struct Args {
 
 type Shared = Arc<RwLock<Scraper<Box<dyn Transport>>>>;
 
+/// The largest `--mock=FILE` seed read (ipvsadm rules; 20,000 services with 5 real servers
+/// each take about 4 MB).
+const MOCK_SEED_MAX_BYTES: u64 = 64 << 20;
+
 fn open(args: &Args) -> Result<Scraper<Box<dyn Transport>>, String> {
     let options = Options { node_exporter_names: args.node_exporter_names };
-    if let Some(file) = &args.mock {
-        let client: Client<Box<dyn Transport>> = Client::with_transport(Box::new(MockTransport::new()));
-        if !file.is_empty() {
-            let text = std::fs::read_to_string(file).map_err(|e| format!("{file}: {e}"))?;
-            let table = ipvs::state::Table::from_rules(&text).map_err(|e| format!("{file}: {e}"))?;
-            for r in client.batch(&table.requests()).map_err(|e| e.to_string())? {
-                r.map_err(|e| format!("{file}: {e}"))?;
-            }
-        }
-        return Ok(Scraper::new(client, None, options).without_proc());
-    }
-    let transport = match &args.netns {
-        None => NetlinkTransport::open(),
-        Some(p) => NetlinkTransport::builder().namespace(p).open(),
-    }
-    .map_err(|e| format!("opening the IPVS netlink socket: {e}"))?;
-    Ok(Scraper::new(Client::with_transport(Box::new(transport)), args.netns.clone(), options))
+    let seed = |file: &str| read_rules_seed(file, MOCK_SEED_MAX_BYTES);
+    let (transport, netns): (Box<dyn Transport>, _) =
+        match open_transport(args.mock.as_deref(), args.netns.as_deref(), seed) {
+            Ok(Opened::Mock(model)) => (Box::new(model), None),
+            Ok(Opened::Kernel(t)) => (t, args.netns.clone()),
+            Err(OpenError::Kernel(e)) => return Err(format!("opening the IPVS netlink socket: {e}")),
+            Err(e) => return Err(e.to_string()),
+        };
+    let scraper = Scraper::new(Client::with_transport(transport), netns, options);
+    // The in-memory kernel has no /proc totals.
+    Ok(if args.mock.is_some() { scraper.without_proc() } else { scraper })
 }
 
 const INDEX: &str = "<!doctype html>\n<html><head><title>ipvs-exporter</title></head><body>\n<h1>ipvs-exporter</h1>\n<p><a href=\"/metrics\">Metrics</a> (IPVS services and real servers: traffic, rates, connections, weights)</p>\n</body></html>\n";

@@ -22,8 +22,6 @@ use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Registry;
 
-use crate::totals::Totals;
-
 /// What to expose besides our own metrics.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Options {
@@ -39,7 +37,7 @@ pub struct Snapshot {
     /// handing a snapshot to the encoder copies no table.
     pub table: Option<Arc<Table>>,
     /// The namespace's totals (None where /proc has none: IPVS not loaded, or the mock).
-    pub totals: Option<Totals>,
+    pub totals: Option<Stats>,
     /// How long the reading took.
     pub duration: Duration,
     /// Why a part could not be read.
@@ -95,7 +93,7 @@ impl<T: Transport> Scraper<T> {
             Err(e) => snap.errors.push(format!("table: {e}")),
         }
         if self.totals_from_proc {
-            match Totals::read(self.netns.as_deref()) {
+            match crate::totals::read(self.netns.as_deref()) {
                 Ok(t) => snap.totals = t,
                 Err(e) => snap.errors.push(format!("totals: {e}")),
             }
@@ -379,21 +377,9 @@ impl Collector for Families {
         single(&mut enc, "ipvs_scrape_duration_seconds", "How long reading the kernel took.", MetricType::Gauge, took)?;
         let errors = Value::Count(self.errors);
         single(&mut enc, "ipvs_scrape_errors", "Scrapes that could not read everything.", MetricType::Counter, errors)?;
-        if let Some(t) = &snap.totals {
-            let s = Stats {
-                conns: t.conns,
-                in_packets: t.in_packets,
-                out_packets: t.out_packets,
-                in_bytes: t.in_bytes,
-                out_bytes: t.out_bytes,
-                cps: t.cps,
-                in_pps: t.in_pps,
-                out_pps: t.out_pps,
-                in_bps: t.in_bps,
-                out_bps: t.out_bps,
-            };
+        if let Some(s) = &snap.totals {
             let none = LabelText::default();
-            stats_families(&mut enc, "ipvs", "network namespace (the kernel's totals)", &[(&none, &s)])?;
+            stats_families(&mut enc, "ipvs", "network namespace (the kernel's totals)", &[(&none, s)])?;
         }
         if let Some(table) = &snap.table {
             let g = MetricType::Gauge;

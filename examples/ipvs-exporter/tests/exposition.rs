@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use ipvs::transport::MockTransport;
 use ipvs::{Client, Destination, Forward, Scheduler, Service, ServiceId, Stats};
-use ipvs_exporter::{render, Options, Snapshot, Totals};
+use ipvs_exporter::{render, Options, Snapshot};
 
 fn stats(base: u64) -> Stats {
     Stats {
@@ -37,7 +37,7 @@ fn snapshot() -> Snapshot {
     mock.set_connections(&web, rs1.socket_addr(), 7, 2, 1);
     mock.set_stats(&fwm, None, stats(50));
     mock.set_stats(&fwm, Some(rs2.socket_addr()), stats(50));
-    let totals = Totals {
+    let totals = Stats {
         conns: 2000,
         in_packets: 20_000,
         out_packets: 18_000,

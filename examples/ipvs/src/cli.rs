@@ -6,8 +6,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand, ValueEnum};
+use ipvs::command::{mock_flag_or_env, open_transport, OpenError, Opened};
 use ipvs::state::{ApplyReport, DrainClock, Plan, Policy, Scope, Selector, Table};
-use ipvs::transport::{MockTransport, NetlinkTransport, Transport};
+use ipvs::transport::{MockTransport, Transport};
 use ipvs::Client;
 
 use crate::files::{self, Format};
@@ -133,29 +134,17 @@ fn interval(s: &str) -> Result<f64, String> {
 }
 
 fn connect(cli: &Cli) -> Result<(Ipvs, Option<Arc<MockTransport>>), String> {
-    let mock =
-        cli.mock.clone().or_else(|| std::env::var("IPVS_MOCK").ok().map(|v| if v == "1" { String::new() } else { v }));
-    if let Some(file) = mock {
-        let model = Arc::new(MockTransport::new());
-        let client: Ipvs = Client::with_transport(Box::new(model.clone()));
-        if !file.is_empty() {
-            let t = files::read(&file, None)?;
-            let out = client.batch(&t.requests()).map_err(|e| e.to_string())?;
-            if let Some(e) = out.into_iter().find_map(Result::err) {
-                return Err(format!("{file}: {e}"));
-            }
-        }
-        return Ok((client, Some(model)));
-    }
-    let transport = match &cli.netns {
-        None => NetlinkTransport::open(),
-        Some(path) => NetlinkTransport::builder().namespace(path).open(),
-    }
-    .map_err(|e| match &cli.netns {
-        Some(p) => format!("{p}: {e}"),
-        None => e.to_string(),
-    })?;
-    Ok((Client::with_transport(Box::new(transport)), None))
+    let mock = mock_flag_or_env(cli.mock.as_deref());
+    let netns = cli.netns.as_deref().map(std::path::Path::new);
+    let opened =
+        open_transport(mock.as_deref(), netns, |file| files::read(file, None)).map_err(|e| match (e, &cli.netns) {
+            (OpenError::Kernel(e), Some(p)) => format!("{p}: {e}"),
+            (e, _) => e.to_string(),
+        })?;
+    Ok(match opened {
+        Opened::Mock(model) => (Client::with_transport(Box::new(model.clone())), Some(model)),
+        Opened::Kernel(transport) => (Client::with_transport(transport), None),
+    })
 }
 
 fn scope(target: &Target, desired: &Table) -> Result<Scope, String> {
@@ -164,19 +153,7 @@ fn scope(target: &Target, desired: &Table) -> Result<Scope, String> {
         .iter()
         .map(|s| s.parse::<Selector>().map_err(|e| format!("--scope: {e}")))
         .collect::<Result<_, _>>()?;
-    Ok(match (target.prune, selectors.is_empty()) {
-        (true, true) => Scope::All,
-        (true, false) => Scope::Selected(selectors),
-        (false, true) => Scope::Named,
-        (false, false) => {
-            // Without --prune only the named services are touched; they must be in scope.
-            let sel = Scope::Selected(selectors);
-            if let Some(e) = desired.entries().find(|e| !sel.may_write(&e.service().id)) {
-                return Err(format!("{} is outside the scope ({sel})", e.service().id));
-            }
-            Scope::Named
-        }
-    })
+    Scope::from_selectors(selectors, target.prune, desired).map_err(|e| e.to_string())
 }
 
 fn print_plan(plan: &Plan, output: Output) -> String {

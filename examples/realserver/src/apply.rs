@@ -1,7 +1,7 @@
 //! Carrying out steps (recording each change with what was there before) and putting
 //! changes back.
 
-use nix::errno::Errno;
+use crate::Errno;
 
 use crate::error::{Error, Result};
 use crate::fou::Fou;

@@ -1,9 +1,10 @@
 //! Typed errors: kernel errors keep their errno.
 
 use std::io;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-pub use nix::errno::Errno;
+pub use ipvs::Errno;
+use ipvs::ErrorKind;
 
 use crate::Change;
 
@@ -15,7 +16,7 @@ pub enum Error {
     #[error("invalid request: {0}")]
     Invalid(String),
     /// The kernel refused a netlink request.
-    #[error("{op}: {errno} ({})", errno.desc())]
+    #[error("{op}: {} ({})", nix_errno(*errno), nix_errno(*errno).desc())]
     Kernel {
         /// What was asked, e.g. `add 192.0.2.1/32 to lo`.
         op: String,
@@ -65,13 +66,31 @@ impl Error {
     pub fn errno(&self) -> Option<Errno> {
         match self {
             Error::Kernel { errno, .. } => Some(*errno),
-            Error::Io { source, .. } | Error::Socket(source) => source.raw_os_error().map(Errno::from_raw),
+            Error::Io { source, .. } | Error::Socket(source) => source.raw_os_error().map(Errno),
             _ => None,
         }
     }
 
-    pub(crate) fn kernel(op: impl Into<String>, errno: i32) -> Self {
-        Error::Kernel { op: op.into(), errno: Errno::from_raw(errno.abs()) }
+    /// A failed netlink exchange of the core's [`Connection`](ipvs::netlink::Connection):
+    /// the kernel's refusal of `op`, or what went wrong with the socket or the answer.
+    pub(crate) fn netlink(op: &dyn Fn() -> String, e: ErrorKind) -> Self {
+        match e {
+            ErrorKind::Kernel(errno) => Error::Kernel { op: op(), errno },
+            ErrorKind::Io(e) => Error::Socket(e),
+            ErrorKind::TimedOut => Error::Socket(io::Error::from(Errno::ETIMEDOUT)),
+            ErrorKind::Decode(m) | ErrorKind::UnexpectedReply(m) => Error::Decode(m),
+            e => Error::Socket(io::Error::other(e.to_string())),
+        }
+    }
+
+    /// The failure to open or enter the network namespace at `path`.
+    pub(crate) fn namespace(path: &Path, e: ErrorKind) -> Self {
+        let reason = match e {
+            ErrorKind::Invalid(i) => i.reason,
+            ErrorKind::Io(e) => e.to_string(),
+            e => e.to_string(),
+        };
+        Error::Namespace { path: path.to_path_buf(), reason }
     }
 
     pub(crate) fn io(path: impl Into<PathBuf>, source: io::Error) -> Self {
@@ -96,6 +115,11 @@ impl From<Error> for Failure {
     fn from(error: Error) -> Self {
         Failure { error, done: Vec::new() }
     }
+}
+
+/// nix's errno of the same number, whose names and texts the messages of this crate show.
+fn nix_errno(errno: Errno) -> nix::errno::Errno {
+    nix::errno::Errno::from_raw(errno.0)
 }
 
 /// Results of this crate.

@@ -1,11 +1,7 @@
 //! Small helpers: address masks, interface names, and running work inside a network namespace.
 
-use std::fs::{File, OpenOptions};
 use std::net::IpAddr;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
-
-use nix::sched::{setns, CloneFlags};
 
 use crate::error::{Error, Result};
 
@@ -53,46 +49,29 @@ pub(crate) fn check_ifname(name: &str) -> Result<()> {
 /// Runs `work` with the calling thread in the network namespace at `netns` (a short-lived
 /// helper thread enters it; the caller's threads stay where they are), or directly when
 /// `netns` is `None`. Sockets opened and /proc/sys files read by `work` belong to that
-/// namespace.
+/// namespace. The core's [`ipvs::netns::in_netns`], with its errors as this crate's
+/// [`Error::Namespace`].
 pub fn in_netns<T, E, F>(netns: Option<&Path>, work: F) -> std::result::Result<T, E>
 where
     T: Send,
     E: Send + From<Error>,
     F: FnOnce() -> std::result::Result<T, E> + Send,
 {
-    let Some(path) = netns else { return work() };
-    let file = open_netns(path)?;
-    std::thread::scope(|s| {
-        let handle = s.spawn(move || {
-            setns(&file, CloneFlags::CLONE_NEWNET).map_err(|e| Error::Namespace {
-                path: path.to_path_buf(),
-                reason: match e {
-                    nix::errno::Errno::EINVAL => "not a network namespace".into(),
-                    e => format!("setns: {}", e.desc()),
-                },
-            })?;
-            work()
-        });
-        match handle.join() {
-            Ok(r) => r,
-            Err(_) => {
-                Err(E::from(Error::Namespace { path: path.to_path_buf(), reason: "the helper thread panicked".into() }))
-            }
-        }
-    })
-}
-
-fn open_netns(path: &Path) -> Result<File> {
-    let file = OpenOptions::new()
-        .read(true)
-        .custom_flags(nix::fcntl::OFlag::O_NONBLOCK.bits() | nix::fcntl::OFlag::O_CLOEXEC.bits())
-        .open(path)
-        .map_err(|e| Error::Namespace { path: path.to_path_buf(), reason: e.to_string() })?;
-    let meta = file.metadata().map_err(|e| Error::io(path, e))?;
-    if meta.is_dir() {
-        return Err(Error::Namespace { path: path.to_path_buf(), reason: "a directory".into() });
+    /// The work's own error, or the namespace's.
+    enum Failed<E> {
+        Work(E),
+        Namespace(ipvs::ErrorKind),
     }
-    Ok(file)
+    impl<E> From<ipvs::ErrorKind> for Failed<E> {
+        fn from(e: ipvs::ErrorKind) -> Self {
+            Failed::Namespace(e)
+        }
+    }
+    let Some(path) = netns else { return work() };
+    ipvs::netns::in_netns(Some(path), || work().map_err(Failed::Work)).map_err(|f| match f {
+        Failed::Work(e) => e,
+        Failed::Namespace(e) => E::from(Error::namespace(path, e)),
+    })
 }
 
 #[cfg(test)]

@@ -10,20 +10,21 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use std::io;
 use std::net::IpAddr;
+use std::time::Duration;
 
-use netlink_packet_core::{
-    NetlinkHeader, NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REPLACE,
-    NLM_F_REQUEST,
-};
+use ipvs::netlink::{Connection, Deadline, NETLINK_ROUTE};
+use netlink_packet_core::{NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE};
 use netlink_packet_route::address::{AddressAttribute, AddressFlags, AddressMessage, AddressScope};
 use netlink_packet_route::link::{InfoKind, LinkAttribute, LinkFlags, LinkInfo, LinkMessage};
 use netlink_packet_route::route::{RouteAddress, RouteAttribute, RouteHeader, RouteMessage};
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
-use netlink_sys::{protocols::NETLINK_ROUTE, Socket, SocketAddr};
 
 use crate::error::{Error, Result};
+
+/// How long one request or dump may take: the kernel answers rtnetlink while it handles the
+/// request, so only a wedged kernel comes near it.
+const TIMEOUT: Duration = Duration::from_secs(30);
 
 /// One network interface as the kernel lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,81 +73,25 @@ pub struct Route {
     pub raw: Vec<u8>,
 }
 
-/// A NETLINK_ROUTE socket in the namespace it was opened in.
+/// A NETLINK_ROUTE socket in the namespace it was opened in (a [`Connection`] of the core:
+/// the workspace's one netlink socket loop).
 pub struct Rtnl {
-    socket: Socket,
-    seq: u32,
+    conn: Connection,
 }
 
 impl Rtnl {
     /// Opens a socket in the calling thread's network namespace.
     pub fn open() -> Result<Self> {
-        let mut socket = Socket::new(NETLINK_ROUTE).map_err(Error::Socket)?;
-        socket.bind_auto().map_err(Error::Socket)?;
-        socket.connect(&SocketAddr::new(0, 0)).map_err(Error::Socket)?;
-        Ok(Rtnl { socket, seq: 0 })
-    }
-
-    fn send(&mut self, msg: RouteNetlinkMessage, flags: u16) -> Result<u32> {
-        self.seq = self.seq.wrapping_add(1);
-        let mut header = NetlinkHeader::default();
-        header.flags = NLM_F_REQUEST | flags;
-        header.sequence_number = self.seq;
-        let mut packet = NetlinkMessage::new(header, NetlinkPayload::InnerMessage(msg));
-        packet.finalize();
-        let mut buf = vec![0; packet.buffer_len()];
-        packet.serialize(&mut buf);
-        loop {
-            match self.socket.send(&buf, 0) {
-                Ok(_) => return Ok(self.seq),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(Error::Socket(e)),
-            }
-        }
-    }
-
-    /// Receives the answers to request `seq` until its ACK (or error) or the dump's end.
-    fn receive(&mut self, op: &dyn Fn() -> String, seq: u32) -> Result<Vec<RouteNetlinkMessage>> {
-        let mut out = Vec::new();
-        loop {
-            let (data, _) = match self.socket.recv_from_full() {
-                Ok(d) => d,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(Error::Socket(e)),
-            };
-            let mut off = 0;
-            while off + 16 <= data.len() {
-                let len = u32::from_ne_bytes([data[off], data[off + 1], data[off + 2], data[off + 3]]) as usize;
-                if len < 16 || off + len > data.len() {
-                    return Err(Error::Decode(format!("message length {len} at {off} of {}", data.len())));
-                }
-                let msg = NetlinkMessage::<RouteNetlinkMessage>::deserialize(&data[off..off + len])
-                    .map_err(|e| Error::Decode(e.to_string()))?;
-                off += (len + 3) & !3;
-                if msg.header.sequence_number != seq {
-                    continue;
-                }
-                match msg.payload {
-                    NetlinkPayload::Done(_) => return Ok(out),
-                    NetlinkPayload::Error(e) => match e.code {
-                        None => return Ok(out),
-                        Some(code) => return Err(Error::kernel(op(), code.get())),
-                    },
-                    NetlinkPayload::InnerMessage(m) => out.push(m),
-                    _ => {}
-                }
-            }
-        }
+        let conn = Connection::open(NETLINK_ROUTE).map_err(|e| Error::netlink(&|| "open".into(), e))?;
+        Ok(Rtnl { conn })
     }
 
     fn request(&mut self, op: &dyn Fn() -> String, msg: RouteNetlinkMessage, flags: u16) -> Result<()> {
-        let seq = self.send(msg, flags | NLM_F_ACK)?;
-        self.receive(op, seq).map(drop)
+        self.conn.request(msg, flags, Deadline::after(TIMEOUT)).map(drop).map_err(|e| Error::netlink(op, e))
     }
 
     fn dump(&mut self, what: &str, msg: RouteNetlinkMessage) -> Result<Vec<RouteNetlinkMessage>> {
-        let seq = self.send(msg, NLM_F_DUMP)?;
-        self.receive(&|| format!("list {what}"), seq)
+        self.conn.dump(msg, Deadline::after(TIMEOUT)).map_err(|e| Error::netlink(&|| format!("list {what}"), e))
     }
 
     /// Every interface.

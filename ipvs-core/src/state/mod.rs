@@ -38,8 +38,8 @@ mod table;
 
 pub use apply::{ApplyReport, Failure};
 #[cfg(feature = "serde")]
-pub use file::FileError;
+pub use file::{line_of, names, FileError, LineIndex};
 pub use plan::{Draining, Plan, Step, Why};
 pub use policy::{DrainClock, DrainPolicy, Policy};
-pub use scope::{Scope, Selector};
+pub use scope::{OutsideScope, Scope, Selector};
 pub use table::{Entry, Table};

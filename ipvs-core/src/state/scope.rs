@@ -8,6 +8,7 @@ use std::str::FromStr;
 
 use crate::error::InvalidInput;
 use crate::model::{Protocol, ServiceId};
+use crate::state::Table;
 
 /// Picks services by address prefix, protocol, port range and firewall-mark range; a service
 /// is picked when it matches every criterion given (a firewall-mark service has no address,
@@ -188,7 +189,52 @@ pub enum Scope {
     Selected(Vec<Selector>),
 }
 
+/// Selectors and prune that make no scope: a service the desired table names is outside the
+/// selectors (and without prune only the named services could be written).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{service} is outside the scope ({scope})")]
+pub struct OutsideScope {
+    /// The desired service outside the selectors.
+    pub service: ServiceId,
+    /// The selectors' scope.
+    pub scope: Scope,
+}
+
 impl Scope {
+    /// The scope of a plan from selectors and prune, as the `ipvs` command reads `--scope`
+    /// and `--prune` (and Python's `scope=`, `prune=`): with prune, the services in scope
+    /// (every service without selectors) that `desired` does not name are removed; without,
+    /// only the services `desired` names are touched, and with selectors they must all be
+    /// among the selected.
+    ///
+    /// ```
+    /// use ipvs::state::{Scope, Selector, Table};
+    /// let desired = Table::from_rules("-A -t 192.0.2.1:80 -s rr\n")?;
+    /// let tcp: Vec<Selector> = vec!["tcp".parse()?];
+    /// assert_eq!(Scope::from_selectors(vec![], false, &desired)?, Scope::Named);
+    /// assert_eq!(Scope::from_selectors(vec![], true, &desired)?, Scope::All);
+    /// assert_eq!(Scope::from_selectors(tcp.clone(), true, &desired)?, Scope::Selected(tcp.clone()));
+    /// assert_eq!(Scope::from_selectors(tcp, false, &desired)?, Scope::Named);
+    /// let e = Scope::from_selectors(vec!["udp".parse()?], false, &desired).unwrap_err();
+    /// assert_eq!(e.to_string(), "TCP 192.0.2.1:80 is outside the scope (the services matching udp)");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn from_selectors(selectors: Vec<Selector>, prune: bool, desired: &Table) -> Result<Scope, OutsideScope> {
+        Ok(match (prune, selectors.is_empty()) {
+            (true, true) => Scope::All,
+            (true, false) => Scope::Selected(selectors),
+            (false, true) => Scope::Named,
+            (false, false) => {
+                // Without prune only the named services are touched; they must be in scope.
+                let scope = Scope::Selected(selectors);
+                if let Some(e) = desired.entries().find(|e| !scope.may_write(&e.service().id)) {
+                    return Err(OutsideScope { service: e.service().id, scope });
+                }
+                Scope::Named
+            }
+        })
+    }
+
     /// Whether a service the desired table does not name may be removed.
     pub fn may_remove(&self, id: &ServiceId) -> bool {
         match self {

@@ -48,19 +48,7 @@ fn selectors(scope: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<Selector>> {
 /// with selectors they must all be among them); with prune the services in scope (every
 /// service without selectors) that `desired` does not name are removed.
 pub fn scope_of(scope: Option<&Bound<'_, PyAny>>, prune: bool, desired: &Table) -> PyResult<Scope> {
-    let selectors = selectors(scope)?;
-    Ok(match (prune, selectors.is_empty()) {
-        (true, true) => Scope::All,
-        (true, false) => Scope::Selected(selectors),
-        (false, true) => Scope::Named,
-        (false, false) => {
-            let sel = Scope::Selected(selectors);
-            if let Some(e) = desired.entries().find(|e| !sel.may_write(&e.service().id)) {
-                return Err(PyValueError::new_err(format!("{} is outside the scope ({sel})", e.service().id)));
-            }
-            Scope::Named
-        }
-    })
+    Scope::from_selectors(selectors(scope)?, prune, desired).map_err(|e| PyValueError::new_err(e.to_string()))
 }
 
 /// The drain policy: the default (TCP, SCTP and firewall-mark services drain leaving

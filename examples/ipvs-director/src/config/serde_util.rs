@@ -97,50 +97,9 @@ pub(crate) mod opt_secs {
     }
 }
 
-/// Values written by their names (`FromStr` and `Display`), as `Option`.
-pub(crate) mod opt_named {
-    use std::fmt::Display;
-    use std::str::FromStr;
-
-    use serde::de::Error as _;
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer, T: Display>(v: &Option<T>, s: S) -> Result<S::Ok, S::Error> {
-        match v {
-            Some(v) => s.collect_str(v),
-            None => s.serialize_none(),
-        }
-    }
-    pub fn deserialize<'de, D: Deserializer<'de>, T>(d: D) -> Result<Option<T>, D::Error>
-    where
-        T: FromStr,
-        T::Err: Display,
-    {
-        let s = String::deserialize(d)?;
-        s.parse::<T>().map(Some).map_err(D::Error::custom)
-    }
-}
-
-/// Values written by their names (`FromStr` and `Display`).
-pub(crate) mod named {
-    use std::fmt::Display;
-    use std::str::FromStr;
-
-    use serde::de::Error as _;
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer, T: Display>(v: &T, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(v)
-    }
-    pub fn deserialize<'de, D: Deserializer<'de>, T>(d: D) -> Result<T, D::Error>
-    where
-        T: FromStr,
-        T::Err: Display,
-    {
-        let s = String::deserialize(d)?;
-        s.parse::<T>().map_err(D::Error::custom)
-    }
-}
+/// Values written by their names (`FromStr` and `Display`), plain and as `Option`: the
+/// library's adapters.
+pub(crate) use ipvs::state::names::{named, opt_named};
 
 pub(crate) fn is_false(b: &bool) -> bool {
     !*b

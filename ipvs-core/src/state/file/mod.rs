@@ -4,6 +4,8 @@
 //! client would and names the file's line (where the format has lines), the field and the
 //! value of the first bad one.
 
+mod lines;
+pub mod names;
 mod object;
 mod schema;
 
@@ -12,6 +14,7 @@ use std::fmt;
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+pub use lines::{line_of, LineIndex};
 pub(super) use schema::FileTable;
 use schema::FileTableIn;
 
@@ -63,13 +66,6 @@ impl fmt::Display for FileError {
 }
 
 impl std::error::Error for FileError {}
-
-fn line_of(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
-    let line = before.bytes().filter(|b| *b == b'\n').count() + 1;
-    let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
-    (line, column)
-}
 
 impl Table {
     /// Reads a desired-state file in TOML.

@@ -109,7 +109,7 @@ struct FileTimeouts {
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileService {
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_named")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "super::names::opt_file_name")]
     protocol: Option<Protocol>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     address: Option<IpAddr>,
@@ -117,15 +117,15 @@ struct FileService {
     port: Option<u16>,
     #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "fwmark")]
     fwmark: Option<u32>,
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_named")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "super::names::opt_file_name")]
     family: Option<Family>,
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_named")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "super::names::opt_file_name")]
     scheduler: Option<Scheduler>,
     #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "persistence")]
     persistence: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     netmask: Option<FileNetmask>,
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_named")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "super::names::opt_named")]
     persistence_engine: Option<PersistenceEngine>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     flags: Vec<String>,
@@ -213,72 +213,6 @@ fn forward<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> 
     let s = String::deserialize(d)?;
     s.parse::<Forward>().map_err(D::Error::custom)?;
     Ok(Some(s))
-}
-
-/// Named values (protocol, family, scheduler, engine) as their names.
-mod opt_named {
-    use super::*;
-
-    pub trait Named: Sized {
-        fn named(&self) -> String;
-        fn from_named(s: &str) -> Result<Self, InvalidInput>;
-    }
-    impl Named for Protocol {
-        fn named(&self) -> String {
-            self.name()
-        }
-        fn from_named(s: &str) -> Result<Self, InvalidInput> {
-            s.parse()
-        }
-    }
-    impl Named for Family {
-        fn named(&self) -> String {
-            self.name().to_owned()
-        }
-        fn from_named(s: &str) -> Result<Self, InvalidInput> {
-            s.parse()
-        }
-    }
-    impl Named for Scheduler {
-        fn named(&self) -> String {
-            self.name().to_owned()
-        }
-        /// Only the kernel's own schedulers: a misspelt name is an error here, not an
-        /// ENOENT from the kernel halfway through an apply.
-        fn from_named(s: &str) -> Result<Self, InvalidInput> {
-            match s.parse()? {
-                Scheduler::Other(name) => {
-                    let known: Vec<String> = Scheduler::known().map(|k| k.name().to_owned()).collect();
-                    Err(InvalidInput::new(
-                        "scheduler",
-                        name,
-                        format!("unknown scheduler (known: {})", known.join(", ")),
-                    ))
-                }
-                known => Ok(known),
-            }
-        }
-    }
-    impl Named for PersistenceEngine {
-        fn named(&self) -> String {
-            self.name().to_owned()
-        }
-        fn from_named(s: &str) -> Result<Self, InvalidInput> {
-            s.parse()
-        }
-    }
-
-    pub fn serialize<S: Serializer, T: Named>(v: &Option<T>, s: S) -> Result<S::Ok, S::Error> {
-        match v {
-            Some(v) => s.serialize_str(&v.named()),
-            None => s.serialize_none(),
-        }
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>, T: Named>(d: D) -> Result<Option<T>, D::Error> {
-        let s = String::deserialize(d)?;
-        T::from_named(&s).map(Some).map_err(D::Error::custom)
-    }
 }
 
 // ----- conversions ------------------------------------------------------------------------

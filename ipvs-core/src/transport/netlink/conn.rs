@@ -2,175 +2,64 @@
 //! the exchanges (a request, a dump, a pipelined batch) the transport is made of.
 
 use std::io;
-use std::time::{Duration, Instant};
 
-use netlink_sys::{Socket, SocketAddr};
-use std::os::fd::AsFd;
-
-use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
-use nix::sys::socket::{setsockopt, sockopt, MsgFlags};
+use netlink_sys::Socket;
 
 use super::super::BatchOutcome;
 use crate::error::{Errno, ErrorKind};
+use crate::netlink::{Connection, Deadline};
 use crate::wire::frame::{self, Frame, Payload};
 use crate::wire::{IpvsCmd, IpvsMessage, FAMILY_NAME};
 
 /// Requests per sendmsg in a batch: small enough that the error reports of a chunk in which
 /// every request fails fit the socket's receive buffer.
 const BATCH_CHUNK: usize = 128;
-/// The receive buffer the transport asks for (best effort; forcing it needs CAP_NET_ADMIN).
-const SOCKET_RCVBUF: usize = 4 * 1024 * 1024;
 
-/// When a call must be over.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Deadline(Instant);
-
-impl Deadline {
-    pub(super) fn after(timeout: Duration) -> Deadline {
-        // `timeout` is at most MAX_TIMEOUT (checked when opening), so this cannot overflow.
-        Deadline(Instant::now() + timeout)
-    }
-
-    pub(super) fn remaining(self) -> Result<Duration, ErrorKind> {
-        self.0.checked_duration_since(Instant::now()).filter(|d| !d.is_zero()).ok_or(ErrorKind::TimedOut)
-    }
-}
-
+/// A [`Connection`] speaking the IPVS family: its exchanges (a request, a dump, a pipelined
+/// batch) decode replies with the IPVS codec.
 #[derive(Debug)]
 pub(super) struct Conn {
-    pub(super) socket: Socket,
-    pub(super) port: u32,
+    link: Connection,
     pub(super) family: u16,
-    seq: u32,
-    rx: Vec<u8>,
-    /// The length every receive asks for. The kernel sizes the datagrams of later dump parts
-    /// by the largest length a socket has asked for (at most 32 KiB).
-    rx_len: usize,
-    tx: Vec<u8>,
 }
 
 impl Conn {
     /// A bound, connected socket with its options set; the family is still unresolved.
-    pub(super) fn open(mut socket: Socket, rx_len: usize) -> Result<Conn, ErrorKind> {
-        let local = socket.bind_auto()?;
-        socket.connect(&SocketAddr::new(0, 0))?;
-        // Acknowledgements carry only the failed request's header, not the whole request.
-        let _ = socket.set_cap_ack(true);
-        if setsockopt(&socket, sockopt::RcvBufForce, &SOCKET_RCVBUF).is_err() {
-            let _ = setsockopt(&socket, sockopt::RcvBuf, &SOCKET_RCVBUF);
-        }
-        let conn = Conn {
-            socket,
-            port: local.port_number(),
-            family: 0,
-            seq: std::process::id().wrapping_mul(7919),
-            rx: Vec::with_capacity(rx_len),
-            rx_len,
-            tx: Vec::new(),
-        };
-        Ok(conn)
+    pub(super) fn open(socket: Socket, rx_len: usize) -> Result<Conn, ErrorKind> {
+        Ok(Conn { link: Connection::with_socket(socket, rx_len)?, family: 0 })
     }
 
     fn next_seq(&mut self) -> u32 {
-        self.seq = self.seq.wrapping_add(1);
-        if self.seq == 0 {
-            self.seq = 1;
-        }
-        self.seq
+        self.link.next_seq()
     }
 
     fn encode(&mut self, msg: &IpvsMessage, seq: u32, flags: u16) -> Result<(), ErrorKind> {
         let family = self.family;
-        frame::encode(msg, family, seq, flags, &mut self.tx).map_err(|e| {
-            self.tx.clear();
+        let tx = self.link.tx_mut();
+        frame::encode(msg, family, seq, flags, tx).map_err(|e| {
+            tx.clear();
             ErrorKind::Encode(e.to_string())
         })
     }
 
     fn send_tx(&mut self) -> Result<(), ErrorKind> {
-        let mut sent = 0;
-        while sent < self.tx.len() {
-            match self.socket.send(&self.tx[sent..], 0) {
-                Ok(n) => sent += n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    self.tx.clear();
-                    return Err(e.into());
-                }
-            }
-        }
-        self.tx.clear();
-        Ok(())
+        self.link.flush()
     }
 
     /// Receives one datagram and decodes it: the frames addressed to this socket. `None`
-    /// when `deadline` is None (non-blocking) and nothing is queued. A datagram longer than
-    /// the buffer is an error (MSG_TRUNC tells its real length).
-    ///
-    /// The kernel answers IPVS requests while it handles the send, so the answer is almost
-    /// always queued already: one non-blocking receive takes it, and only an empty queue
-    /// costs a wait (`poll` for what is left of the deadline). No socket timeout is set, so
-    /// none needs resetting.
+    /// when `deadline` is None (non-blocking) and nothing is queued (see
+    /// [`Connection::recv_datagram`]).
     pub(super) fn recv(&mut self, deadline: Option<Deadline>) -> Result<Option<Vec<Frame>>, ErrorKind> {
-        let flags = (MsgFlags::MSG_TRUNC | MsgFlags::MSG_DONTWAIT).bits();
-        loop {
-            self.rx.clear();
-            self.rx.reserve_exact(self.rx_len);
-            match self.socket.recv(&mut self.rx, flags) {
-                Ok(n) if n > self.rx.len() => {
-                    return Err(ErrorKind::Decode(format!("datagram of {n} bytes truncated to {}", self.rx.len())))
-                }
-                Ok(_) => {
-                    let frames = frame::decode_all(&self.rx)?;
-                    return Ok(Some(frames.into_iter().filter(|f| f.port == self.port || f.port == 0).collect()));
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    let Some(d) = deadline else { return Ok(None) };
-                    self.wait_readable(d)?;
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
-    }
-
-    /// Waits until the socket has something to read, at most until `deadline`.
-    fn wait_readable(&self, deadline: Deadline) -> Result<(), ErrorKind> {
-        loop {
-            let left = deadline.remaining()?;
-            // poll takes milliseconds: round up, so a wait never ends early and spins.
-            let ms = u16::try_from(left.as_millis().saturating_add(1)).unwrap_or(u16::MAX);
-            let mut fds = [PollFd::new(self.socket.as_fd(), PollFlags::POLLIN)];
-            match poll(&mut fds, PollTimeout::from(ms)) {
-                Ok(0) => continue, // the deadline check above ends it
-                Ok(_) => return Ok(()),
-                Err(nix::errno::Errno::EINTR) => continue,
-                Err(e) => return Err(io::Error::from(e).into()),
-            }
-        }
+        let port = self.link.port();
+        let Some(data) = self.link.recv_datagram(deadline)? else { return Ok(None) };
+        let frames = frame::decode_all(data)?;
+        Ok(Some(frames.into_iter().filter(|f| f.port == port || f.port == 0).collect()))
     }
 
     pub(super) fn resolve_family(&mut self, deadline: Deadline) -> Result<u16, ErrorKind> {
-        let seq = self.next_seq();
-        frame::encode_get_family(FAMILY_NAME, seq, frame::REQUEST_ACK, &mut self.tx)
-            .map_err(|e| ErrorKind::Encode(e.to_string()))?;
-        self.send_tx()?;
-        let mut family = None;
-        loop {
-            for f in self.recv(Some(deadline))?.unwrap_or_default() {
-                if f.seq != seq {
-                    continue;
-                }
-                match f.payload {
-                    Payload::Ctrl(ctrl) => family = ctrl.family_id.or(family),
-                    Payload::Ack | Payload::Done(_) => {
-                        return family.ok_or_else(|| ErrorKind::UnexpectedReply("no family id".into()))
-                    }
-                    Payload::Error(Errno::ENOENT) => return Err(ErrorKind::NotSupported),
-                    Payload::Error(e) => return Err(ErrorKind::Kernel(e)),
-                    _ => {}
-                }
-            }
+        match self.link.resolve_family(FAMILY_NAME, deadline) {
+            Err(ErrorKind::Kernel(Errno::ENOENT)) => Err(ErrorKind::NotSupported),
+            r => r,
         }
     }
 
@@ -275,11 +164,7 @@ impl Conn {
         }
         let mut out = vec![Ok(()); msgs.len()];
         // Sequence numbers of a batch must be contiguous; restart low if they would wrap.
-        let count = u32::try_from(msgs.len()).unwrap_or(u32::MAX);
-        if self.seq.checked_add(count.saturating_add(2)).is_none() {
-            self.seq = 0;
-        }
-        let first = self.seq.wrapping_add(1);
+        let first = self.link.reserve_seqs(u32::try_from(msgs.len()).unwrap_or(u32::MAX));
         for chunk in msgs.chunks(BATCH_CHUNK) {
             for m in chunk {
                 let seq = self.next_seq();
@@ -313,21 +198,8 @@ impl Conn {
 mod tests {
     use super::*;
     use netlink_sys::protocols::NETLINK_GENERIC;
-
-    /// A datagram longer than the receive buffer is an error that says so (the kernel tells
-    /// its real length with MSG_TRUNC), not a silently cut reply.
-    #[test]
-    fn a_datagram_longer_than_the_buffer_is_reported() {
-        let mut conn = Conn::open(Socket::new(NETLINK_GENERIC).unwrap(), 64).unwrap();
-        // The controller's description of itself is a few hundred bytes.
-        frame::encode_get_family("nlctrl", 1, frame::REQUEST_ACK, &mut conn.tx).unwrap();
-        conn.send_tx().unwrap();
-        let r = conn.recv(Some(Deadline::after(Duration::from_secs(5))));
-        match r {
-            Err(ErrorKind::Decode(m)) => assert!(m.contains("truncated to 64"), "{m}"),
-            other => panic!("{other:?}"),
-        }
-    }
+    use nix::sys::socket::MsgFlags;
+    use std::time::{Duration, Instant};
 
     /// A stream of datagrams that are not the answer (here: the kernel's answers to other
     /// requests, as stale replies to timed-out calls are) cannot keep a call waiting past its
@@ -338,7 +210,7 @@ mod tests {
         let timeout = Duration::from_millis(300);
         let mut conn = Conn::open(Socket::new(NETLINK_GENERIC).unwrap(), super::super::RX_BUFFER).unwrap();
         // Requests sent through a duplicate of the socket are answered to the socket.
-        let fd = nix::unistd::dup(conn.socket.as_fd()).unwrap();
+        let fd = nix::unistd::dup(conn.link.socket().as_fd()).unwrap();
         let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let flood = {
             let stop = stop.clone();

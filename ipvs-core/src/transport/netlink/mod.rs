@@ -3,9 +3,6 @@
 mod conn;
 mod proof;
 
-use std::fs::File;
-use std::io;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -15,12 +12,12 @@ use netlink_sys::{protocols::NETLINK_GENERIC, Socket};
 
 use super::{BatchOutcome, Transport};
 use crate::error::{ErrorKind, InvalidInput};
+use crate::netlink::{Deadline, RX_BUFFER};
+use crate::netns::NetNamespace;
 use crate::wire::IpvsMessage;
-use conn::{Conn, Deadline};
+use conn::Conn;
 use proof::{proven_listing, Witness, WITNESS_RX_LENGTHS};
 
-/// Receive buffer for one datagram: kernel dump parts are at most 32 KiB.
-const RX_BUFFER: usize = 256 * 1024;
 /// The longest timeout a transport takes.
 pub const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
 /// The most dump retries a transport takes.
@@ -29,8 +26,6 @@ pub const MAX_DUMP_RETRIES: u32 = 1000;
 pub const MAX_DUMP_SOCKETS: usize = 16;
 /// Fewer dumps than this per extra socket are not worth a thread.
 const DUMPS_PER_THREAD: usize = 32;
-/// `statfs` magic of the namespace filesystem (`NSFS_MAGIC`).
-const NSFS_MAGIC: i64 = 0x6e73_6673;
 
 /// Options for opening a [`NetlinkTransport`].
 ///
@@ -131,10 +126,8 @@ impl NetlinkTransportBuilder {
         // Sockets opened later (see `open_conns`) go where the first ones went: the named
         // namespace, else the opening thread's, whichever thread opens them.
         let namespace = match &self.namespace {
-            Some(path) => Some(Namespace { file: open_namespace(path)?, path: path.clone() }),
-            None => open_namespace(Path::new(OWN_NAMESPACE))
-                .ok()
-                .map(|file| Namespace { file, path: PathBuf::from(OWN_NAMESPACE) }),
+            Some(path) => Some(NetNamespace::open(path)?),
+            None => NetNamespace::current().ok(),
         };
         // The main socket and two witnesses for dumps (see `proof`), all made now and in one
         // place so that they share a network namespace.
@@ -167,67 +160,13 @@ impl NetlinkTransportBuilder {
 /// proof (several datagrams, or flagged interrupted), or the error that stops the call.
 type WorkerDump = Result<Option<Vec<IpvsMessage>>, ErrorKind>;
 
-/// The calling thread's network namespace.
-const OWN_NAMESPACE: &str = "/proc/thread-self/ns/net";
-
-/// The network namespace a transport works in: later sockets are opened there too.
-#[derive(Debug)]
-struct Namespace {
-    file: File,
-    path: PathBuf,
-}
-
-impl Namespace {
-    /// Whether the calling thread is in it already (then no helper thread is needed).
-    fn is_current(&self) -> bool {
-        let id = |st: nix::sys::stat::FileStat| (st.st_dev, st.st_ino);
-        match (nix::sys::stat::fstat(&self.file), nix::sys::stat::stat(OWN_NAMESPACE)) {
-            (Ok(a), Ok(b)) => id(a) == id(b),
-            _ => false,
-        }
-    }
-}
-
-/// `n` generic netlink sockets, in `namespace` (by a short-lived thread that enters it) or
-/// in the caller's.
-fn new_sockets(namespace: Option<&Namespace>, n: usize) -> Result<Vec<Socket>, ErrorKind> {
+/// `n` generic netlink sockets, in `namespace` or in the caller's.
+fn new_sockets(namespace: Option<&NetNamespace>, n: usize) -> Result<Vec<Socket>, ErrorKind> {
     let make = || (0..n).map(|_| Socket::new(NETLINK_GENERIC).map_err(ErrorKind::from)).collect();
-    let Some(ns) = namespace.filter(|ns| !ns.is_current()) else { return make() };
-    std::thread::scope(|s| {
-        s.spawn(|| -> Result<Vec<Socket>, ErrorKind> {
-            nix::sched::setns(&ns.file, nix::sched::CloneFlags::CLONE_NEWNET).map_err(|e| match e {
-                nix::errno::Errno::EINVAL => {
-                    ErrorKind::Invalid(InvalidInput::new("netns", ns.path.display(), "not a network namespace"))
-                }
-                e => ErrorKind::Io(io::Error::from(e)),
-            })?;
-            make()
-        })
-        .join()
-        .unwrap_or_else(|_| Err(ErrorKind::Io(io::Error::other("namespace helper thread failed"))))
-    })
-}
-
-/// Opens a namespace file without blocking and checks that it is one.
-fn open_namespace(path: &Path) -> Result<File, ErrorKind> {
-    let shown = || path.display().to_string();
-    if path.as_os_str().as_encoded_bytes().contains(&0) {
-        return Err(InvalidInput::new("netns", shown().escape_default(), "a path cannot contain a NUL byte").into());
+    match namespace {
+        Some(ns) => ns.run(make),
+        None => make(),
     }
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(nix::fcntl::OFlag::O_NONBLOCK.bits() | nix::fcntl::OFlag::O_CLOEXEC.bits())
-        .open(path)?;
-    let fs = nix::sys::statfs::fstatfs(&file).map_err(io::Error::from)?;
-    if fs.filesystem_type().0 as i64 != NSFS_MAGIC {
-        return Err(InvalidInput::new(
-            "netns",
-            shown(),
-            "not a namespace (expected /run/netns/NAME or /proc/PID/ns/net)",
-        )
-        .into());
-    }
-    Ok(file)
 }
 
 /// A generic netlink socket bound to the IPVS family.
@@ -251,7 +190,7 @@ pub struct NetlinkTransport {
     witnesses: Mutex<Vec<Conn>>,
     /// The extra sockets of [`Transport::dumps`], opened on first use.
     workers: Mutex<Vec<Conn>>,
-    namespace: Option<Namespace>,
+    namespace: Option<NetNamespace>,
     dump_sockets: Option<usize>,
     dump_retries: u32,
     timeout: Duration,
@@ -442,32 +381,10 @@ mod tests {
     }
 
     #[test]
-    fn namespace_paths_are_checked_without_blocking() {
-        let dir = std::env::temp_dir().join(format!("ipvs-ns-test-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let fifo = dir.join("fifo");
-        let _ = std::fs::remove_file(&fifo);
-        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::S_IRUSR | nix::sys::stat::Mode::S_IWUSR).unwrap();
-        // A FIFO with no writer would block a plain open() forever: the check runs on a
-        // thread so that a regression fails here after 5 s instead of hanging the suite.
-        let (tx, rx) = std::sync::mpsc::channel();
-        let path = fifo.clone();
-        std::thread::spawn(move || {
-            let _ = tx.send(open_namespace(&path).map(drop));
-        });
-        let e = rx.recv_timeout(Duration::from_secs(5)).expect("opening a FIFO as a namespace blocked").unwrap_err();
-        assert!(matches!(&e, ErrorKind::Invalid(i) if i.field == "netns"), "{e}");
-        let e = open_namespace(Path::new("/etc/hostname")).unwrap_err();
-        assert!(matches!(&e, ErrorKind::Invalid(i) if i.field == "netns"), "{e}");
-        let e = open_namespace(Path::new("a\0b")).unwrap_err();
-        assert!(matches!(&e, ErrorKind::Invalid(i) if i.field == "netns"), "{e}");
-        assert!(matches!(open_namespace(Path::new("/no/such/netns")), Err(ErrorKind::Io(_))));
-        // The caller's own namespace file is a namespace.
-        open_namespace(Path::new("/proc/self/ns/net")).unwrap();
-        // A namespace of another kind passes this check; entering it as a network
+    fn a_namespace_of_another_kind_is_refused_with_the_field_named() {
+        // A namespace of another kind passes the file check; entering it as a network
         // namespace is refused with the field named.
         let e = NetlinkTransport::builder().namespace("/proc/self/ns/mnt").open().unwrap_err();
         assert!(e.to_string().contains("not a network namespace"), "{e}");
-        let _ = std::fs::remove_dir_all(&dir);
     }
 }

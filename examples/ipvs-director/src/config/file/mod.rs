@@ -18,34 +18,7 @@ use raw::RawConfig;
 /// ([`crate::keepalived::MAX_FILE_BYTES`], 32 MiB).
 pub const MAX_FILE_BYTES: u64 = crate::keepalived::MAX_FILE_BYTES;
 
-/// Line and column (from 1) of a byte offset.
-pub(crate) fn line_of(text: &str, offset: usize) -> (usize, usize) {
-    Lines::new(text).at(text, offset)
-}
-
-/// Where each line starts, so that placing an offset costs a binary search and the length of
-/// its line, not a scan of everything before it.
-struct Lines(Vec<usize>);
-
-impl Lines {
-    fn new(text: &str) -> Lines {
-        let starts =
-            std::iter::once(0).chain(text.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i + 1));
-        Lines(starts.collect())
-    }
-
-    /// Line and column (from 1) of `offset` in `text` (the text these lines are of).
-    fn at(&self, text: &str, offset: usize) -> (usize, usize) {
-        let mut offset = offset.min(text.len());
-        while !text.is_char_boundary(offset) {
-            offset -= 1;
-        }
-        let line = self.0.partition_point(|s| *s <= offset).max(1);
-        let start = self.0.get(line - 1).copied().unwrap_or(0);
-        let column = text.get(start..offset).map_or(0, |l| l.chars().count()) + 1;
-        (line, column)
-    }
-}
+use ipvs::state::{line_of, LineIndex};
 
 /// The path's components: keys and indexes (`a.b[2].c` → a, b, 2, c).
 enum Step<'a> {
@@ -80,7 +53,7 @@ thread_local! {
 pub(crate) struct Locator<'a> {
     text: &'a str,
     doc: Option<Option<Spanned<DeTable<'a>>>>,
-    lines: Option<Lines>,
+    lines: Option<LineIndex>,
 }
 
 impl<'a> Locator<'a> {
@@ -92,7 +65,7 @@ impl<'a> Locator<'a> {
     /// Line and column (from 1) of a byte offset.
     pub(crate) fn line_of(&mut self, offset: usize) -> (usize, usize) {
         let text = self.text;
-        self.lines.get_or_insert_with(|| Lines::new(text)).at(text, offset)
+        self.lines.get_or_insert_with(|| LineIndex::new(text)).at(text, offset)
     }
 
     /// Where a field path is in the file: the deepest part of it the file has (a missing

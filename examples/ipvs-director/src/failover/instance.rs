@@ -8,7 +8,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use ipvs::DaemonState;
 use ipvs_realserver::rtnl::Rtnl;
-use ipvs_realserver::Errno;
+use ipvs::Errno;
 use ipvs_vrrp::{
     emit, Action, Event, Instance, InstanceConfig, Notify, PacketContext, State, Stats, SyncRole, Timestamp,
 };
@@ -217,11 +217,11 @@ impl Worker {
         let (client, vrid, name) = (self.client.clone(), self.cfg.vrid, self.name.clone());
         // In order, at once (two quick kernel calls): the new role before the next advert.
         let stop = |s: DaemonState| match client.stop_daemon(s) {
-            Err(e) if e.errno() == ipvs::Errno::ESRCH => Ok(()),
+            Err(e) if e.errno() == Errno::ESRCH => Ok(()),
             other => other,
         };
         let start = |s: DaemonState| match client.start_daemon(&sd.daemon(s, vrid)) {
-            Err(e) if e.errno() == ipvs::Errno::EEXIST => Ok(()),
+            Err(e) if e.errno() == Errno::EEXIST => Ok(()),
             other => other,
         };
         let result = match role {

@@ -4,29 +4,11 @@
 //! message on standard error and exits 2, as the `ipvs` command does. Each run is bounded
 //! (10 s, then killed).
 
-use std::path::PathBuf;
+mod common;
+
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
-/// A file in the temporary directory, removed on drop.
-struct File(PathBuf);
-
-impl File {
-    fn new(name: &str, text: &str) -> File {
-        let p = std::env::temp_dir().join(format!("ipvs-director-cli-output-{}-{name}", std::process::id()));
-        std::fs::write(&p, text).unwrap();
-        File(p)
-    }
-    fn path(&self) -> &str {
-        self.0.to_str().unwrap()
-    }
-}
-
-impl Drop for File {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
+use common::{director, lossy, output_within, TempFile};
 
 const NATIVE: &str = "[[virtual_servers]]\nprotocol = \"tcp\"\naddress = \"192.0.2.10\"\nport = 80\n\
                       scheduler = \"rr\"\n\n[[virtual_servers.real_servers]]\naddress = \"198.51.100.11\"\n";
@@ -53,34 +35,20 @@ fn run(args: &[&str], out: Out) -> (Option<i32>, String) {
             Stdio::from(writer)
         }
     };
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ipvs-director"))
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(stdout)
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let start = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if start.elapsed() > Duration::from_secs(10) {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("ipvs-director {args:?} still ran after 10 s");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let result = child.wait_with_output().unwrap();
-    (result.status.code(), String::from_utf8_lossy(&result.stderr).into_owned())
+    let mut command = director(args);
+    command.stdout(stdout);
+    let result = output_within(command, 10, &format!("ipvs-director {args:?}"));
+    (result.status.code(), lossy(&result.stderr))
 }
 
 #[test]
 fn output_that_cannot_be_written_is_an_error_for_every_command() {
-    let native = File::new("ok.toml", NATIVE);
-    let keepalived = File::new("ok.conf", KEEPALIVED);
+    let native = TempFile::new("cli-output", "ok.toml", NATIVE);
+    let keepalived = TempFile::new("cli-output", "ok.conf", KEEPALIVED);
     let cases = [
-        vec!["import-keepalived", keepalived.path()],
-        vec!["--config", native.path(), "--check-config"],
-        vec!["--keepalived", keepalived.path(), "--check-config"],
+        vec!["import-keepalived", keepalived.as_str()],
+        vec!["--config", native.as_str(), "--check-config"],
+        vec!["--keepalived", keepalived.as_str(), "--check-config"],
         vec!["--help"],
         vec!["--version"],
     ];
@@ -99,11 +67,11 @@ fn output_that_cannot_be_written_is_an_error_for_every_command() {
 
 #[test]
 fn the_same_commands_still_print_when_they_can() {
-    let native = File::new("ok2.toml", NATIVE);
-    let keepalived = File::new("ok2.conf", KEEPALIVED);
+    let native = TempFile::new("cli-output", "ok2.toml", NATIVE);
+    let keepalived = TempFile::new("cli-output", "ok2.conf", KEEPALIVED);
     for args in [
-        vec!["import-keepalived", keepalived.path()],
-        vec!["--config", native.path(), "--check-config"],
+        vec!["import-keepalived", keepalived.as_str()],
+        vec!["--config", native.as_str(), "--check-config"],
         vec!["--help"],
         vec!["--version"],
     ] {

@@ -4,80 +4,29 @@
 //! messages, and a native file that is not a regular file. Every slow case runs in a thread
 //! bounded by a generous timeout (or a child under `ulimit -v`); nothing asserts on speed.
 
-use std::fmt::Write as _;
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+mod common;
 
+use std::fmt::Write as _;
+use std::process::Command;
+
+use common::{within, TempFile};
 use ipvs_director::config::{Config, MAX_GROUP_ADDRESSES, MAX_SERVICES};
 use ipvs_director::keepalived;
 
-/// `f()` in a thread, or a panic when it has not finished within `secs`.
-fn within<T: Send + 'static>(secs: u64, f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(f());
-    });
-    match rx.recv_timeout(Duration::from_secs(secs)) {
-        Ok(v) => v,
-        Err(_) => panic!("still running after {secs} s"),
-    }
+/// A path for this test in the temporary directory, removed on drop.
+fn temp_path(name: &str) -> TempFile {
+    TempFile::path_only("limits", name)
 }
 
-/// A path in the temporary directory, removed on drop.
-struct Temp(PathBuf);
-
-impl Temp {
-    fn path(name: &str) -> Temp {
-        Temp(std::env::temp_dir().join(format!("ipvs-director-limits-{}-{name}", std::process::id())))
-    }
-    fn file(name: &str, text: &str) -> Temp {
-        let t = Temp::path(name);
-        std::fs::write(&t.0, text).unwrap();
-        t
-    }
-    fn as_str(&self) -> &str {
-        self.0.to_str().unwrap()
-    }
-}
-
-impl Drop for Temp {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-        let _ = std::fs::remove_dir(&self.0);
-    }
+/// A file for this test in the temporary directory, removed on drop.
+fn temp_file(name: &str, text: &str) -> TempFile {
+    TempFile::new("limits", name, text)
 }
 
 /// Runs `ipvs-director ARGS` under `ulimit -v KIB`, killed after `secs`: (exit code, stdout,
 /// stderr).
 fn run_limited(kib: u64, secs: u64, args: &[&str]) -> (i32, String, String) {
-    let mut script = format!("ulimit -v {kib}; exec \"$0\"");
-    for i in 1..=args.len() {
-        write!(script, " \"${i}\"").unwrap();
-    }
-    let mut child = Command::new("sh")
-        .arg("-c")
-        .arg(script)
-        .arg(env!("CARGO_BIN_EXE_ipvs-director"))
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let start = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if start.elapsed() > Duration::from_secs(secs) {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("ipvs-director {args:?} still ran after {secs} s");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let out = child.wait_with_output().unwrap();
-    let text = |b: Vec<u8>| String::from_utf8_lossy(&b).into_owned();
-    (out.status.code().unwrap_or(-1), text(out.stdout), text(out.stderr))
+    common::run_under_ulimit(kib, secs, args, &format!("ipvs-director {args:?}"))
 }
 
 const VS: &str = "[[virtual_servers]]\nprotocol = \"tcp\"\naddress = \"192.0.2.10\"\nport = 80\nscheduler = \"rr\"\n";
@@ -166,7 +115,7 @@ fn two_full_groups_in_keepalived_conf_are_more_services_than_the_limit() {
 
 #[test]
 fn a_quarter_of_a_million_groups_worth_of_services_is_refused_in_little_memory() {
-    let f = Temp::file("groups.toml", &groups_toml(256));
+    let f = temp_file("groups.toml", &groups_toml(256));
     let (code, out, err) = run_limited(1 << 20, 120, &["--config", f.as_str(), "--check-config"]);
     assert_eq!(code, 1, "{out}{err}");
     assert!(err.contains(&format!("{}", 256 * 65_536)), "{err}");
@@ -225,7 +174,7 @@ fn keepalived_users_that_do_not_exist_are_refused() {
 
 #[test]
 fn check_config_exits_1_naming_the_user() {
-    let f = Temp::file(
+    let f = temp_file(
         "user.toml",
         &with_check("misc_check", &format!("misc_path = {{ command = \"/bin/true\", user = \"{NO_USER}\" }}\n")),
     );
@@ -312,11 +261,11 @@ fn timing_values_out_of_range_are_shown_compactly() {
 
 #[test]
 fn a_native_file_that_is_not_a_regular_file_is_refused_without_blocking() {
-    let fifo = Temp::path("fifo.toml");
-    let made = Command::new("mkfifo").arg(&fifo.0).status().unwrap();
+    let fifo = temp_path("fifo.toml");
+    let made = Command::new("mkfifo").arg(fifo.path()).status().unwrap();
     assert!(made.success());
-    let dir = Temp::path("dir.toml");
-    std::fs::create_dir(&dir.0).unwrap();
+    let dir = temp_path("dir.toml");
+    std::fs::create_dir(dir.path()).unwrap();
     for path in [fifo.as_str(), dir.as_str(), "/dev/null", "/dev/zero", "/proc/self/environ"] {
         let p = path.to_owned();
         let err = within(30, move || Config::load(&p).unwrap_err()).to_string();
@@ -331,7 +280,7 @@ fn a_native_file_that_is_not_a_regular_file_is_refused_without_blocking() {
 #[test]
 fn a_native_file_larger_than_the_limit_is_refused() {
     let limit = ipvs_director::config::MAX_FILE_BYTES;
-    let big = Temp::file("big.toml", &format!("# {}\n", "x".repeat(usize::try_from(limit).unwrap())));
-    let err = Config::load(&big.0).unwrap_err().to_string();
+    let big = temp_file("big.toml", &format!("# {}\n", "x".repeat(usize::try_from(limit).unwrap())));
+    let err = Config::load(big.path()).unwrap_err().to_string();
     assert!(err.contains(&format!("larger than the limit of {limit} bytes")), "{err}");
 }

@@ -6,108 +6,13 @@
 //! once when it has none, or after `max_drain`); a reload keeps the health of unchanged
 //! servers: a down one stays out, an up one is not written again.
 
+mod common;
+
 use std::net::{SocketAddr, TcpListener};
-use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ipvs::transport::MockTransport;
-use ipvs::{Client, ServiceId};
-use ipvs_director::daemon::{run_with, Control, Options, Source};
-use tokio::sync::{mpsc, oneshot};
-
-struct Daemon {
-    mock: Arc<MockTransport>,
-    reload: mpsc::Sender<()>,
-    stop: Option<oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<Result<(), String>>>,
-    file: PathBuf,
-}
-
-impl Daemon {
-    fn start(name: &str, config: &str) -> Daemon {
-        let file = std::env::temp_dir().join(format!("ipvs-director-{}-{name}.toml", std::process::id()));
-        std::fs::write(&file, config).unwrap();
-        let mock = Arc::new(MockTransport::new());
-        let (reload, reload_rx) = mpsc::channel(4);
-        let (stop, stop_rx) = oneshot::channel();
-        let options = Options {
-            source: Source::Native(file.clone()),
-            listen: None,
-            netns: None,
-            release_on_exit: false,
-            proc_totals: false,
-        };
-        let transport = mock.clone();
-        let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-            rt.block_on(run_with(options, transport, Control { reload: reload_rx, stop: stop_rx }))
-        });
-        Daemon { mock, reload, stop: Some(stop), thread: Some(thread), file }
-    }
-
-    fn rules(&self) -> String {
-        let mut t = Client::with_transport(self.mock.clone()).table().unwrap();
-        t.set_timeouts(None);
-        t.to_rules()
-    }
-
-    fn writes(&self) -> u64 {
-        self.mock.counters().writes
-    }
-
-    /// Waits (at most 15 s) for the table to be `want`.
-    fn until(&self, want: &str) {
-        let start = Instant::now();
-        loop {
-            let got = self.rules();
-            if got == want {
-                return;
-            }
-            assert!(start.elapsed() < Duration::from_secs(15), "the table did not become:\n{want}\nit is:\n{got}");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn reload_with(&self, config: &str) {
-        std::fs::write(&self.file, config).unwrap();
-        self.reload.blocking_send(()).unwrap();
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let r = t.join();
-            assert!(matches!(r, Ok(Ok(()))), "the daemon ended with {r:?}");
-        }
-        let _ = std::fs::remove_file(&self.file);
-    }
-}
-
-fn listener() -> (TcpListener, u16) {
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = l.local_addr().unwrap().port();
-    (l, port)
-}
-
-/// A port nothing listens on.
-fn closed_port() -> u16 {
-    listener().1
-}
-
-fn server(addr: &str, port: u16, extra: &str) -> String {
-    format!(
-        "[[virtual_servers.real_servers]]\naddress = \"{addr}\"\nport = 80\n{extra}\n\
-         [[virtual_servers.real_servers.tcp_check]]\nconnect_ip = \"127.0.0.1\"\nconnect_port = {port}\n"
-    )
-}
-
-const VS: &str = "[[virtual_servers]]\nprotocol = \"tcp\"\naddress = \"192.0.2.10\"\nport = 80\nscheduler = \"rr\"\n\
-                  forward = \"nat\"\ndelay_loop = 0.2\nconnect_timeout = 1\nretry = 1\ndelay_before_retry = 0.1\nwarmup = 0\n";
+use common::{closed_port, listener, server, Daemon, VS};
+use ipvs::ServiceId;
 
 #[test]
 fn a_server_leaves_when_its_listener_goes_and_returns_with_it() {
@@ -187,12 +92,7 @@ fn omega_runs_notify_down_of_live_servers_and_quorum_down_on_stop() {
     d.until("-A -t 192.0.2.10:80 -s rr\n-a -t 192.0.2.10:80 -r 198.51.100.11:80 -m -w 1\n");
     std::thread::sleep(Duration::from_millis(600)); // a first check passed: the server is live
     assert!(!out.exists(), "nothing runs before the stop");
-    if let Some(s) = d.stop.take() {
-        let _ = s.send(());
-    }
-    if let Some(t) = d.thread.take() {
-        assert!(matches!(t.join(), Ok(Ok(()))));
-    }
+    d.stop();
     let mut lines: Vec<String> = std::fs::read_to_string(&out).unwrap().lines().map(str::to_owned).collect();
     lines.sort();
     assert_eq!(lines, ["notify_down", "quorum_down"]);

@@ -8,13 +8,14 @@
 //! returns promptly. Every wait is bounded (an HTTP exchange by 5 s, a state by 15 s, the
 //! stop by 10 s).
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::PathBuf;
+mod common;
+
+use std::net::{SocketAddr, TcpListener};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{mpsc as std_mpsc, Arc};
 use std::time::{Duration, Instant};
 
+use common::TempFile;
 use ipvs::transport::MockTransport;
 use ipvs_director::config::Config;
 use ipvs_director::daemon::{run_with_reader, ConfigReader, Control, Options, Source, MAX_ABANDONED_READS};
@@ -39,7 +40,7 @@ struct Daemon {
     reload: mpsc::Sender<()>,
     stop: Option<oneshot::Sender<()>>,
     done: std_mpsc::Receiver<Result<(), String>>,
-    file: PathBuf,
+    file: TempFile,
     gate: Arc<Gate>,
 }
 
@@ -48,12 +49,11 @@ impl Daemon {
     /// that blocks while `gate.stuck` (set from the start if `stuck`), with a read deadline
     /// of `deadline`.
     fn start(name: &str, config: &str, deadline: Duration, stuck: bool) -> Daemon {
-        let file = std::env::temp_dir().join(format!("ipvs-director-reload-{}-{name}.toml", std::process::id()));
-        std::fs::write(&file, config).unwrap();
+        let file = TempFile::new("reload", &format!("{name}.toml"), config);
         let listen = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
         let gate = Arc::new(Gate { stuck: AtomicBool::new(stuck), calls: AtomicUsize::new(0) });
         let loader = {
-            let (gate, file) = (gate.clone(), file.clone());
+            let (gate, file) = (gate.clone(), file.path().to_owned());
             Arc::new(move || {
                 gate.calls.fetch_add(1, Ordering::SeqCst);
                 while gate.stuck.load(Ordering::SeqCst) {
@@ -66,7 +66,7 @@ impl Daemon {
         let (reload, reload_rx) = mpsc::channel(4);
         let (stop, stop_rx) = oneshot::channel();
         let options = Options {
-            source: Source::Native(file.clone()),
+            source: Source::Native(file.path().to_owned()),
             listen: Some(listen),
             netns: None,
             release_on_exit: false,
@@ -88,40 +88,14 @@ impl Daemon {
     /// GET /status. Retries the connection while the daemon starts (at most 15 s); the
     /// exchange itself is bounded by 5 s.
     fn status(&self) -> Value {
-        let start = Instant::now();
-        let mut s = loop {
-            match TcpStream::connect_timeout(&self.listen, Duration::from_secs(1)) {
-                Ok(s) => break s,
-                Err(e) => {
-                    assert!(start.elapsed() < Duration::from_secs(15), "nothing listens on {}: {e}", self.listen);
-                    std::thread::sleep(Duration::from_millis(50));
-                }
-            }
-        };
-        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-        s.set_write_timeout(Some(Duration::from_secs(5))).unwrap();
-        write!(s, "GET /status HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n", self.listen).unwrap();
-        let mut response = String::new();
-        if let Err(e) = s.read_to_string(&mut response) {
-            panic!("/status did not answer within 5 s ({e}): the event loop is frozen");
-        }
-        let (head, body) = response.split_once("\r\n\r\n").expect("a header");
-        let body =
-            if head.to_ascii_lowercase().contains("transfer-encoding: chunked") { unchunk(body) } else { body.into() };
-        serde_json::from_str(&body).unwrap_or_else(|e| panic!("/status: {e}:\n{response}"))
+        let response = common::get(self.listen, "/status")
+            .unwrap_or_else(|e| panic!("/status did not answer within 5 s ({e}): the event loop is frozen"));
+        serde_json::from_str(&response.body).unwrap_or_else(|e| panic!("/status: {e}:\n{}", response.body))
     }
 
     /// Waits (at most 15 s) for `/status` to satisfy `ok`; returns it.
     fn status_until(&self, what: &str, ok: impl Fn(&Value) -> bool) -> Value {
-        let start = Instant::now();
-        loop {
-            let s = self.status();
-            if ok(&s) {
-                return s;
-            }
-            assert!(start.elapsed() < Duration::from_secs(15), "{what} did not happen; /status:\n{s:#}");
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        common::status_until(|| self.status(), Duration::from_millis(20), what, ok)
     }
 
     fn reload(&self) {
@@ -138,26 +112,6 @@ impl Daemon {
     }
 }
 
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.file);
-    }
-}
-
-/// A chunked body, decoded.
-fn unchunk(mut body: &str) -> String {
-    let mut out = String::new();
-    loop {
-        let (size, rest) = body.split_once("\r\n").expect("a chunk size");
-        let size = usize::from_str_radix(size.trim(), 16).expect("a chunk size in hex");
-        if size == 0 {
-            return out;
-        }
-        out.push_str(&rest[..size]);
-        body = &rest[size + 2..];
-    }
-}
-
 /// The virtual servers in force, as /status names them.
 fn in_force(s: &Value) -> Vec<String> {
     s["virtual_servers"].as_array().unwrap().iter().map(|v| v["virtual_server"].as_str().unwrap().to_owned()).collect()
@@ -169,7 +123,7 @@ fn a_stuck_reload_leaves_the_daemon_answering_and_is_abandoned_at_its_deadline()
     let s = d.status_until("the start", |s| s["applies"].as_u64() >= Some(1));
     assert_eq!(in_force(&s), ["[192.0.2.10]:tcp:80"]);
     // The new file is B, but its read never ends.
-    std::fs::write(&d.file, B).unwrap();
+    std::fs::write(d.file.path(), B).unwrap();
     d.gate.stuck.store(true, Ordering::SeqCst);
     d.reload();
     // Meanwhile /status answers, and A stays in force.

@@ -10,33 +10,15 @@
 //! has ignored SIGPIPE (it does so just before `main`), seen in /proc/PID/status, so that
 //! the delay measures the program and not how long exec takes.
 
+mod common;
+
 use std::io::Read;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
+use common::{director, wait_within, TempFile};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
-
-/// A file in the temporary directory, removed on drop.
-struct File(PathBuf);
-
-impl File {
-    fn new(name: &str, text: &str) -> File {
-        let p = std::env::temp_dir().join(format!("ipvs-director-sigterm-{}-{name}", std::process::id()));
-        std::fs::write(&p, text).unwrap();
-        File(p)
-    }
-    fn path(&self) -> &str {
-        self.0.to_str().unwrap()
-    }
-}
-
-impl Drop for File {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
 
 /// The mask of a line of /proc/PID/status (`SigIgn:`, `SigBlk:`, ...); None once it has exited.
 fn mask(pid: u32, field: &str) -> Option<u64> {
@@ -66,17 +48,8 @@ fn until_in_program(child: &mut Child) {
 /// Waits (at most 20 s) for the child to end: its exit code (None: killed by a signal) and
 /// its standard error.
 fn finish(mut child: Child) -> (Option<i32>, Option<i32>, String) {
-    let start = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if start.elapsed() > Duration::from_secs(20) {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("the director still ran 20 s after SIGTERM");
-        }
-        std::thread::sleep(Duration::from_millis(5));
+    let Some(status) = wait_within(&mut child, Duration::from_secs(20), Duration::from_millis(5)) else {
+        panic!("the director still ran 20 s after SIGTERM");
     };
     let mut stderr = String::new();
     let _ = child.stderr.take().unwrap().read_to_string(&mut stderr);
@@ -89,7 +62,7 @@ fn sigterm_at_any_point_of_start_up_exits_0() {
     // A table of 20,000 services to seed the in-memory kernel with, and a configuration of
     // 50 virtual servers with a TCP check each (against a closed port on 127.0.0.1).
     let seed: String = (0..20_000).map(|i| format!("-A -t 10.1.{}.{}:80 -s rr\n", i / 256, i % 256)).collect();
-    let seed = File::new("seed.rules", &seed);
+    let seed = TempFile::new("sigterm", "seed.rules", &seed);
     let config: String = (0..50)
         .map(|i| {
             format!(
@@ -100,14 +73,11 @@ fn sigterm_at_any_point_of_start_up_exits_0() {
             )
         })
         .collect();
-    let config = File::new("director.toml", &config);
+    let config = TempFile::new("sigterm", "director.toml", &config);
     let mut failures = Vec::new();
     for run in 0..30u64 {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_ipvs-director"))
-            .args(["--config", config.path(), &format!("--mock={}", seed.path()), "--no-listen"])
-            .stdin(Stdio::null())
+        let mut child = director(&["--config", config.as_str(), &format!("--mock={}", seed.as_str()), "--no-listen"])
             .stdout(Stdio::null())
-            .stderr(Stdio::piped())
             .spawn()
             .unwrap();
         until_in_program(&mut child);

@@ -4,55 +4,19 @@
 //! a thread bounded by a generous timeout, and memory is checked on the built binary under
 //! `ulimit -v`; nothing asserts on speed.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+mod common;
 
+use std::path::{Path, PathBuf};
+
+use common::{within, TempDir};
 use ipvs_director::keepalived::{
     self, KeepalivedErrors, MAX_BLOCK_DEPTH, MAX_ERRORS, MAX_EXPANSIONS, MAX_FILES, MAX_INCLUDE_DEPTH, MAX_LINE_BYTES,
     MAX_WORDS,
 };
 
-/// `f()` in a thread, or a panic when it has not finished within `secs`.
-fn within<T: Send + 'static>(secs: u64, f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(f());
-    });
-    match rx.recv_timeout(Duration::from_secs(secs)) {
-        Ok(v) => v,
-        Err(_) => panic!("still running after {secs} s"),
-    }
-}
-
-/// A fresh scratch directory, removed on drop.
-struct Dir(PathBuf);
-
-impl Dir {
-    fn new(name: &str) -> Dir {
-        let d = std::env::temp_dir().join(format!("ipvs-director-kalimits-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).unwrap();
-        Dir(d)
-    }
-    fn write(&self, name: &str, text: impl AsRef<[u8]>) -> PathBuf {
-        let p = self.0.join(name);
-        std::fs::write(&p, text).unwrap();
-        p
-    }
-    fn fifo(&self, name: &str) -> PathBuf {
-        let p = self.0.join(name);
-        let ok = Command::new("mkfifo").arg(&p).status().unwrap().success();
-        assert!(ok, "mkfifo {}", p.display());
-        p
-    }
-}
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+/// A fresh scratch directory for this test, removed on drop.
+fn scratch(name: &str) -> TempDir {
+    TempDir::new("kalimits", name)
 }
 
 const VS: &str = "virtual_server 192.0.2.10 80 {\n  protocol TCP\n  lb_algo rr\n  lb_kind NAT\n  real_server 198.51.100.11 80 {\n    TCP_CHECK {\n      connect_timeout 3\n    }\n  }\n}\n";
@@ -72,45 +36,15 @@ fn messages(e: &KeepalivedErrors) -> Vec<String> {
 /// Runs `ipvs-director --keepalived FILE --check-config` under `ulimit -v KIB`, killed after
 /// `secs`: (exit code, stdout, stderr).
 fn check_limited(kib: u64, secs: u64, file: &Path) -> (i32, String, String) {
-    let mut child = Command::new("sh")
-        .arg("-c")
-        .arg(format!("ulimit -v {kib}; exec \"$0\" --keepalived \"$1\" --check-config"))
-        .arg(env!("CARGO_BIN_EXE_ipvs-director"))
-        .arg(file)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // Drain the pipes while waiting (the output is bounded, but must not fill a pipe).
-    let out = child.stdout.take().unwrap();
-    let err = child.stderr.take().unwrap();
-    let read = |mut r: Box<dyn std::io::Read + Send>| {
-        std::thread::spawn(move || {
-            let mut v = Vec::new();
-            let _ = r.read_to_end(&mut v);
-            String::from_utf8_lossy(&v).into_owned()
-        })
-    };
-    let (out, err) = (read(Box::new(out)), read(Box::new(err)));
-    let start = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if start.elapsed() > Duration::from_secs(secs) {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("--check-config of {} still ran after {secs} s", file.display());
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let code = child.wait().unwrap().code().unwrap_or(-1);
-    (code, out.join().unwrap(), err.join().unwrap())
+    let args = ["--keepalived", file.to_str().unwrap(), "--check-config"];
+    common::run_under_ulimit(kib, secs, &args, &format!("--check-config of {}", file.display()))
 }
 
 // Row 1: include graphs that multiply stop at a limit, with one error naming it.
 
 #[test]
 fn files_including_each_other_by_a_glob_stop_at_a_limit() {
-    let d = Dir::new("graph");
+    let d = scratch("graph");
     for i in 0..10 {
         d.write(&format!("f{i}.conf"), "include f*.conf\n");
     }
@@ -131,12 +65,12 @@ fn a_chain_including_the_next_file_ten_times_stops_at_a_limit() {
         (17, format!("includes nest deeper than {MAX_INCLUDE_DEPTH} files (the include depth limit)")),
         (12, format!("more than {MAX_FILES} files read")),
     ] {
-        let d = Dir::new(&format!("chain{files}"));
+        let d = scratch(&format!("chain{files}"));
         for i in 0..files {
             d.write(&format!("c{i}.conf"), format!("include c{}.conf\n", i + 1).repeat(10));
         }
         d.write(&format!("c{files}.conf"), "");
-        let e = read_file_within(60, d.0.join("c0.conf")).unwrap_err();
+        let e = read_file_within(60, d.path().join("c0.conf")).unwrap_err();
         let all = messages(&e);
         assert_eq!(all.len(), 1, "{:?}", &all[..all.len().min(5)]);
         assert!(all[0].contains(&limit) && all[0].contains(": include: reading stopped: "), "{all:?}");
@@ -156,9 +90,9 @@ fn errors_stop_being_collected_at_the_limit() {
 
 #[test]
 fn a_file_above_the_size_limit_is_refused_by_size() {
-    let d = Dir::new("big");
+    let d = scratch("big");
     let main = d.write("main.conf", format!("include big.conf\n{VS}"));
-    let f = std::fs::File::create(d.0.join("big.conf")).unwrap();
+    let f = std::fs::File::create(d.path().join("big.conf")).unwrap();
     f.set_len(keepalived::MAX_FILE_BYTES + 1).unwrap();
     let e = read_file_within(60, main).unwrap_err();
     let all = messages(&e);
@@ -168,7 +102,7 @@ fn a_file_above_the_size_limit_is_refused_by_size() {
 
 #[test]
 fn the_bytes_of_all_files_are_limited_together() {
-    let d = Dir::new("total");
+    let d = scratch("total");
     // A file of 6 MiB of comments, included 11 times: below each file's limit, above the total.
     let chunk = format!("# {}\n", "x".repeat(1 << 12));
     d.write("part.conf", chunk.repeat((6 << 20) / chunk.len()));
@@ -187,7 +121,7 @@ const ULIMIT_KIB: u64 = 640 << 10;
 
 #[test]
 fn a_10_mb_line_of_braces_stays_within_memory() {
-    let d = Dir::new("line");
+    let d = scratch("line");
     for (name, text) in [
         ("close.conf", "}".repeat(10 << 20)),
         ("open.conf", "{".repeat(10 << 20)),
@@ -205,7 +139,7 @@ fn a_10_mb_line_of_braces_stays_within_memory() {
 
 #[test]
 fn three_million_lines_of_an_unknown_keyword_stay_within_memory() {
-    let d = Dir::new("unknown");
+    let d = scratch("unknown");
     let f = d.write("k.conf", "foo\n".repeat(3_000_000));
     let (code, _, err) = check_limited(ULIMIT_KIB, 120, &f);
     assert_eq!(code, 1, "{}", &err[..err.len().min(2000)]);
@@ -239,7 +173,7 @@ fn deep_braces_end_in_an_error_not_a_stack_overflow() {
 
 #[test]
 fn a_brace_pattern_past_the_limit_is_refused() {
-    let d = Dir::new("braces");
+    let d = scratch("braces");
     d.write("000000000.conf", VS);
     d.write("111111111.conf", VS.replace("192.0.2.10", "192.0.2.11"));
     let main = d.write("main.conf", format!("include {}.conf\n", "{0,1}".repeat(9)));
@@ -267,7 +201,7 @@ fn control_characters_in_keywords_are_escaped() {
 
 #[test]
 fn invalid_utf8_is_refused_naming_the_line_with_the_byte_escaped() {
-    let d = Dir::new("utf8");
+    let d = scratch("utf8");
     let f = d.write("k.conf", [VS.as_bytes(), b"bad \xff\x1b word\n"].concat());
     let e = read_file_within(60, f.clone()).unwrap_err();
     let all = messages(&e);
@@ -288,13 +222,13 @@ fn a_byte_order_mark_is_part_of_the_first_keyword_as_in_keepalived() {
 
 #[test]
 fn includes_of_special_files_are_refused_without_blocking_or_echoing() {
-    let d = Dir::new("special");
+    let d = scratch("special");
     d.fifo("pipe.conf");
-    std::fs::create_dir(d.0.join("sub.conf")).unwrap();
+    std::fs::create_dir(d.path().join("sub.conf")).unwrap();
     let cases = [
         ("/dev/zero".to_owned(), "/dev/zero"),
-        (d.0.join("pipe.conf").display().to_string(), "pipe.conf"),
-        (d.0.join("sub.conf").display().to_string(), "sub.conf"),
+        (d.path().join("pipe.conf").display().to_string(), "pipe.conf"),
+        (d.path().join("sub.conf").display().to_string(), "sub.conf"),
         ("/proc/self/environ".to_owned(), "/proc/self/environ"),
         ("/proc/kmsg".to_owned(), "/proc/kmsg"),
     ];
@@ -310,14 +244,14 @@ fn includes_of_special_files_are_refused_without_blocking_or_echoing() {
         assert!(!m.contains("PATH="), "{m}");
     }
     // Through a glob, neither the FIFO nor the directory is skipped.
-    std::fs::remove_file(d.0.join("main.conf")).unwrap();
-    let main = d.write("top.txt", format!("include {}/*.conf\n{VS}", d.0.display()));
+    std::fs::remove_file(d.path().join("main.conf")).unwrap();
+    let main = d.write("top.txt", format!("include {}/*.conf\n{VS}", d.path().display()));
     let e = read_file_within(30, main).unwrap_err();
     let all = messages(&e);
     assert_eq!(all.len(), 2, "{all:?}");
     assert!(all.iter().all(|m| m.contains("not a regular file")), "{all:?}");
     // A missing plain file keeps its message.
-    let main = d.write("top.txt", format!("include {}/none.conf\n{VS}", d.0.display()));
+    let main = d.write("top.txt", format!("include {}/none.conf\n{VS}", d.path().display()));
     let all = messages(&read_file_within(30, main).unwrap_err());
     assert_eq!(all.len(), 1, "{all:?}");
     assert!(all[0].contains("none.conf (keepalived would skip it silently)"), "{all:?}");
@@ -325,7 +259,7 @@ fn includes_of_special_files_are_refused_without_blocking_or_echoing() {
 
 #[test]
 fn a_main_file_that_is_a_fifo_is_refused_without_blocking() {
-    let d = Dir::new("mainfifo");
+    let d = scratch("mainfifo");
     let f = d.fifo("k.conf");
     let all = messages(&read_file_within(30, f.clone()).unwrap_err());
     assert_eq!(all, [format!("{}: not a regular file (a FIFO)", f.display())]);

@@ -5,128 +5,12 @@
 //! no VRRP instance is configured; `/metrics` has every `ipvs_director_*` family it lists (and
 //! none of the VRRP ones), next to the exporter's families of the table.
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::PathBuf;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+mod common;
 
-use ipvs::transport::MockTransport;
-use ipvs::Client;
-use ipvs_director::daemon::{run_with, Control, Options, Source};
+use std::net::TcpListener;
+
+use common::{server, Daemon, VS};
 use serde_json::Value;
-use tokio::sync::{mpsc, oneshot};
-
-struct Daemon {
-    mock: Arc<MockTransport>,
-    listen: SocketAddr,
-    reload: mpsc::Sender<()>,
-    stop: Option<oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<Result<(), String>>>,
-    file: PathBuf,
-}
-
-impl Daemon {
-    fn start(name: &str, config: &str) -> Daemon {
-        let file = std::env::temp_dir().join(format!("ipvs-director-web-{}-{name}.toml", std::process::id()));
-        std::fs::write(&file, config).unwrap();
-        // A port free a moment ago (the daemon binds it itself).
-        let listen = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
-        let mock = Arc::new(MockTransport::new());
-        let (reload, reload_rx) = mpsc::channel(4);
-        let (stop, stop_rx) = oneshot::channel();
-        let options = Options {
-            source: Source::Native(file.clone()),
-            listen: Some(listen),
-            netns: None,
-            release_on_exit: false,
-            proc_totals: false,
-        };
-        let transport = mock.clone();
-        let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-            rt.block_on(run_with(options, transport, Control { reload: reload_rx, stop: stop_rx }))
-        });
-        Daemon { mock, listen, reload, stop: Some(stop), thread: Some(thread), file }
-    }
-
-    fn rules(&self) -> String {
-        let mut t = Client::with_transport(self.mock.clone()).table().unwrap();
-        t.set_timeouts(None);
-        t.to_rules()
-    }
-
-    /// GET `path`: the status code, the content type and the body. Retries the connection
-    /// while the daemon is starting (at most 15 s); each exchange is bounded by 5 s.
-    fn get(&self, path: &str) -> (u16, String, String) {
-        let start = Instant::now();
-        let mut s = loop {
-            match TcpStream::connect_timeout(&self.listen, Duration::from_secs(1)) {
-                Ok(s) => break s,
-                Err(e) => {
-                    assert!(start.elapsed() < Duration::from_secs(15), "nothing listens on {}: {e}", self.listen);
-                    std::thread::sleep(Duration::from_millis(50));
-                }
-            }
-        };
-        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-        s.set_write_timeout(Some(Duration::from_secs(5))).unwrap();
-        write!(s, "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n", self.listen).unwrap();
-        let mut response = String::new();
-        s.read_to_string(&mut response).unwrap();
-        let (head, body) = response.split_once("\r\n\r\n").expect("a header");
-        let code = head.split(' ').nth(1).and_then(|c| c.parse().ok()).expect("a status");
-        let content_type = head
-            .lines()
-            .find_map(|l| l.split_once(':').filter(|(k, _)| k.eq_ignore_ascii_case("content-type")))
-            .map(|(_, v)| v.trim().to_owned())
-            .unwrap_or_default();
-        (code, content_type, body.to_owned())
-    }
-
-    fn status(&self) -> Value {
-        let (code, ct, body) = self.get("/status");
-        assert_eq!((code, ct.as_str()), (200, "application/json"));
-        serde_json::from_str(&body).unwrap()
-    }
-
-    /// Waits (at most 15 s) for `/status` to satisfy `ok`; returns it.
-    fn status_until(&self, what: &str, ok: impl Fn(&Value) -> bool) -> Value {
-        let start = Instant::now();
-        loop {
-            let s = self.status();
-            if ok(&s) {
-                return s;
-            }
-            assert!(start.elapsed() < Duration::from_secs(15), "{what} did not happen; /status:\n{s:#}");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let r = t.join();
-            assert!(matches!(r, Ok(Ok(()))), "the daemon ended with {r:?}");
-        }
-        let _ = std::fs::remove_file(&self.file);
-    }
-}
-
-fn server(addr: &str, port: u16, extra: &str) -> String {
-    format!(
-        "[[virtual_servers.real_servers]]\naddress = \"{addr}\"\nport = 80\n{extra}\n\
-         [[virtual_servers.real_servers.tcp_check]]\nconnect_ip = \"127.0.0.1\"\nconnect_port = {port}\n"
-    )
-}
-
-const VS: &str = "[[virtual_servers]]\nprotocol = \"tcp\"\naddress = \"192.0.2.10\"\nport = 80\nscheduler = \"rr\"\n\
-                  forward = \"nat\"\ndelay_loop = 0.2\nconnect_timeout = 1\nretry = 1\ndelay_before_retry = 0.1\nwarmup = 0\n\
-                  quorum = 2\n";
 
 /// The `ipvs_director_*` families docs/director.md lists (counters with OpenMetrics' `_total`).
 const FAMILIES: [(&str, &str); 11] = [
@@ -159,11 +43,11 @@ fn status_and_metrics_show_servers_checks_and_counters() {
     let up_port = up.local_addr().unwrap().port();
     let closed = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let config = format!(
-        "{VS}{}{}",
+        "{VS}quorum = 2\n{}{}",
         server("198.51.100.11", up_port, "weight = 2"),
         server("198.51.100.12", closed, "weight = 3")
     );
-    let d = Daemon::start("status", &config);
+    let d = Daemon::start_listening("status", &config);
     // .12 fails its first check and leaves; .11 passes.
     let checked = |s: &Value| {
         let rs = &s["virtual_servers"][0]["real_servers"];
@@ -173,14 +57,14 @@ fn status_and_metrics_show_servers_checks_and_counters() {
     assert_eq!(d.rules(), "-A -t 192.0.2.10:80 -s rr\n-a -t 192.0.2.10:80 -r 198.51.100.11:80 -m -w 2\n");
 
     // One reload (the same file) and one refused (a file that does not validate).
-    d.reload.blocking_send(()).unwrap();
+    d.reload();
     d.status_until("the reload", |s| s["reloads"] == 1);
-    std::fs::write(&d.file, "[[virtual_servers]]\nprotocol = \"tcp\"\n").unwrap();
-    d.reload.blocking_send(()).unwrap();
+    std::fs::write(d.file.path(), "[[virtual_servers]]\nprotocol = \"tcp\"\n").unwrap();
+    d.reload();
     let s = d.status_until("the refused reload", |s| s["reload_errors"] == 1);
 
     // The document as docs/director.md describes it.
-    assert_eq!(s["configuration"]["native"], d.file.display().to_string());
+    assert_eq!(s["configuration"]["native"], d.file.path().display().to_string());
     for counter in ["applies", "writes", "apply_failures", "reloads", "reload_errors"] {
         assert!(s[counter].is_u64(), "{counter}: {s:#}");
     }

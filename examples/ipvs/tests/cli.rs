@@ -2,9 +2,11 @@
 //! table, plans print as shown in docs/desired-state.md, exit codes say what happened and bad
 //! files are refused with the file, line, column and field.
 
-use std::io::Write;
-use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+mod common;
+
+use std::process::Command;
+
+use common::ipvs_with_input;
 
 const SEED: &str = "-A -t 192.0.2.1:80 -s wrr -p 300
 -a -t 192.0.2.1:80 -r 198.51.100.1:8080 -m -w 3
@@ -16,68 +18,33 @@ const SEED: &str = "-A -t 192.0.2.1:80 -s wrr -p 300
 -a -t [2001:db8::1]:443 -r [2001:db8::10]:443 -g -w 2
 ";
 
-struct Dir(PathBuf);
-
-impl Dir {
-    fn new(name: &str) -> Dir {
-        let d = std::env::temp_dir().join(format!("ipvs-cli-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).unwrap();
-        Dir(d)
-    }
-    fn file(&self, name: &str, text: &str) -> String {
-        let p = self.0.join(name);
-        std::fs::write(&p, text).unwrap();
-        p.to_str().unwrap().to_owned()
-    }
+/// A fresh scratch directory for this test, removed on drop.
+fn scratch(name: &str) -> common::Dir {
+    common::Dir::new("cli", name)
 }
 
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn ipvs(args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ipvs"))
-        .args(args)
-        .env_remove("IPVS_MOCK")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    input.write_all(stdin.unwrap_or("").as_bytes()).unwrap();
-    drop(input);
-    child.wait_with_output().unwrap()
-}
-
-fn text(o: &Output) -> (i32, String, String) {
-    (
-        o.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
+/// Runs `ipvs ARGS` on `stdin` (empty if None): (status, stdout, stderr).
+fn ipvs(args: &[&str], stdin: Option<&str>) -> (i32, String, String) {
+    ipvs_with_input(args, stdin.unwrap_or(""))
 }
 
 #[test]
 fn every_export_format_reads_back_as_the_same_table() {
-    let dir = Dir::new("export");
+    let dir = scratch("export");
     let seed = dir.file("seed.rules", SEED);
     let mock = format!("--mock={seed}");
     for format in ["toml", "json", "rules"] {
-        let (code, exported, err) = text(&ipvs(&[&mock, "export", "--format", format], None));
+        let (code, exported, err) = ipvs(&[&mock, "export", "--format", format], None);
         assert_eq!((code, err.as_str()), (0, ""), "export --format {format}");
         assert!(exported.contains("192.0.2.1"), "{exported}");
         // From a file named by its extension, and from standard input told by its content.
         let file = dir.file(&format!("exported.{format}"), &exported);
-        let (code, out, err) = text(&ipvs(&[&mock, "diff", &file], None));
+        let (code, out, err) = ipvs(&[&mock, "diff", &file], None);
         assert_eq!((code, out.as_str(), err.as_str()), (0, "plan: no change\n", ""), "{format}:\n{exported}");
-        let (code, out, _) = text(&ipvs(&[&mock, "diff", "-"], Some(&exported)));
+        let (code, out, _) = ipvs(&[&mock, "diff", "-"], Some(&exported));
         assert_eq!((code, out.as_str()), (0, "plan: no change\n"), "{format} on stdin");
         // Onto an empty kernel, the export is the whole table.
-        let (code, out, _) = text(&ipvs(&["--mock", "diff", &file, "--output", "rules"], None));
+        let (code, out, _) = ipvs(&["--mock", "diff", &file, "--output", "rules"], None);
         assert_eq!(code, 1);
         assert_eq!(out.lines().count(), SEED.lines().count(), "{out}");
         // Nothing is lost, not even what `ipvsadm -S` leaves out (thresholds).
@@ -87,9 +54,9 @@ fn every_export_format_reads_back_as_the_same_table() {
 
 #[test]
 fn toml_export_leaves_defaults_out() {
-    let dir = Dir::new("toml");
+    let dir = scratch("toml");
     let seed = dir.file("seed.rules", "-A -t 192.0.2.1:80\n-a -t 192.0.2.1:80 -r 198.51.100.1:80\n");
-    let (code, out, _) = text(&ipvs(&[&format!("--mock={seed}"), "export"], None));
+    let (code, out, _) = ipvs(&[&format!("--mock={seed}"), "export"], None);
     assert_eq!(code, 0);
     assert_eq!(
         out,
@@ -100,7 +67,7 @@ fn toml_export_leaves_defaults_out() {
 
 #[test]
 fn diff_shows_each_change_with_its_reason_and_exits_1() {
-    let dir = Dir::new("diff");
+    let dir = scratch("diff");
     let seed = dir.file("seed.rules", SEED);
     let mock = format!("--mock={seed}");
     let desired = dir.file(
@@ -131,7 +98,7 @@ port = 53
 forward = "nat"
 "#,
     );
-    let (code, out, err) = text(&ipvs(&[&mock, "diff", &desired], None));
+    let (code, out, err) = ipvs(&[&mock, "diff", &desired], None);
     assert_eq!((code, err.as_str()), (1, ""));
     assert_eq!(
         out,
@@ -142,37 +109,37 @@ forward = "nat"
          plan: 1 service changed, 1 destination new, 1 destination changed, 1 destination removed\n"
     );
     // Services the file does not name are left alone unless --prune.
-    let (code, out, _) = text(&ipvs(&[&mock, "diff", &desired, "--prune", "--output", "rules"], None));
+    let (code, out, _) = ipvs(&[&mock, "diff", &desired, "--prune", "--output", "rules"], None);
     assert_eq!(code, 1);
     assert!(out.contains("-D -f 7\n") && out.contains("-D -t [2001:db8::1]:443\n"), "{out}");
     // --prune within a scope removes only what the scope selects.
     let (code, out, _) =
-        text(&ipvs(&[&mock, "diff", &desired, "--prune", "--scope", "192.0.2.0/24", "--output", "rules"], None));
+        ipvs(&[&mock, "diff", &desired, "--prune", "--scope", "192.0.2.0/24", "--output", "rules"], None);
     assert_eq!(code, 1);
     assert!(!out.contains("-D"), "{out}");
-    let (code, out, _) = text(&ipvs(&[&mock, "diff", &desired, "--output", "json"], None));
+    let (code, out, _) = ipvs(&[&mock, "diff", &desired, "--output", "json"], None);
     assert_eq!(code, 1);
     assert!(out.contains("\"why\": \"changed: weight\""), "{out}");
 }
 
 #[test]
 fn apply_converges_and_a_dry_run_writes_nothing() {
-    let dir = Dir::new("apply");
+    let dir = scratch("apply");
     let seed = dir.file("seed.rules", SEED);
     let desired = dir.file("desired.rules", "-A -t 192.0.2.1:80 -s rr\n-a -t 192.0.2.1:80 -r 198.51.100.1:80 -m\n");
     let mock = format!("--mock={seed}");
-    let (code, out, _) = text(&ipvs(&[&mock, "apply", &desired, "--dry-run"], None));
+    let (code, out, _) = ipvs(&[&mock, "apply", &desired, "--dry-run"], None);
     assert_eq!(code, 0);
     assert!(out.ends_with("plan: 1 service changed, 1 destination new, 2 destinations removed\n"), "{out}");
-    let (code, out, _) = text(&ipvs(&[&mock, "apply", &desired], None));
+    let (code, out, _) = ipvs(&[&mock, "apply", &desired], None);
     assert_eq!((code, out.as_str()), (0, "applied: 4 writes, 0 failed, 0 draining, converged\n"));
-    let (code, out, _) = text(&ipvs(&[&format!("--mock={desired}"), "apply", &desired], None));
+    let (code, out, _) = ipvs(&[&format!("--mock={desired}"), "apply", &desired], None);
     assert_eq!((code, out.as_str()), (0, "applied: 0 writes, 0 failed, 0 draining, converged\n"));
 }
 
 #[test]
 fn bad_files_are_refused_naming_the_place_and_field() {
-    let dir = Dir::new("bad");
+    let dir = scratch("bad");
     let cases = [
         (
             "scheduler.toml",
@@ -198,40 +165,40 @@ fn bad_files_are_refused_naming_the_place_and_field() {
     ];
     for (name, body, want) in cases {
         let file = dir.file(name, body);
-        let (code, out, err) = text(&ipvs(&["--mock", "diff", &file], None));
+        let (code, out, err) = ipvs(&["--mock", "diff", &file], None);
         assert_eq!((code, out.as_str()), (2, ""), "{name}");
         assert!(err.starts_with(&format!("ipvs: {file}")) && err.contains(want), "{name}: {err}");
     }
-    let (code, _, err) = text(&ipvs(&["--mock", "diff", "/nonexistent/x.toml"], None));
+    let (code, _, err) = ipvs(&["--mock", "diff", "/nonexistent/x.toml"], None);
     assert_eq!(code, 2);
     assert!(err.starts_with("ipvs: /nonexistent/x.toml: No such file"), "{err}");
 }
 
 #[test]
 fn a_file_naming_services_outside_the_scope_is_refused() {
-    let dir = Dir::new("scope");
+    let dir = scratch("scope");
     let file = dir.file("f.rules", "-A -t 192.0.2.1:80 -s rr\n");
-    let (code, _, err) = text(&ipvs(&["--mock", "diff", &file, "--scope", "udp"], None));
+    let (code, _, err) = ipvs(&["--mock", "diff", &file, "--scope", "udp"], None);
     assert_eq!(code, 2);
     assert_eq!(err, "ipvs: TCP 192.0.2.1:80 is outside the scope (the services matching udp)\n");
-    let (code, _, err) = text(&ipvs(&["--mock", "diff", &file, "--scope", "port=99999"], None));
+    let (code, _, err) = ipvs(&["--mock", "diff", &file, "--scope", "port=99999"], None);
     assert_eq!(code, 2);
     assert!(err.starts_with("ipvs: --scope: "), "{err}");
 }
 
 #[test]
 fn usage_errors_exit_2_and_help_exits_0() {
-    assert_eq!(ipvs(&["--help"], None).status.code(), Some(0));
-    assert_eq!(ipvs(&["frobnicate"], None).status.code(), Some(2));
-    assert_eq!(ipvs(&["diff"], None).status.code(), Some(2));
-    assert_eq!(ipvs(&["--mock", "export", "--format", "yaml"], None).status.code(), Some(2));
+    assert_eq!(ipvs(&["--help"], None).0, 0);
+    assert_eq!(ipvs(&["frobnicate"], None).0, 2);
+    assert_eq!(ipvs(&["diff"], None).0, 2);
+    assert_eq!(ipvs(&["--mock", "export", "--format", "yaml"], None).0, 2);
 }
 
 #[test]
 fn show_json_has_every_service_with_its_destinations_and_statistics() {
-    let d = Dir::new("show");
+    let d = scratch("show");
     let seed = d.file("seed.rules", SEED);
-    let (code, out, err) = text(&ipvs(&[&format!("--mock={seed}"), "show", "--json"], None));
+    let (code, out, err) = ipvs(&[&format!("--mock={seed}"), "show", "--json"], None);
     assert_eq!((code, err.as_str()), (0, ""));
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     let services = v["services"].as_array().expect("a services list");
@@ -250,7 +217,7 @@ fn show_json_has_every_service_with_its_destinations_and_statistics() {
     }
     assert_eq!(v["timeouts"]["tcp"], 900);
     // The readable form names every service too.
-    let (code, out, _) = text(&ipvs(&[&format!("--mock={seed}"), "show"], None));
+    let (code, out, _) = ipvs(&[&format!("--mock={seed}"), "show"], None);
     assert_eq!(code, 0);
     for s in
         ["TCP 192.0.2.1:80 wrr", "UDP 192.0.2.1:53 rr", "FWM 7", "TCP [2001:db8::1]:443 sh", "-> 198.51.100.1:8080 nat"]
@@ -261,7 +228,7 @@ fn show_json_has_every_service_with_its_destinations_and_statistics() {
 
 #[test]
 fn output_that_cannot_be_written_is_an_error_for_every_command() {
-    let d = Dir::new("full");
+    let d = scratch("full");
     let seed = d.file("seed.rules", SEED);
     let desired = d.file("want.rules", "-A -t 192.0.2.9:80 -s rr\n");
     for args in [vec!["show"], vec!["export"], vec!["diff", desired.as_str()], vec!["apply", desired.as_str()]] {

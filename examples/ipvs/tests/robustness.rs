@@ -4,75 +4,20 @@
 //! addresses, and real-server VIPs that are not unicast. Each is refused with a clear error
 //! (status 2), never a panic (101), a hang (bounded here by a timeout) or echoed contents.
 
-use std::io::Write;
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+mod common;
+
+use std::process::Command;
+use std::time::Duration;
+
+use common::ipvs_within;
 
 /// The command's limit on a desired-state file and on standard input
 /// (`examples/ipvs/src/files.rs`, `MAX_FILE_BYTES`).
 const LIMIT: u64 = 128 << 20;
 
-struct Dir(PathBuf);
-
-impl Dir {
-    fn new(name: &str) -> Dir {
-        let d = std::env::temp_dir().join(format!("ipvs-robust-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).unwrap();
-        Dir(d)
-    }
-    fn file(&self, name: &str, text: &str) -> String {
-        let p = self.0.join(name);
-        std::fs::write(&p, text).unwrap();
-        p.to_str().unwrap().to_owned()
-    }
-    fn path(&self, name: &str) -> String {
-        self.0.join(name).to_str().unwrap().to_owned()
-    }
-}
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// Runs `ipvs ARGS` with `stdin` (written from a thread, so a child that stops reading does not
-/// block the test); killed after `limit` (the result says so). (status, stdout, stderr, timed out)
-fn ipvs_within(args: &[&str], env: &[(&str, &str)], stdin: Vec<u8>, limit: Duration) -> (i32, String, String, bool) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ipvs"))
-        .args(args)
-        .env_remove("IPVS_MOCK")
-        .envs(env.iter().copied())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    let writer = std::thread::spawn(move || {
-        // A child that refuses early closes the pipe: the rest is not written.
-        let _ = input.write_all(&stdin);
-    });
-    let start = Instant::now();
-    let mut timed_out = false;
-    while child.try_wait().unwrap().is_none() {
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            timed_out = true;
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let out = child.wait_with_output().unwrap();
-    let _ = writer.join();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-        timed_out,
-    )
+/// A fresh scratch directory for this test, removed on drop.
+fn scratch(name: &str) -> common::Dir {
+    common::Dir::new("robust", name)
 }
 
 fn ipvs(args: &[&str]) -> (i32, String, String) {
@@ -86,7 +31,7 @@ const OK_TOML: &str = "[[services]]\nprotocol = \"tcp\"\naddress = \"192.0.2.1\"
 
 #[test]
 fn a_wait_too_long_for_the_clock_is_refused_not_a_panic() {
-    let dir = Dir::new("wait");
+    let dir = scratch("wait");
     let ok = dir.file("ok.toml", OK_TOML);
     for wait in ["18446744073709551615", "9223372036854775808", "86401"] {
         let arg = format!("--wait={wait}");
@@ -106,7 +51,7 @@ fn a_wait_too_long_for_the_clock_is_refused_not_a_panic() {
 
 #[test]
 fn special_files_are_refused_as_not_regular_without_blocking() {
-    let dir = Dir::new("special");
+    let dir = scratch("special");
     let fifo = dir.path("desired.toml");
     let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
     assert!(made.success());
@@ -144,7 +89,7 @@ fn special_files_are_refused_as_not_regular_without_blocking() {
 
 #[test]
 fn a_file_over_the_limit_is_refused_by_its_size() {
-    let dir = Dir::new("large");
+    let dir = scratch("large");
     // Sparse: its size is announced without a byte on the disk.
     let big = dir.path("big.toml");
     std::fs::File::create(&big).unwrap().set_len(LIMIT + 1).unwrap();
@@ -169,7 +114,7 @@ fn a_file_over_the_limit_is_refused_by_its_size() {
 
 #[test]
 fn a_file_whose_top_level_is_not_an_object_is_refused() {
-    let dir = Dir::new("notobject");
+    let dir = scratch("notobject");
     for (name, body) in [("list.json", "[]"), ("number.json", "1"), ("string.json", "\"x\""), ("null.json", "null")] {
         let file = dir.file(name, body);
         let (code, out, err) = ipvs(&["--mock", "diff", &file]);
@@ -195,7 +140,7 @@ fn a_file_whose_top_level_is_not_an_object_is_refused() {
 
 #[test]
 fn a_v4_mapped_service_address_is_refused_naming_the_field() {
-    let dir = Dir::new("mapped");
+    let dir = scratch("mapped");
     let toml = dir.file(
         "mapped.toml",
         "[[services]]\nprotocol = \"tcp\"\naddress = \"::ffff:192.0.2.1\"\nport = 80\nscheduler = \"rr\"\n",
@@ -232,7 +177,7 @@ fn a_real_server_vip_that_is_not_unicast_is_refused() {
 
 #[test]
 fn a_real_server_record_that_is_not_a_regular_file_is_refused_without_blocking() {
-    let dir = Dir::new("record");
+    let dir = scratch("record");
     let fifo = dir.path("record.json");
     assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
     for (state, what) in

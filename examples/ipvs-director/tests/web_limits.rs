@@ -80,7 +80,8 @@ fn start(virtual_servers: u32, real_servers: u32) -> Director {
     let mut text = String::new();
     for v in 0..virtual_servers {
         let vip = std::net::Ipv4Addr::from(0x0a00_0000 + v);
-        write!(text, "[[virtual_servers]]\nprotocol = \"tcp\"\naddress = \"{vip}\"\nport = 80\nscheduler = \"rr\"\n").unwrap();
+        write!(text, "[[virtual_servers]]\nprotocol = \"tcp\"\naddress = \"{vip}\"\nport = 80\nscheduler = \"rr\"\n")
+            .unwrap();
         text.push_str("forward = \"nat\"\n");
         for r in 0..real_servers {
             let rip = std::net::Ipv4Addr::from(0xc0a8_0000 + v * real_servers + r + 1);

@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use ipvs::DaemonState;
-use ipvs_realserver::rtnl::Rtnl;
 use ipvs::Errno;
+use ipvs_realserver::rtnl::Rtnl;
 use ipvs_vrrp::{
     emit, Action, Event, Instance, InstanceConfig, Notify, PacketContext, State, Stats, SyncRole, Timestamp,
 };

@@ -4,8 +4,8 @@
 
 use std::time::{Duration, Instant};
 
-use ipvs_vrrp::Auth;
 use ipvs_lab_tools::{check, parse_exposition, Res};
+use ipvs_vrrp::Auth;
 use nix::sys::signal::Signal;
 use serde_json::Value;
 

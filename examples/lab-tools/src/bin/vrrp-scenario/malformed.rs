@@ -4,10 +4,10 @@
 use std::net::SocketAddrV4;
 use std::time::Duration;
 
+use ipvs_lab_tools::{check, in_netns, parse_exposition, Res};
 use ipvs_vrrp::ip::emit_ipv4;
 use ipvs_vrrp::packet::internet_checksum;
 use ipvs_vrrp::{Addresses, Advert, Auth, MULTICAST_V4};
-use ipvs_lab_tools::{check, in_netns, parse_exposition, Res};
 
 use crate::client::secs;
 use crate::config::{Vrrp, BASE};

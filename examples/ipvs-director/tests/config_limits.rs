@@ -44,10 +44,10 @@ fn thousands_of_errors_are_all_placed_without_parsing_again_for_each() {
     const N: usize = 3_000;
     let mut text = String::new();
     for i in 0..N {
-        let (a, b) = (i / 250, i % 250 + 1);
+        let (b, port) = (i % 250 + 1, 1000 + i / 250);
         write!(
             text,
-            "[[virtual_servers]]\nprotocol = \"tcp\"\naddress = \"10.0.{a}.{b}\"\nport = 80\nquorum = 5\n\n[[virtual_servers.real_servers]]\naddress = \"198.51.100.1\"\n\n"
+            "[[virtual_servers]]\nprotocol = \"tcp\"\naddress = \"192.0.2.{b}\"\nport = {port}\nquorum = 5\n\n[[virtual_servers.real_servers]]\naddress = \"198.51.100.1\"\n\n"
         )
         .unwrap();
     }

@@ -79,12 +79,12 @@ fn start(virtual_servers: u32, real_servers: u32) -> Director {
     let config = std::env::temp_dir().join(format!("ipvs-director-web-limits-{}.toml", std::process::id()));
     let mut text = String::new();
     for v in 0..virtual_servers {
-        let vip = std::net::Ipv4Addr::from(0x0a00_0000 + v);
+        let vip = format!("2001:db8:1::{v:x}");
         write!(text, "[[virtual_servers]]\nprotocol = \"tcp\"\naddress = \"{vip}\"\nport = 80\nscheduler = \"rr\"\n")
             .unwrap();
         text.push_str("forward = \"nat\"\n");
         for r in 0..real_servers {
-            let rip = std::net::Ipv4Addr::from(0xc0a8_0000 + v * real_servers + r + 1);
+            let rip = format!("2001:db8:2::{:x}", v * real_servers + r + 1);
             // No check: the real server is up (and in the kernel's table) all along.
             write!(text, "[[virtual_servers.real_servers]]\naddress = \"{rip}\"\nport = 80\n").unwrap();
         }

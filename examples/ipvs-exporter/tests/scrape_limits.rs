@@ -39,11 +39,12 @@ fn start(services: u32) -> Exporter {
     let rules = std::env::temp_dir().join(format!("ipvs-exporter-limits-{}.rules", std::process::id()));
     let mut text = String::new();
     for i in 0..services {
-        let vip = std::net::Ipv4Addr::from(0x0a00_0000 + i);
-        text.push_str(&format!("-A -t {vip}:80 -s rr\n"));
+        // Documentation addresses only: 250 VIPs, each on as many ports as it takes.
+        let vip = format!("192.0.2.{}:{}", i % 250 + 1, 1000 + i / 250);
+        text.push_str(&format!("-A -t {vip} -s rr\n"));
         for j in 1..=2u32 {
-            let rip = std::net::Ipv4Addr::from(0xc0a8_0000 + (j << 8) + i % 250 + 1);
-            text.push_str(&format!("-a -t {vip}:80 -r {rip}:80 -m -w 1\n"));
+            let rip = format!("198.51.100.{}:{}", j, 1000 + i);
+            text.push_str(&format!("-a -t {vip} -r {rip} -m -w 1\n"));
         }
     }
     std::fs::write(&rules, text).unwrap();

@@ -120,12 +120,28 @@ fn problem(kind: ProblemKind, place: String, what: String, fix: String) -> Probl
 /// Everything that keeps this host from being a ready real server for `req`.
 pub(crate) fn problems(req: &Request, s: &Snapshot) -> Vec<Problem> {
     let mut out = Vec::new();
+    interface_problems(req, s, &mut out);
+    tunnel_device_problems(req, s, &mut out);
+    link_problems(req, s, &mut out);
+    vip_problems(req, s, &mut out);
+    arp_problems(req, s, &mut out);
+    rp_filter_problems(req, s, &mut out);
+    nat_route_problems(req, s, &mut out);
+    out
+}
+
+/// The interface named with `--dev` exists.
+fn interface_problems(req: &Request, s: &Snapshot, out: &mut Vec<Problem>) {
     if let Some(dev) = &req.dev {
         if s.link(dev).is_none() {
             let what = "the interface given with --dev does not exist".to_string();
             out.push(problem(ProblemKind::InterfaceMissing, dev.clone(), what, "name an existing interface".into()));
         }
     }
+}
+
+/// Each tunnel the request needs has its device (or module) and, for GUE, its receive port.
+fn tunnel_device_problems(req: &Request, s: &Snapshot, out: &mut Vec<Problem>) {
     for (t, six) in tunnels(req) {
         let (dev, module, kind) = (t.device(six), t.module(six), t.link_kind(six));
         if s.link(dev).is_none() {
@@ -162,12 +178,20 @@ pub(crate) fn problems(req: &Request, s: &Snapshot) -> Vec<Problem> {
             }
         }
     }
+}
+
+/// The devices that must be up are up.
+fn link_problems(req: &Request, s: &Snapshot, out: &mut Vec<Problem>) {
     for name in must_be_up(req, s) {
         if s.link(&name).is_some_and(|l| !l.up) {
             let what = "the device is down: addresses on it are not local".to_string();
             out.push(problem(ProblemKind::LinkDown, name.clone(), what, format!("ip link set {name} up")));
         }
     }
+}
+
+/// Each VIP is on the right device with a host prefix, and nowhere that answers ARP/ND for it.
+fn vip_problems(req: &Request, s: &Snapshot, out: &mut Vec<Problem>) {
     for vip in vips(req) {
         let (h, dev) = (host_len(vip), home(req, vip));
         let mut good = false;
@@ -201,6 +225,10 @@ pub(crate) fn problems(req: &Request, s: &Snapshot) -> Vec<Problem> {
             ));
         }
     }
+}
+
+/// The ARP sysctls of every interface that could answer for a VIP.
+fn arp_problems(req: &Request, s: &Snapshot, out: &mut Vec<Problem>) {
     for iface in arp_targets(req, s) {
         for k in &ARP_KNOBS {
             let (all, own) = (s.value("all", k.name), s.value(&iface, k.name));
@@ -219,6 +247,10 @@ pub(crate) fn problems(req: &Request, s: &Snapshot) -> Vec<Problem> {
             }
         }
     }
+}
+
+/// Reverse-path filtering that drops decapsulated packets.
+fn rp_filter_problems(req: &Request, s: &Snapshot, out: &mut Vec<Problem>) {
     for (t, six) in tunnels(req) {
         let dev = t.device(six);
         if six || s.link(dev).is_none() {
@@ -237,6 +269,10 @@ pub(crate) fn problems(req: &Request, s: &Snapshot) -> Vec<Problem> {
             ));
         }
     }
+}
+
+/// With NAT, replies to clients go back through the director.
+fn nat_route_problems(req: &Request, s: &Snapshot, out: &mut Vec<Problem>) {
     if let (Method::Nat, Some(director)) = (req.method, req.director) {
         for net in req.nat_networks() {
             let route = covering(&s.routes, &net);
@@ -258,7 +294,6 @@ pub(crate) fn problems(req: &Request, s: &Snapshot) -> Vec<Problem> {
             ));
         }
     }
-    out
 }
 
 fn arp_fix(k: &ArpKnob, all: i64, own: i64, iface: &str) -> String {

@@ -25,6 +25,8 @@ command -v ip >/dev/null || need+=(iproute2)
 command -v prometheus-node-exporter >/dev/null || need+=(prometheus-node-exporter)
 command -v keepalived >/dev/null || need+=(keepalived)
 command -v tmux >/dev/null || need+=(tmux)
+# nft: the real server's arptables and redirect ARP cures (nftables rules through nft -j).
+command -v nft >/dev/null || need+=(nftables)
 if [ ${#need[@]} -gt 0 ]; then
   log "installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -5,7 +5,7 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand, ValueEnum};
-use ipvs_realserver::{Method, Network, Request, Tunnel};
+use ipvs_realserver::{ArpCure, Method, Network, Request, ServicePort, Tunnel};
 
 /// What to do.
 #[derive(Subcommand, Debug)]
@@ -56,6 +56,17 @@ pub enum TunnelArg {
     Gre,
 }
 
+/// How a DR or TUN real server keeps from answering ARP for its VIPs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ArpArg {
+    /// arp_ignore=1 and arp_announce=2.
+    Sysctl,
+    /// nftables arp rules: drop ARP requests for the VIPs, rewrite them as sender address.
+    Arptables,
+    /// No VIP on the host; nftables nat rules redirect each VIP and --port to it (DR only).
+    Redirect,
+}
+
 /// What the host serves and how.
 #[derive(Args, Debug)]
 pub struct Host {
@@ -83,6 +94,15 @@ pub struct Host {
     /// The record of what prepare changed (default: /run/ipvs-realserver/, per namespace).
     #[arg(long, value_name = "FILE")]
     state: Option<PathBuf>,
+    /// DR and TUN: how the host keeps from answering ARP for the VIPs.
+    #[arg(long, value_enum, default_value = "sysctl")]
+    arp: ArpArg,
+    /// A service port the director forwards (repeat for more; --arp redirect needs them).
+    #[arg(long = "port", value_name = "PORT")]
+    ports: Vec<u16>,
+    /// The protocol of the --port ports: tcp, udp or sctp.
+    #[arg(long, value_name = "PROTO", default_value = "tcp")]
+    protocol: String,
 }
 
 fn request(host: &Host, netns: Option<&str>) -> Result<Request, String> {
@@ -112,6 +132,15 @@ fn request(host: &Host, netns: Option<&str>) -> Result<Request, String> {
     }
     if let Some(ns) = netns {
         r = r.netns(ns);
+    }
+    r = r.arp(match host.arp {
+        ArpArg::Sysctl => ArpCure::Sysctl,
+        ArpArg::Arptables => ArpCure::Arptables,
+        ArpArg::Redirect => ArpCure::Redirect,
+    });
+    for port in &host.ports {
+        let service = format!("{}:{port}", host.protocol.to_ascii_lowercase());
+        r = r.service(service.parse::<ServicePort>().map_err(|e| format!("--protocol {}: {e}", host.protocol))?);
     }
     r.validate().map_err(|e| e.to_string())?;
     Ok(r)

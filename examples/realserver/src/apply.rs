@@ -7,6 +7,7 @@ use crate::error::{Error, Result};
 use crate::fou::Fou;
 use crate::model::{unhex, Change, Step};
 use crate::net::{check_ifname, host_len};
+use crate::nft;
 use crate::rtnl::Rtnl;
 use crate::state::{Snapshot, MODULES};
 use crate::sysctl;
@@ -80,6 +81,16 @@ pub(crate) fn apply(rtnl: &mut Rtnl, s: &Snapshot, step: &Step) -> Result<Vec<Ch
                 Some(raw) => Change::RouteReplaced { network: *network, via: *via, before: raw.clone() },
             });
         }
+        Step::NftTable { family, table, replacing } => {
+            if replacing.is_some() {
+                nft::delete_table(family)?;
+            }
+            nft::load(table)?;
+            out.push(match replacing {
+                None => Change::NftTableAdded { family: family.clone() },
+                Some(before) => Change::NftTableReplaced { family: family.clone(), before: before.clone() },
+            });
+        }
     }
     Ok(out)
 }
@@ -113,6 +124,17 @@ pub(crate) fn validate(c: &Change) -> Result<()> {
             if let Change::RouteReplaced { before, .. } = c {
                 if unhex(before).is_none() {
                     return bad("the saved route is not hex".into());
+                }
+            }
+            Ok(())
+        }
+        Change::NftTableAdded { family } | Change::NftTableReplaced { family, .. } => {
+            if !nft::FAMILIES.contains(&family.as_str()) {
+                return bad(format!("nftables family {family:?}"));
+            }
+            if let Change::NftTableReplaced { before, .. } = c {
+                if !nft::only_ours(family, before) {
+                    return bad(format!("the saved table is not only nftables table {family} {}", nft::TABLE));
                 }
             }
             Ok(())
@@ -178,6 +200,14 @@ pub(crate) fn revert(rtnl: &mut Rtnl, s: &Snapshot, c: &Change) -> Result<Option
             }
             let raw = unhex(before).ok_or_else(|| Error::Invalid("the saved route is not hex".into()))?;
             rtnl.restore_route(&raw).map(|()| None)
+        }
+        Change::NftTableAdded { family } => match nft::delete_table(family)? {
+            true => Ok(None),
+            false => gone(format!("nftables table {family} {}", nft::TABLE)),
+        },
+        Change::NftTableReplaced { family, before } => {
+            nft::delete_table(family)?;
+            nft::load(before).map(|()| None)
         }
     }
 }

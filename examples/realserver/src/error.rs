@@ -51,6 +51,14 @@ pub enum Error {
     /// `prepare` kept finding work after several rounds (something undoes its changes).
     #[error("prepare did not settle; still to do: {0}")]
     NotSettled(String),
+    /// The `nft` program refused (the `arptables` and `redirect` cures).
+    #[error("{op}: {reason}")]
+    Nft {
+        /// The command run.
+        op: String,
+        /// What `nft` said.
+        reason: String,
+    },
     /// A state file is not a record this crate wrote.
     #[error("state file {}: {reason}", path.display())]
     State {

@@ -4,7 +4,9 @@
 //! Everything goes through rtnetlink (links, addresses, routes), the `fou` generic netlink
 //! family (GUE ports) and /proc/sys (settings); nothing runs `ip` or `sysctl`. A request may
 //! name a network namespace: a short-lived helper thread enters it and does the work there,
-//! the caller's threads stay where they are.
+//! the caller's threads stay where they are. The two other ARP cures ([`ArpCure`]:
+//! `arptables`, `redirect`) are nftables rules in tables named `ipvs_realserver`, through
+//! the `nft` program's JSON interface.
 //!
 //! What each method needs:
 //! - DR: every VIP on `lo` with a host prefix (/32, /128), `lo` up; for IPv4 VIPs the
@@ -29,10 +31,12 @@
 #![deny(missing_docs)]
 
 mod apply;
+mod cures;
 mod error;
 mod fou;
 mod model;
 mod net;
+mod nft;
 mod record;
 mod request;
 pub mod rtnl;
@@ -48,7 +52,7 @@ pub use error::{Errno, Error, Failure, Result};
 pub use model::{Change, Plan, Problem, ProblemKind, Report, Step};
 pub use net::in_netns;
 pub use record::{state_path, Record, MAX_RECORD_BYTES, RECORD_VERSION, STATE_DIR};
-pub use request::{Method, Network, Request, Tunnel};
+pub use request::{ArpCure, Method, Network, Request, ServicePort, Tunnel};
 
 use rtnl::Rtnl;
 use state::Snapshot;

@@ -35,6 +35,13 @@ pub enum ProblemKind {
     GuePortMissing,
     /// NAT: replies to clients are not routed through the director.
     NoRouteViaDirector,
+    /// The `arptables` cure: no rule drops ARP requests for a VIP or rewrites it as sender
+    /// address (and the sysctls do not cure it either).
+    ArpRulesMissing,
+    /// The `redirect` cure: a VIP is configured on the host (it must not be).
+    VipPresent,
+    /// The `redirect` cure: no nat rule redirects a VIP and service port to the host.
+    RedirectMissing,
 }
 
 /// One reason why this host is not ready to be a real server, with the fix.
@@ -119,6 +126,15 @@ pub enum Step {
         /// The route replaced, as the kernel listed it (hex), if any.
         replacing: Option<String>,
     },
+    /// Load our nftables table of a family (replacing our table there, if any).
+    NftTable {
+        /// `arp`, `ip` or `ip6`.
+        family: String,
+        /// The table, as `nft -j -f` commands.
+        table: String,
+        /// Our table there now (as `nft -j list` shows it), if any.
+        replacing: Option<String>,
+    },
 }
 
 /// What `prepare` would do now, as far as it can see before doing it (settings of a device
@@ -200,6 +216,18 @@ pub enum Change {
         /// The old route as the kernel listed it, hex-encoded netlink.
         before: String,
     },
+    /// Our nftables table of a family was added (undo deletes it).
+    NftTableAdded {
+        /// `arp`, `ip` or `ip6`.
+        family: String,
+    },
+    /// Our nftables table of a family was replaced (undo puts the old one back).
+    NftTableReplaced {
+        /// `arp`, `ip` or `ip6`.
+        family: String,
+        /// The old table, as `nft -j list` showed it.
+        before: String,
+    },
 }
 
 impl fmt::Display for Step {
@@ -214,6 +242,12 @@ impl fmt::Display for Step {
             Step::Route { network, via, replacing: None } => write!(f, "route {network} via {via}"),
             Step::Route { network, via, replacing: Some(_) } => {
                 write!(f, "route {network} via {via} (replacing the route there)")
+            }
+            Step::NftTable { family, replacing: None, .. } => {
+                write!(f, "add nftables table {family} {}", crate::nft::TABLE)
+            }
+            Step::NftTable { family, replacing: Some(_), .. } => {
+                write!(f, "replace nftables table {family} {}", crate::nft::TABLE)
             }
         }
     }
@@ -233,6 +267,10 @@ impl fmt::Display for Change {
             Change::GuePortAdded { port, ipv6 } => write!(f, "opened GUE port {port} ({})", v(*ipv6)),
             Change::RouteAdded { network, via } => write!(f, "added route {network} via {via}"),
             Change::RouteReplaced { network, via, .. } => write!(f, "replaced the route to {network}: now via {via}"),
+            Change::NftTableAdded { family } => write!(f, "added nftables table {family} {}", crate::nft::TABLE),
+            Change::NftTableReplaced { family, .. } => {
+                write!(f, "replaced nftables table {family} {}", crate::nft::TABLE)
+            }
         }
     }
 }
@@ -250,6 +288,10 @@ impl Change {
             Change::GuePortAdded { port, ipv6 } => format!("closed GUE port {port} ({})", v(*ipv6)),
             Change::RouteAdded { network, via } => format!("deleted route {network} via {via}"),
             Change::RouteReplaced { network, .. } => format!("put back the previous route to {network}"),
+            Change::NftTableAdded { family } => format!("deleted nftables table {family} {}", crate::nft::TABLE),
+            Change::NftTableReplaced { family, .. } => {
+                format!("put back the previous nftables table {family} {}", crate::nft::TABLE)
+            }
         }
     }
 }

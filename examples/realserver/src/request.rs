@@ -131,6 +131,101 @@ impl FromStr for Tunnel {
     }
 }
 
+/// How a DR or TUN real server keeps from answering ARP for its VIPs (docs/real-servers.md,
+/// "Three cures").
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ArpCure {
+    /// The kernel settings `arp_ignore` 1 and `arp_announce` 2 (the default).
+    #[default]
+    Sysctl,
+    /// nftables `arp` rules: drop ARP requests for the VIPs, rewrite a VIP as sender
+    /// address of outgoing ARP to the interface's own address. The VIPs stay on the host.
+    Arptables,
+    /// No VIP on the host; nftables `nat` rules redirect each VIP and service port to the
+    /// host itself (DR only; needs the service ports).
+    Redirect,
+}
+
+impl fmt::Display for ArpCure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ArpCure::Sysctl => "sysctl",
+            ArpCure::Arptables => "arptables",
+            ArpCure::Redirect => "redirect",
+        })
+    }
+}
+
+impl FromStr for ArpCure {
+    type Err = Error;
+    /// `sysctl`, `arptables`, `redirect`.
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "sysctl" => Ok(ArpCure::Sysctl),
+            "arptables" => Ok(ArpCure::Arptables),
+            "redirect" => Ok(ArpCure::Redirect),
+            _ => Err(Error::Invalid(format!("arp cure {s:?}: expected sysctl, arptables or redirect"))),
+        }
+    }
+}
+
+/// A service port the director forwards (the `redirect` cure redirects each), written
+/// `tcp:80`, `udp:53`, `sctp:3868`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServicePort {
+    /// TCP, UDP or SCTP.
+    pub protocol: ipvs::Protocol,
+    /// The port.
+    pub port: u16,
+}
+
+impl ServicePort {
+    /// A service port.
+    pub fn new(protocol: ipvs::Protocol, port: u16) -> Self {
+        ServicePort { protocol, port }
+    }
+
+    /// The protocol's name as nftables writes it (`tcp`, `udp`, `sctp`).
+    pub(crate) fn protocol_name(&self) -> &'static str {
+        match self.protocol {
+            ipvs::Protocol::Udp => "udp",
+            ipvs::Protocol::Sctp => "sctp",
+            _ => "tcp",
+        }
+    }
+}
+
+impl fmt::Display for ServicePort {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.protocol_name(), self.port)
+    }
+}
+
+impl FromStr for ServicePort {
+    type Err = Error;
+    /// `PROTOCOL:PORT`.
+    fn from_str(s: &str) -> Result<Self> {
+        let bad = || Error::Invalid(format!("service {s:?}: expected tcp:PORT, udp:PORT or sctp:PORT"));
+        let (p, n) = s.split_once(':').ok_or_else(bad)?;
+        let protocol: ipvs::Protocol = p.parse().map_err(|_| bad())?;
+        let port: u16 = n.parse().map_err(|_| bad())?;
+        Ok(ServicePort { protocol, port })
+    }
+}
+
+impl Serialize for ServicePort {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for ServicePort {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        String::deserialize(d)?.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 /// A network (client addresses for NAT): an address and a prefix length.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Network {
@@ -216,12 +311,27 @@ pub struct Request {
     /// The network namespace to act in (`/run/netns/NAME`, `/proc/PID/ns/net`); the caller's
     /// own when `None`.
     pub netns: Option<PathBuf>,
+    /// DR and TUN: how the host keeps from answering ARP for the VIPs (default: the sysctls).
+    #[serde(default)]
+    pub arp: ArpCure,
+    /// The service ports the director forwards (the `redirect` cure needs them).
+    #[serde(default)]
+    pub services: Vec<ServicePort>,
 }
 
 impl Request {
     /// A request for `method`, with no VIP yet, in the caller's namespace.
     pub fn new(method: Method) -> Self {
-        Request { method, vips: Vec::new(), dev: None, director: None, clients: Vec::new(), netns: None }
+        Request {
+            method,
+            vips: Vec::new(),
+            dev: None,
+            director: None,
+            clients: Vec::new(),
+            netns: None,
+            arp: ArpCure::Sysctl,
+            services: Vec::new(),
+        }
     }
 
     /// Adds a VIP.
@@ -254,9 +364,35 @@ impl Request {
         self
     }
 
+    /// Chooses the ARP cure (DR and TUN).
+    pub fn arp(mut self, cure: ArpCure) -> Self {
+        self.arp = cure;
+        self
+    }
+
+    /// Adds a service port (the `redirect` cure redirects each).
+    pub fn service(mut self, service: ServicePort) -> Self {
+        self.services.push(service);
+        self
+    }
+
     /// Whether the request can be carried out as given.
     pub fn validate(&self) -> Result<()> {
         let bad = |m: String| Err(Error::Invalid(m));
+        match (self.arp, self.method) {
+            (ArpCure::Sysctl, _)
+            | (ArpCure::Arptables, Method::Dr | Method::Tun(_))
+            | (ArpCure::Redirect, Method::Dr) => {}
+            (cure, method) => return bad(format!("the {cure} cure is not for {method}")),
+        }
+        if self.arp == ArpCure::Redirect && self.services.is_empty() {
+            return bad("the redirect cure needs the service ports".into());
+        }
+        if let Some(s) = self.services.iter().find(|s| {
+            s.port == 0 || !matches!(s.protocol, ipvs::Protocol::Tcp | ipvs::Protocol::Udp | ipvs::Protocol::Sctp)
+        }) {
+            return bad(format!("service {s}: not a port of tcp, udp or sctp"));
+        }
         if let Some(dev) = &self.dev {
             crate::net::check_ifname(dev)?;
         }

@@ -4,13 +4,14 @@
 use std::collections::BTreeSet;
 use std::net::IpAddr;
 
+use crate::cures;
 use crate::error::{Error, Result};
 use crate::model::{hex, Problem, ProblemKind, Step};
 use crate::net::host_len;
 use crate::rtnl::{Addr, Route};
 use crate::state::Snapshot;
 use crate::sysctl::{dotted, key};
-use crate::{Method, Network, Request, Tunnel};
+use crate::{ArpCure, Method, Network, Request, Tunnel};
 
 /// An ARP setting: the effective value (the larger of `all` and the interface's) must lie
 /// in `ok`; `prepare` writes `target`.
@@ -90,11 +91,12 @@ fn must_be_up(req: &Request, s: &Snapshot) -> Vec<String> {
         }
     };
     match req.method {
+        Method::Dr if !cures::vips_on_host(req) => {}
         Method::Dr => add("lo"),
         Method::Tun(_) => tunnels(req).iter().for_each(|(t, six)| add(t.device(*six))),
         Method::Nat => {}
     }
-    for vip in vips(req) {
+    for vip in vips(req).into_iter().filter(|_| cures::vips_on_host(req)) {
         for a in s.addrs.iter().filter(|a| a.ip == vip && proper(s, a)) {
             if let Some(l) = s.link_by_index(a.index) {
                 add(&l.name);
@@ -125,6 +127,7 @@ pub(crate) fn problems(req: &Request, s: &Snapshot) -> Vec<Problem> {
     link_problems(req, s, &mut out);
     vip_problems(req, s, &mut out);
     arp_problems(req, s, &mut out);
+    cures::cure_problems(req, s, sysctls_cure(req, s), &mut out);
     rp_filter_problems(req, s, &mut out);
     nat_route_problems(req, s, &mut out);
     out
@@ -192,6 +195,9 @@ fn link_problems(req: &Request, s: &Snapshot, out: &mut Vec<Problem>) {
 
 /// Each VIP is on the right device with a host prefix, and nowhere that answers ARP/ND for it.
 fn vip_problems(req: &Request, s: &Snapshot, out: &mut Vec<Problem>) {
+    if !cures::vips_on_host(req) {
+        return;
+    }
     for vip in vips(req) {
         let (h, dev) = (host_len(vip), home(req, vip));
         let mut good = false;
@@ -227,8 +233,22 @@ fn vip_problems(req: &Request, s: &Snapshot, out: &mut Vec<Problem>) {
     }
 }
 
-/// The ARP sysctls of every interface that could answer for a VIP.
+/// Whether the ARP sysctls are right on every interface that could answer for a VIP.
+fn sysctls_cure(req: &Request, s: &Snapshot) -> bool {
+    let mut found = Vec::new();
+    sysctl_problems(req, s, &mut found);
+    found.is_empty()
+}
+
+/// The ARP sysctls, with the `sysctl` cure, unless nftables rules cure the ARP problem.
 fn arp_problems(req: &Request, s: &Snapshot, out: &mut Vec<Problem>) {
+    if req.arp == ArpCure::Sysctl && !cures::arp_rules_cure(req, s) {
+        sysctl_problems(req, s, out);
+    }
+}
+
+/// The ARP sysctls of every interface that could answer for a VIP.
+fn sysctl_problems(req: &Request, s: &Snapshot, out: &mut Vec<Problem>) {
     for iface in arp_targets(req, s) {
         for k in &ARP_KNOBS {
             let (all, own) = (s.value("all", k.name), s.value(&iface, k.name));
@@ -347,10 +367,10 @@ pub(crate) fn plan(req: &Request, s: &Snapshot) -> Result<Vec<Step>> {
     }
     for vip in vips(req) {
         let h = host_len(vip);
-        let mut good = false;
+        let mut good = !cures::vips_on_host(req);
         for a in s.addrs.iter().filter(|a| a.ip == vip) {
             match s.link_by_index(a.index) {
-                _ if proper(s, a) => good = true,
+                _ if proper(s, a) && cures::vips_on_host(req) => good = true,
                 Some(l) => {
                     steps.push(Step::RemoveAddress { dev: l.name.clone(), address: vip, prefix_len: a.prefix_len })
                 }
@@ -363,7 +383,8 @@ pub(crate) fn plan(req: &Request, s: &Snapshot) -> Result<Vec<Step>> {
         }
     }
     let targets = arp_targets(req, s);
-    if vips(req).iter().any(IpAddr::is_ipv4) {
+    let sysctls_wanted = req.arp == ArpCure::Sysctl && !cures::arp_rules_cure(req, s);
+    if sysctls_wanted && vips(req).iter().any(IpAddr::is_ipv4) {
         for k in &ARP_KNOBS {
             let all = s.value("all", k.name);
             let mut all_new = all;
@@ -383,6 +404,7 @@ pub(crate) fn plan(req: &Request, s: &Snapshot) -> Result<Vec<Step>> {
             }
         }
     }
+    steps.extend(cures::cure_steps(req, s, sysctls_cure(req, s), &targets));
     for (t, six) in tunnels(req) {
         let dev = t.device(six);
         if !six && !missing.contains(dev) && s.value("all", "rp_filter").max(s.value(dev, "rp_filter")) == 1 {

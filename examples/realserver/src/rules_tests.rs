@@ -9,7 +9,7 @@ use crate::rtnl::{Addr, Link, Route};
 use crate::rules::{plan, problems};
 use crate::state::Snapshot;
 use crate::sysctl::key;
-use crate::{Method, Network, Request, Tunnel};
+use crate::{ArpCure, Method, Network, Request, ServicePort, Tunnel};
 
 fn ip(s: &str) -> IpAddr {
     s.parse().unwrap()
@@ -77,6 +77,15 @@ fn simulate(s: &mut Snapshot, steps: &[Step]) {
                     raw: vec![],
                 };
                 s.routes.push(r);
+            }
+            Step::NftTable { family, table, .. } => {
+                let mut r = s.nft.clone().unwrap_or_default();
+                r.rules.retain(|x| !(&x.family == family && x.table == crate::nft::TABLE));
+                r.ours.retain(|(f, _)| f != family);
+                let new = crate::nft::parse(&crate::nft::listing(table)).unwrap();
+                r.rules.extend(new.rules);
+                r.ours.extend(new.ours);
+                s.nft = Some(r);
             }
         }
     }
@@ -301,4 +310,101 @@ fn undo_reports_read_backwards() {
     let undone = Report { changes: vec![c, up], undone: true, ..Report::default() };
     assert_eq!(undone.to_string(), "net.ipv4.conf.all.arp_ignore: 1 -> 0\nset lo down\n");
     assert_eq!(Report::default().to_string(), "");
+}
+
+fn with_nft(mut s: Snapshot) -> Snapshot {
+    s.nft = Some(crate::nft::Ruleset::default());
+    s
+}
+
+#[test]
+fn the_arptables_cure_adds_arp_rules_and_no_sysctl() {
+    let req = Request::new(Method::Dr).vip(ip("192.0.2.100")).vip(ip("2001:db8::100")).arp(ArpCure::Arptables);
+    let mut s = with_nft(fresh());
+    assert_eq!(
+        kinds(&req, &s),
+        vec![
+            (K::LinkDown, "lo".into()),
+            (K::VipMissing, "192.0.2.100".into()),
+            (K::VipMissing, "2001:db8::100".into()),
+            (K::ArpRulesMissing, "arp rules for 192.0.2.100".into()),
+        ]
+    );
+    let fix = &problems(&req, &s)[3].fix;
+    assert!(fix.contains("--arp sysctl") && fix.contains("--arp arptables") && fix.contains("--arp redirect"), "{fix}");
+    let steps = prepare(&req, &mut s);
+    assert!(!steps.iter().any(|st| matches!(st, Step::Sysctl { .. })), "{steps:#?}");
+    let tables: Vec<&Step> = steps.iter().filter(|st| matches!(st, Step::NftTable { .. })).collect();
+    assert_eq!(tables.len(), 1);
+    let Step::NftTable { family, table, replacing: None } = tables[0] else { panic!() };
+    assert_eq!(family, "arp");
+    assert!(table.contains("\"oifname\"") && table.contains("\"192.0.2.20\""), "the RIP of eth0: {table}");
+    // The sysctl cure asked for, with the arp rules in place: no ARP problem either.
+    let sysctl = Request { arp: ArpCure::Sysctl, ..req.clone() };
+    assert!(problems(&sysctl, &s).is_empty());
+    assert!(plan(&sysctl, &s).unwrap().is_empty());
+}
+
+#[test]
+fn the_arptables_cure_is_not_needed_where_the_sysctls_cure() {
+    let req = Request::new(Method::Dr).vip(ip("192.0.2.100")).arp(ArpCure::Arptables);
+    let mut s = with_nft(fresh());
+    set(&mut s, "all", "arp_ignore", 1);
+    set(&mut s, "all", "arp_announce", 2);
+    let steps = prepare(&req, &mut s);
+    assert!(!steps.iter().any(|st| matches!(st, Step::NftTable { .. })), "{steps:#?}");
+}
+
+#[test]
+fn the_redirect_cure_takes_the_vip_away_and_redirects_each_port() {
+    let web = ServicePort::new(ipvs::Protocol::Tcp, 80);
+    let dns = ServicePort::new(ipvs::Protocol::Udp, 53);
+    let req = Request::new(Method::Dr)
+        .vip(ip("192.0.2.100"))
+        .vip(ip("2001:db8::100"))
+        .arp(ArpCure::Redirect)
+        .service(web)
+        .service(dns);
+    let mut s = with_nft(fresh());
+    s.addrs.push(Addr { index: 1, ip: ip("192.0.2.100"), prefix_len: 32 });
+    assert_eq!(
+        kinds(&req, &s),
+        vec![
+            (K::VipPresent, "192.0.2.100/32 on lo".into()),
+            (K::RedirectMissing, "tcp:80 to 192.0.2.100".into()),
+            (K::RedirectMissing, "udp:53 to 192.0.2.100".into()),
+            (K::RedirectMissing, "tcp:80 to 2001:db8::100".into()),
+            (K::RedirectMissing, "udp:53 to 2001:db8::100".into()),
+        ]
+    );
+    let steps = prepare(&req, &mut s);
+    let shown: Vec<String> = steps.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        shown,
+        [
+            "remove 192.0.2.100/32 from lo",
+            "add nftables table ip ipvs_realserver",
+            "add nftables table ip6 ipvs_realserver"
+        ]
+    );
+    // A port more: our table is replaced, keeping the old one for undo.
+    let more = req.clone().service(ServicePort::new(ipvs::Protocol::Tcp, 443));
+    let steps = plan(&more, &s).unwrap();
+    assert_eq!(steps.len(), 2);
+    assert!(steps.iter().all(|st| matches!(st, Step::NftTable { replacing: Some(_), .. })), "{steps:#?}");
+}
+
+#[test]
+fn the_cures_are_refused_where_they_do_not_apply() {
+    let web = ServicePort::new(ipvs::Protocol::Tcp, 80);
+    let refused = |r: Request| r.validate().unwrap_err().to_string();
+    let tun = Request::new(Method::Tun(Tunnel::Ipip)).vip(ip("192.0.2.100")).service(web);
+    assert_eq!(refused(tun.clone().arp(ArpCure::Redirect)), "invalid request: the redirect cure is not for tun (ipip)");
+    tun.arp(ArpCure::Arptables).validate().unwrap();
+    let dr = Request::new(Method::Dr).vip(ip("192.0.2.100")).arp(ArpCure::Redirect);
+    assert_eq!(refused(dr), "invalid request: the redirect cure needs the service ports");
+    let nat = Request::new(Method::Nat).director(ip("192.0.2.1")).arp(ArpCure::Arptables);
+    assert_eq!(refused(nat), "invalid request: the arptables cure is not for nat");
+    assert_eq!("udp:53".parse::<ServicePort>().unwrap(), ServicePort::new(ipvs::Protocol::Udp, 53));
+    assert!("tcp".parse::<ServicePort>().is_err() && "icmp:1".parse::<ServicePort>().is_err());
 }

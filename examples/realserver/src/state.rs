@@ -4,11 +4,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
+use crate::error::Error;
 use crate::error::Result;
 use crate::fou::{Fou, FouPort};
+use crate::nft::{self, Ruleset};
 use crate::rtnl::{Addr, Link, Route, Rtnl};
 use crate::sysctl;
-use crate::{Method, Request, Tunnel};
+use crate::{ArpCure, Method, Request, Tunnel};
 
 /// Modules whose presence `check` looks at (in /sys/module; loading them needs no shell).
 pub(crate) const MODULES: [&str; 5] = ["ipip", "ip_gre", "ip6_tunnel", "ip6_gre", "fou"];
@@ -26,6 +28,9 @@ pub(crate) struct Snapshot {
     pub fou: Vec<FouPort>,
     /// Main-table routes of the director's family (NAT only).
     pub routes: Vec<Route>,
+    /// The nftables rules (DR and TUN; `None` when `nft` is not installed, or, for the
+    /// sysctl cure, cannot be read).
+    pub nft: Option<Ruleset>,
 }
 
 impl Snapshot {
@@ -52,6 +57,18 @@ impl Snapshot {
         }
         if let (Method::Nat, Some(d)) = (req.method, req.director) {
             s.routes = rtnl.routes(d.is_ipv6())?;
+        }
+        if req.method != Method::Nat {
+            s.nft = match (nft::list(), req.arp) {
+                (Ok(r), ArpCure::Sysctl) => r,
+                (Err(_), ArpCure::Sysctl) => None,
+                (Ok(Some(r)), _) => Some(r),
+                (Ok(None), cure) => {
+                    let reason = "the nft program is not installed (Debian package nftables)".into();
+                    return Err(Error::Nft { op: format!("the {cure} cure"), reason });
+                }
+                (Err(e), _) => return Err(e),
+            };
         }
         Ok(s)
     }

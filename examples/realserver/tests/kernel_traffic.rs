@@ -6,9 +6,11 @@ mod common;
 
 use std::net::IpAddr;
 
-use common::{fetch, require_kernel, Netns, Segment, Server};
+use common::{fetch, require_kernel, run, Netns, Segment, Server};
 use ipvs::{Client, Destination, Forward, Scheduler, Service, ServiceId, TunnelFlags};
-use ipvs_realserver::{check, prepare, undo, Change, Method, Record, Request, Tunnel};
+use ipvs_realserver::{
+    check, prepare, undo, ArpCure, Change, Method, ProblemKind, Record, Request, ServicePort, Tunnel,
+};
 
 const VIP4: &str = "192.0.2.100";
 const VIP6: &str = "2001:db8::100";
@@ -229,4 +231,77 @@ fn the_arp_problem_before_prepare_and_none_after() {
     assert_eq!(seg.cl.neighbour(VIP6), Some(seg.lb.mac("eth0")));
     undo(&Record { changes: report.changes, ..Record::new(req.netns.clone()) }).unwrap();
     assert_eq!(seg.rs.sysctl("ipv4/conf/eth0/arp_ignore"), "0");
+}
+
+/// The namespace's whole nftables ruleset, as `nft list ruleset` prints it.
+fn ruleset(ns: &Netns) -> String {
+    run("nsenter", &[&format!("--net={}", ns.path()), "nft", "list", "ruleset"])
+}
+
+/// The problem kinds `check` names for the naive real server (the VIPs on lo, nothing else)
+/// with each cure.
+fn naive_problems(cure: ArpCure) -> Vec<ProblemKind> {
+    match cure {
+        ArpCure::Sysctl => vec![ProblemKind::ArpIgnore, ProblemKind::ArpAnnounce],
+        ArpCure::Arptables => vec![ProblemKind::ArpRulesMissing],
+        ArpCure::Redirect => vec![
+            ProblemKind::VipPresent,
+            ProblemKind::RedirectMissing,
+            ProblemKind::VipPresent,
+            ProblemKind::RedirectMissing,
+        ],
+    }
+}
+
+/// The shape of `the_arp_problem_before_prepare_and_none_after` for one cure: before
+/// prepare the client reaches the real server directly for the VIP, and check names the
+/// problem; after it every request goes through the director and check names none; after
+/// undo the real server's links, addresses, routes, settings and nftables ruleset are
+/// exactly as before.
+fn arp_problem_cured_by(cure: ArpCure) {
+    let seg = Segment::new(&format!("c{}", cure.to_string().chars().next().unwrap_or('x')));
+    let lb = director(&seg.lb, Forward::DirectRoute);
+    let _server = Server::start(&seg.rs, "rs");
+    seg.rs.ip("link set lo up");
+    seg.rs.ip(&format!("addr add {VIP4}/32 dev lo"));
+    seg.rs.ip(&format!("addr add {VIP6}/128 dev lo"));
+    let (state, rules) = (seg.rs.state(), ruleset(&seg.rs));
+    let req = request(Method::Dr, &seg.rs).arp(cure).service(ServicePort::new(ipvs::Protocol::Tcp, 80));
+    let found: Vec<ProblemKind> = check(&req).unwrap().into_iter().map(|p| p.kind).collect();
+    assert_eq!(found, naive_problems(cure), "{cure}: check names the problem before prepare");
+    seg.sw.ip("link set p-lb down");
+    assert_eq!(get(&seg, &v4()), "rs", "{cure}: the client reached the real server directly");
+    assert_eq!(seg.cl.neighbour(VIP4), Some(seg.rs.mac("eth0")), "{cure}: the real server answered ARP");
+    seg.sw.ip("link set p-lb up");
+    assert_eq!(scheduled(&lb), (0, 0), "{cure}: that request bypassed the director");
+
+    let report = prepare(&req).unwrap();
+    println!("--- prepare (--arp {cure})\n{report}\n{}", ruleset(&seg.rs));
+    assert_eq!(check(&req).unwrap(), vec![], "{cure}: check names no problem after prepare");
+    seg.cl.ip("neigh flush all");
+    seg.sw.ip("link set p-lb down");
+    assert!(fetch(&seg.cl, &v4()).is_err(), "{cure}: after prepare the real server does not answer ARP for the VIP");
+    assert_ne!(seg.cl.neighbour(VIP4), Some(seg.rs.mac("eth0")));
+    seg.sw.ip("link set p-lb up");
+    seg.cl.ip("neigh flush all");
+    for _ in 0..5 {
+        assert_eq!(get(&seg, &v4()), "rs");
+        assert_eq!(get(&seg, &v6()), "rs");
+    }
+    assert_eq!(scheduled(&lb), (5, 5), "{cure}: every request went through the director");
+    assert_eq!(seg.cl.neighbour(VIP4), Some(seg.lb.mac("eth0")));
+    assert_eq!(seg.cl.neighbour(VIP6), Some(seg.lb.mac("eth0")));
+    let back = undo(&Record { changes: report.changes, ..Record::new(req.netns.clone()) }).unwrap();
+    println!("--- undo\n{back}");
+    assert_eq!(seg.rs.state(), state, "{cure}: links, addresses, routes and settings as before");
+    assert_eq!(ruleset(&seg.rs), rules, "{cure}: the nftables ruleset as before");
+}
+
+#[test]
+#[ignore = "needs the real kernel: runs in the lab"]
+fn each_arp_cure_before_prepare_and_none_after() {
+    require_kernel();
+    for cure in [ArpCure::Sysctl, ArpCure::Arptables, ArpCure::Redirect] {
+        arp_problem_cured_by(cure);
+    }
 }

@@ -16,7 +16,10 @@
 pub mod check;
 pub mod config;
 pub mod daemon;
+mod error;
 pub mod failover;
 pub mod health;
 pub mod keepalived;
 pub mod policy;
+
+pub use error::Error;

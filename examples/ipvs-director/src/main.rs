@@ -23,6 +23,7 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand};
 use ipvs::transport::Transport;
 use ipvs_director::daemon::{self, Options, Source};
+use ipvs_director::Error;
 use ipvs_exporter::serve::LogFormat;
 
 /// Health checks and failure policies for IPVS (keepalived's load-balancing half).
@@ -77,15 +78,11 @@ const MOCK_SEED_MAX_BYTES: u64 = 64 << 20;
 /// page being rendered, a check's address lookup) get before the process exits without them.
 const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
 
-fn transport(args: &Args) -> Result<Arc<dyn Transport>, String> {
+fn transport(args: &Args) -> Result<Arc<dyn Transport>, Error> {
     // The seed is read without blocking (SIGTERM waits for the daemon's handlers meanwhile):
     // a FIFO or a device is refused, not waited on.
     let seed = |file: &str| ipvs::command::read_rules_seed(file, MOCK_SEED_MAX_BYTES);
-    match ipvs::command::open_transport(args.mock.as_deref(), args.netns.as_deref(), seed) {
-        Ok(opened) => Ok(opened.transport()),
-        Err(ipvs::command::OpenError::Kernel(e)) => Err(format!("opening the IPVS netlink socket: {e}")),
-        Err(e) => Err(e.to_string()),
-    }
+    Ok(ipvs::command::open_transport(args.mock.as_deref(), args.netns.as_deref(), seed)?.transport())
 }
 
 /// Every check in flight holds a socket: thousands of servers checked within a connect
@@ -105,9 +102,9 @@ fn raise_open_file_limit() {
 
 /// Writes `text` on standard output. What a command prints must reach its reader: a write
 /// that fails (a full disk, a pipe whose reader is gone) is an error, never a panic.
-fn print_out(text: &str) -> Result<(), String> {
+fn print_out(text: &str) -> Result<(), Error> {
     let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes()).and_then(|()| out.flush()).map_err(|e| format!("standard output: {e}"))
+    out.write_all(text.as_bytes()).and_then(|()| out.flush()).map_err(Error::Output)
 }
 
 /// A line on standard error (if standard error cannot be written either, nothing more can be
@@ -117,7 +114,7 @@ fn say(line: impl std::fmt::Display) {
 }
 
 /// An output error: said on standard error, exit status 2 (as the `ipvs` command does).
-fn output_error(e: String) -> ExitCode {
+fn output_error(e: Error) -> ExitCode {
     say(format_args!("ipvs-director: {e}"));
     ExitCode::from(2)
 }
@@ -137,7 +134,7 @@ fn main() -> ExitCode {
             let _ = held.thread_unblock();
             let printed = e.print().and_then(|()| std::io::stdout().lock().flush());
             return match printed {
-                Err(err) if !e.use_stderr() => output_error(format!("standard output: {err}")),
+                Err(err) if !e.use_stderr() => output_error(Error::Output(err)),
                 _ => ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2)),
             };
         }
@@ -202,7 +199,7 @@ fn main() -> ExitCode {
         // One event loop, as keepalived has: thousands of short checks cost less without
         // waking threads across CPUs; kernel writes and file reads run on tokio's blocking
         // pool.
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(Error::Runtime)?;
         let result = runtime.block_on(daemon::run(options, t));
         // Dropping the runtime would wait for every blocking task, however long it runs.
         runtime.shutdown_timeout(SHUTDOWN_GRACE);

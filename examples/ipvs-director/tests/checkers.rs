@@ -151,17 +151,23 @@ async fn ssl_get_fails_on_a_wrong_digest_or_status() {
     let check = resolved(port, "", "ssl_get", &format!("url = [{{ path = \"/\", digest = \"{wrong}\" }}]"));
     let a = run(&check).await;
     let err = a.result.unwrap_err();
+    assert_eq!(err.kind(), "digest", "{err}");
+    let err = err.to_string();
     assert!(err.contains("MD5 digest error") && err.contains(&md5_hex(BODY)), "{err}");
 
     // 200 is not among the codes asked for.
     let check = resolved(port, "", "ssl_get", "url = [{ path = \"/\", status_code = [201, \"300-399\"] }]");
     let err = run(&check).await.result.unwrap_err();
+    assert_eq!(err.kind(), "status", "{err}");
+    let err = err.to_string();
     assert!(err.contains("HTTP status code error: 200"), "{err}");
 
     // A 503 fails the default codes (200-299) and passes when listed.
     let (port, _rx) = https_server(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n", true).await;
     let check = resolved(port, "", "ssl_get", "url = [{ path = \"/\" }]");
     let err = run(&check).await.result.unwrap_err();
+    assert_eq!(err.kind(), "status", "{err}");
+    let err = err.to_string();
     assert!(err.contains("HTTP status code error: 503"), "{err}");
     let check = resolved(port, "", "ssl_get", "url = [{ path = \"/\", status_code = [503] }]");
     assert_eq!(run(&check).await.result, Ok(()));
@@ -217,6 +223,7 @@ async fn ssl_get_takes_a_response_ended_without_close_notify() {
     // But a server that closes so before any response still fails the check.
     let (port, _rx) = https_server(b"", false).await;
     let err = run(&resolved(port, "", "ssl_get", "url = [{ path = \"/\" }]")).await.result.unwrap_err();
+    let err = err.to_string();
     assert!(err.contains("close_notify"), "{err}");
 }
 
@@ -232,11 +239,13 @@ async fn ssl_get_fails_against_a_server_that_does_not_speak_tls_or_does_not_list
     });
     let check = resolved(port, "", "ssl_get", "url = [{ path = \"/\" }]");
     let err = run(&check).await.result.unwrap_err();
+    let err = err.to_string();
     assert!(err.contains("SSL"), "{err}");
 
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let check = resolved(closed, "", "ssl_get", "url = [{ path = \"/\" }]");
     let err = run(&check).await.result.unwrap_err();
+    let err = err.to_string();
     assert!(err.contains("failed"), "{err}");
 }
 
@@ -325,6 +334,8 @@ async fn dns_check_fails_on_another_id_a_query_an_rcode_or_silence_within_the_ti
         let a = run(&resolved(port, "", "dns_check", DNS_CHECK)).await;
         let took = start.elapsed();
         let err = a.result.unwrap_err();
+        assert_eq!(err.kind(), "timeout", "{err}");
+        let err = err.to_string();
         assert!(err.contains("timeout"), "{mode:?}: {err}");
         // It waited for the right reply until the timeout (0.5 s), not longer.
         assert!(took >= Duration::from_millis(450) && took < Duration::from_secs(3), "{mode:?}: {took:?}");
@@ -333,6 +344,8 @@ async fn dns_check_fails_on_another_id_a_query_an_rcode_or_silence_within_the_ti
         let (port, _rx) = dns_server(Dns::Rcode(rcode)).await;
         let start = Instant::now();
         let err = run(&resolved(port, "", "dns_check", DNS_CHECK)).await.result.unwrap_err();
+        assert_eq!(err.kind(), "dns", "{err}");
+        let err = err.to_string();
         assert!(err.contains(&format!("rcode = {rcode}")), "{err}");
         assert!(start.elapsed() < Duration::from_millis(450), "an error reply fails at once");
     }
@@ -390,12 +403,16 @@ async fn smtp_check_passes_on_220_250_221() {
 async fn smtp_check_fails_on_a_554_greeting_or_a_refused_helo() {
     let (port, mut rx) = smtp_server("554 5.3.2 no service here\r\n", "250 ok\r\n").await;
     let err = run(&resolved(port, "", "smtp_check", "connect_timeout = 2")).await.result.unwrap_err();
+    assert_eq!(err.kind(), "smtp", "{err}");
+    let err = err.to_string();
     assert!(err.contains("bad greeting banner: 554"), "{err}");
     // It gave up after the greeting: no HELO was sent.
     assert!(rx.try_recv().is_err());
 
     let (port, _rx) = smtp_server("220 mx.example.test ESMTP\r\n", "550 go away\r\n").await;
     let err = run(&resolved(port, "", "smtp_check", "connect_timeout = 2")).await.result.unwrap_err();
+    assert_eq!(err.kind(), "smtp", "{err}");
+    let err = err.to_string();
     assert!(err.contains("bad HELO response: 550"), "{err}");
 
     // A server that greets nobody: the read times out.
@@ -403,6 +420,8 @@ async fn smtp_check_fails_on_a_554_greeting_or_a_refused_helo() {
     let port = listener.local_addr().unwrap().port();
     let start = Instant::now();
     let err = run(&resolved(port, "", "smtp_check", "connect_timeout = 0.5")).await.result.unwrap_err();
+    assert_eq!(err.kind(), "timeout", "{err}");
+    let err = err.to_string();
     assert!(err.contains("timed out") && start.elapsed() < Duration::from_secs(3), "{err}");
     drop(listener);
 }
@@ -420,7 +439,10 @@ async fn misc_check_exit_0_passes_and_exit_1_fails() {
     let a = run(&misc("exit 0", "misc_timeout = 5")).await;
     assert_eq!((a.result, a.weight), (Ok(()), None));
     let a = run(&misc("exit 1", "misc_timeout = 5")).await;
-    assert_eq!(a.result, Err("exited with status 1".to_owned()));
+    assert_eq!(
+        a.result.map_err(|e| (e.kind(), e.to_string())),
+        Err(("script_exit", "exited with status 1".to_owned()))
+    );
     // Without misc_dynamic any other status fails too.
     assert!(run(&misc("exit 7", "misc_timeout = 5")).await.result.is_err());
 }
@@ -470,7 +492,10 @@ async fn misc_check_past_its_timeout_fails_and_its_process_group_is_killed() {
     let start = Instant::now();
     let a = run(&misc(&script, "misc_timeout = 0.5")).await;
     let took = start.elapsed();
-    assert_eq!(a.result, Err("timed out after 500ms".to_owned()));
+    assert_eq!(
+        a.result.map_err(|e| (e.kind(), e.to_string())),
+        Err(("script_timeout", "timed out after 500ms".to_owned()))
+    );
     assert!(took >= Duration::from_millis(500) && took < Duration::from_secs(2), "{took:?}");
     until_gone(&file);
     let _ = std::fs::remove_file(&file);
@@ -484,7 +509,10 @@ async fn misc_check_that_ignores_sigterm_is_killed_2_s_later() {
     let start = Instant::now();
     let a = run(&misc(&script, "misc_timeout = 0.5")).await;
     let took = start.elapsed();
-    assert_eq!(a.result, Err("timed out after 500ms".to_owned()));
+    assert_eq!(
+        a.result.map_err(|e| (e.kind(), e.to_string())),
+        Err(("script_timeout", "timed out after 500ms".to_owned()))
+    );
     // SIGTERM at 0.5 s is ignored; SIGKILL 2 s after it.
     assert!(took >= Duration::from_millis(2400) && took < Duration::from_secs(5), "{took:?}");
     until_gone(&file);

@@ -39,7 +39,7 @@ struct Daemon {
     listen: SocketAddr,
     reload: mpsc::Sender<()>,
     stop: Option<oneshot::Sender<()>>,
-    done: std_mpsc::Receiver<Result<(), String>>,
+    done: std_mpsc::Receiver<Result<(), ipvs_director::Error>>,
     file: TempFile,
     gate: Arc<Gate>,
 }
@@ -59,7 +59,7 @@ impl Daemon {
                 while gate.stuck.load(Ordering::SeqCst) {
                     std::thread::sleep(Duration::from_millis(10));
                 }
-                Config::load(&file).map_err(|e| e.to_string())
+                Config::load(&file).map_err(ipvs_director::Error::from)
             })
         };
         let reader = ConfigReader::new(loader, deadline);
@@ -106,7 +106,7 @@ impl Daemon {
     fn stop(mut self) {
         let _ = self.stop.take().unwrap().send(());
         match self.done.recv_timeout(Duration::from_secs(10)) {
-            Ok(r) => assert_eq!(r, Ok(())),
+            Ok(r) => assert!(r.is_ok(), "{r:?}"),
             Err(_) => panic!("the daemon did not stop within 10 s of the stop request"),
         }
     }

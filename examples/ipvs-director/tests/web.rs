@@ -106,10 +106,14 @@ fn status_and_metrics_show_servers_checks_and_counters() {
         if alive {
             assert_eq!(failures, 0);
             assert_eq!((&last["ok"], &last["error"]), (&Value::Bool(true), &Value::Null));
+            assert_eq!(last["error_kind"], Value::Null);
+            assert_eq!(c["failures_by_kind"], serde_json::json!({}));
         } else {
             assert_eq!(failures, attempts, "every attempt of the closed port failed");
             assert_eq!(last["ok"], false);
             assert!(last["error"].as_str().is_some_and(|e| e.contains("refused")), "{last:#}");
+            assert_eq!(last["error_kind"], "refused", "{last:#}");
+            assert_eq!(c["failures_by_kind"], serde_json::json!({ "refused": failures }), "{c:#}");
         }
     }
     assert_eq!(rs[0]["checks"][0]["target"], format!("127.0.0.1:{up_port}"));
@@ -135,9 +139,16 @@ fn status_and_metrics_show_servers_checks_and_counters() {
     assert_eq!(sample(&m, &format!("ipvs_director_check_up{{{a},check=\"tcp_check#0\"}}")), Some(1.0), "{m}");
     assert_eq!(sample(&m, &format!("ipvs_director_check_up{{{b},check=\"tcp_check#0\"}}")), Some(0.0), "{m}");
     let attempts = sample(&m, &format!("ipvs_director_check_attempts_total{{{b},check=\"tcp_check#0\"}}")).unwrap();
-    let failures = sample(&m, &format!("ipvs_director_check_failures_total{{{b},check=\"tcp_check#0\"}}")).unwrap();
-    assert!(attempts >= 2.0 && failures == attempts, "{m}");
-    assert_eq!(sample(&m, &format!("ipvs_director_check_failures_total{{{a},check=\"tcp_check#0\"}}")), Some(0.0));
+    // Failures by kind: the closed port's are all refusals; the open one has none of any kind.
+    let failures = |rs: &str| {
+        let series = format!("ipvs_director_check_failures_total{{{rs},check=\"tcp_check#0\",kind=\"");
+        let values = m.lines().filter(|l| l.starts_with(&series)).map(|l| l.rsplit(' ').next().unwrap().parse::<f64>());
+        values.map(Result::unwrap).sum::<f64>()
+    };
+    let refused =
+        sample(&m, &format!("ipvs_director_check_failures_total{{{b},check=\"tcp_check#0\",kind=\"refused\"}}"));
+    assert!(attempts >= 2.0 && failures(&b) == attempts && refused == Some(attempts), "{m}");
+    assert_eq!(failures(&a), 0.0, "{m}");
     assert!(sample(&m, &format!("ipvs_director_check_latency_seconds{{{a},check=\"tcp_check#0\"}}")).is_some());
     assert_eq!(sample(&m, &format!("ipvs_director_quorum_up{{{vs}}}")), Some(1.0), "{m}");
     assert_eq!(sample(&m, "ipvs_director_writes_total"), Some(4.0), "{m}");

@@ -5,16 +5,19 @@ use std::net::SocketAddr;
 
 use tokio::net::UdpSocket;
 
+use super::{net, CheckError, Setup, Step, Wait};
 use crate::config::{DnsCheck, ResolvedCheck};
 
 /// The query: id, flags RD, one question of `name`, `qtype`, class IN.
-pub(super) fn query_bytes(id: u16, name: &str, qtype: u16) -> Result<Vec<u8>, String> {
+pub(super) fn query_bytes(id: u16, name: &str, qtype: u16) -> Result<Vec<u8>, CheckError> {
     let mut q = Vec::with_capacity(32 + name.len());
     q.extend_from_slice(&id.to_be_bytes());
     q.extend_from_slice(&[0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]);
     for label in name.trim_end_matches('.').split('.').filter(|l| !l.is_empty()) {
-        let len =
-            u8::try_from(label.len()).ok().filter(|l| *l <= 63).ok_or_else(|| format!("label {label:?} too long"))?;
+        let len = u8::try_from(label.len())
+            .ok()
+            .filter(|l| *l <= 63)
+            .ok_or_else(|| CheckError::DnsLabel(label.to_owned()))?;
         q.push(len);
         q.extend_from_slice(label.as_bytes());
     }
@@ -24,31 +27,31 @@ pub(super) fn query_bytes(id: u16, name: &str, qtype: u16) -> Result<Vec<u8>, St
     Ok(q)
 }
 
-pub(super) async fn query(check: &ResolvedCheck, dns: &DnsCheck, target: SocketAddr) -> Result<(), String> {
+pub(super) async fn query(check: &ResolvedCheck, dns: &DnsCheck, target: SocketAddr) -> Result<(), CheckError> {
     let bind: SocketAddr = match check.bind {
         Some(b) => b,
-        None if target.is_ipv6() => "[::]:0".parse().map_err(|_| "bind address")?,
-        None => "0.0.0.0:0".parse().map_err(|_| "bind address")?,
+        None if target.is_ipv6() => SocketAddr::from((std::net::Ipv6Addr::UNSPECIFIED, 0)),
+        None => SocketAddr::from((std::net::Ipv4Addr::UNSPECIFIED, 0)),
     };
-    let socket = UdpSocket::bind(bind).await.map_err(|e| format!("socket: {e}"))?;
-    socket.connect(target).await.map_err(|e| format!("network unreachable for {target}: {e}"))?;
+    let socket = UdpSocket::bind(bind).await.map_err(|e| net::setup(Setup::Socket, e))?;
+    socket.connect(target).await.map_err(|e| CheckError::io(Step::DnsConnect(target), &e))?;
     let id = rand_id();
     let q = query_bytes(id, &dns.name, dns.query_type.number())?;
     let exchange = async {
-        socket.send(&q).await.map_err(|e| format!("failed to write socket: {e}"))?;
+        socket.send(&q).await.map_err(|e| CheckError::io(Step::DnsSend, &e))?;
         let mut buf = [0u8; 4096];
         loop {
-            let n = socket.recv(&mut buf).await.map_err(|e| format!("failed to read socket: {e}"))?;
+            let n = socket.recv(&mut buf).await.map_err(|e| CheckError::io(Step::DnsReceive, &e))?;
             let Some(head) = buf.get(..n.min(4)).filter(|h| h.len() == 4) else { continue };
             // Another id, or not a reply: keep waiting (within the timeout).
             if u16::from_be_bytes([head[0], head[1]]) != id || head[2] & 0x80 == 0 {
                 continue;
             }
             let rcode = head[3] & 0x0f;
-            return if rcode == 0 { Ok(()) } else { Err(format!("read error occurred (rcode = {rcode})")) };
+            return if rcode == 0 { Ok(()) } else { Err(CheckError::DnsRcode(rcode)) };
         }
     };
-    tokio::time::timeout(check.connect_timeout, exchange).await.map_err(|_| "read timeout from socket".to_string())?
+    tokio::time::timeout(check.connect_timeout, exchange).await.map_err(|_| CheckError::TimedOut(Wait::DnsReply))?
 }
 
 /// A query id that differs from run to run (not a secret: it only pairs replies).

@@ -16,7 +16,7 @@ use std::time::Duration;
 use md5::{Digest, Md5};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
-use super::net;
+use super::{net, CheckError, Step, Wait};
 use crate::config::{HttpCheck, HttpProtocol, Md5Digest, ResolvedCheck};
 
 const MAX_HEADER: usize = 64 * 1024;
@@ -73,7 +73,7 @@ pub fn digest_of_response(response: &[u8]) -> Option<Md5Digest> {
 }
 
 /// Reads a response: its status and body digest.
-async fn read_response<S: AsyncRead + Unpin>(s: &mut S, timeout: Duration) -> Result<(u16, Md5Digest), String> {
+async fn read_response<S: AsyncRead + Unpin>(s: &mut S, timeout: Duration) -> Result<(u16, Md5Digest), CheckError> {
     let mut buf = vec![0u8; 16 * 1024];
     let mut head = Vec::new();
     let mut hasher = Md5::new();
@@ -82,12 +82,12 @@ async fn read_response<S: AsyncRead + Unpin>(s: &mut S, timeout: Duration) -> Re
     loop {
         let n = match tokio::time::timeout(timeout, s.read(&mut buf)).await {
             Err(_) => {
-                return Err(if header.is_none() { "timeout HTTP read".into() } else { "timeout WEB read".into() })
+                return Err(CheckError::TimedOut(if header.is_none() { Wait::HttpHeader } else { Wait::HttpBody }))
             }
             // A TLS peer that closes the connection without close_notify (rustls: UnexpectedEof)
             // ends the response as keepalived's ssl_read_thread takes it: what was read counts.
             Ok(Err(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof && header.is_some() => 0,
-            Ok(Err(e)) => return Err(format!("read error: {e}")),
+            Ok(Err(e)) => return Err(CheckError::io(Step::HttpRead, &e)),
             Ok(Ok(n)) => n,
         };
         if n == 0 {
@@ -98,7 +98,7 @@ async fn read_response<S: AsyncRead + Unpin>(s: &mut S, timeout: Duration) -> Re
             head.extend_from_slice(chunk);
             let Some(end) = head.windows(4).position(|w| w == b"\r\n\r\n") else {
                 if head.len() > MAX_HEADER {
-                    return Err(format!("no header end in the first {MAX_HEADER} bytes"));
+                    return Err(CheckError::HeaderTooLong { limit: MAX_HEADER });
                 }
                 continue;
             };
@@ -120,7 +120,7 @@ async fn read_response<S: AsyncRead + Unpin>(s: &mut S, timeout: Duration) -> Re
         }
     }
     match header {
-        None => Err("read, no data received".into()),
+        None => Err(CheckError::NoResponse),
         Some((status, _)) => Ok((status, Md5Digest(hasher.finalize().into()))),
     }
 }
@@ -129,11 +129,11 @@ async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
     s: &mut S,
     request: &str,
     timeout: Duration,
-) -> Result<(u16, Md5Digest), String> {
+) -> Result<(u16, Md5Digest), CheckError> {
     tokio::time::timeout(timeout, s.write_all(request.as_bytes()))
         .await
-        .map_err(|_| "timeout WEB write".to_string())?
-        .map_err(|e| format!("write error: {e}"))?;
+        .map_err(|_| CheckError::TimedOut(Wait::HttpWrite))?
+        .map_err(|e| CheckError::io(Step::HttpWrite, &e))?;
     read_response(s, timeout).await
 }
 
@@ -201,8 +201,8 @@ pub(super) async fn get(
     url: usize,
     target: SocketAddr,
     tls: bool,
-) -> Result<(), String> {
-    let Some(u) = http.urls.get(url).or_else(|| http.urls.first()) else { return Err("no url".into()) };
+) -> Result<(), CheckError> {
+    let Some(u) = http.urls.get(url).or_else(|| http.urls.first()) else { return Err(CheckError::NoUrl) };
     let request = request_text(&u.path, &check.host_header(u), http.protocol);
     let timeout = check.connect_timeout;
     let whole = (timeout * 10).max(Duration::from_secs(60));
@@ -210,29 +210,27 @@ pub(super) async fn get(
         let mut stream = net::connect(check, target).await?;
         if tls {
             let name = match check.sni(u) {
-                Some(n) => {
-                    rustls::pki_types::ServerName::try_from(n.clone()).map_err(|_| format!("bad server name {n:?}"))?
-                }
+                Some(n) => rustls::pki_types::ServerName::try_from(n.clone()).map_err(|_| CheckError::ServerName(n))?,
                 None => rustls::pki_types::ServerName::IpAddress(target.ip().into()),
             };
             let connector = tokio_rustls::TlsConnector::from(tls_config());
             let mut s = tokio::time::timeout(timeout, connector.connect(name, stream))
                 .await
-                .map_err(|_| "timeout SSL handshake".to_string())?
-                .map_err(|e| format!("SSL handshake/communication error: {e}"))?;
+                .map_err(|_| CheckError::TimedOut(Wait::TlsHandshake))?
+                .map_err(|e| CheckError::Tls(e.into()))?;
             exchange(&mut s, &request, timeout).await
         } else {
             exchange(&mut stream, &request, timeout).await
         }
     };
     let (status, digest) =
-        tokio::time::timeout(whole, run).await.map_err(|_| format!("no answer within {whole:?}"))??;
+        tokio::time::timeout(whole, run).await.map_err(|_| CheckError::TimedOut(Wait::Exchange(whole)))??;
     if !u.status_codes.contains(status) {
-        return Err(format!("HTTP status code error: {status} (url {})", u.path));
+        return Err(CheckError::Status { code: status, path: u.path.clone() });
     }
     if let Some(want) = &u.digest {
         if *want != digest {
-            return Err(format!("MD5 digest error: {digest} instead of {want} (url {})", u.path));
+            return Err(CheckError::Digest { got: digest, want: *want, path: u.path.clone() });
         }
     }
     Ok(())

@@ -9,6 +9,7 @@ use std::time::Duration;
 use nix::sys::signal::{killpg, Signal};
 use nix::unistd::{Group, Pid, User};
 
+use super::IoError;
 use crate::config::Script;
 
 /// How a command ended.
@@ -21,7 +22,36 @@ pub enum ScriptOutcome {
     /// It ran past its timeout and was killed.
     TimedOut(Duration),
     /// It could not be started.
-    Failed(String),
+    Failed(ScriptSetup),
+}
+
+/// Why a command could not be started (or waited for).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ScriptSetup {
+    /// The command has no words.
+    #[error("empty command")]
+    EmptyCommand,
+    /// The user to run it as does not exist.
+    #[error("no user {0:?}")]
+    NoUser(String),
+    /// The group to run it as does not exist.
+    #[error("no group {0:?}")]
+    NoGroup(String),
+    /// The program could not be started.
+    #[error("{program}: {error}")]
+    Spawn {
+        /// The program.
+        program: String,
+        /// Why.
+        error: IoError,
+    },
+    /// Waiting for it failed.
+    #[error("{0}")]
+    Wait(IoError),
+    /// It ended with neither a status nor a signal.
+    #[error("no status")]
+    NoStatus,
 }
 
 impl fmt::Display for ScriptOutcome {
@@ -38,7 +68,7 @@ impl fmt::Display for ScriptOutcome {
 /// Runs `script` for at most `timeout`.
 pub async fn run_script(script: &Script, timeout: Duration) -> ScriptOutcome {
     let Some((program, args)) = script.argv.split_first() else {
-        return ScriptOutcome::Failed("empty command".into());
+        return ScriptOutcome::Failed(ScriptSetup::EmptyCommand);
     };
     let mut cmd = tokio::process::Command::new(program);
     cmd.args(args).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).process_group(0);
@@ -51,7 +81,7 @@ pub async fn run_script(script: &Script, timeout: Duration) -> ScriptOutcome {
                     None => Ok(u.gid),
                     Some(g) => match Group::from_name(g) {
                         Ok(Some(g)) => Ok(g.gid),
-                        _ => Err(format!("no group {g:?}")),
+                        _ => Err(ScriptSetup::NoGroup(g.clone())),
                     },
                 };
                 match gid {
@@ -61,12 +91,12 @@ pub async fn run_script(script: &Script, timeout: Duration) -> ScriptOutcome {
                     Err(e) => return ScriptOutcome::Failed(e),
                 }
             }
-            _ => return ScriptOutcome::Failed(format!("no user {name:?}")),
+            _ => return ScriptOutcome::Failed(ScriptSetup::NoUser(name.clone())),
         }
     }
     let mut child = match cmd.spawn() {
         Ok(c) => c,
-        Err(e) => return ScriptOutcome::Failed(format!("{program}: {e}")),
+        Err(e) => return ScriptOutcome::Failed(ScriptSetup::Spawn { program: program.clone(), error: e.into() }),
     };
     let pgid = child.id().and_then(|p| i32::try_from(p).ok()).map(Pid::from_raw);
     match tokio::time::timeout(timeout, child.wait()).await {
@@ -75,10 +105,10 @@ pub async fn run_script(script: &Script, timeout: Duration) -> ScriptOutcome {
             match (status.code(), status.signal()) {
                 (Some(c), _) => ScriptOutcome::Exited(u8::try_from(c & 0xff).unwrap_or(u8::MAX)),
                 (None, Some(s)) => ScriptOutcome::Signaled(s),
-                (None, None) => ScriptOutcome::Failed("no status".into()),
+                (None, None) => ScriptOutcome::Failed(ScriptSetup::NoStatus),
             }
         }
-        Ok(Err(e)) => ScriptOutcome::Failed(e.to_string()),
+        Ok(Err(e)) => ScriptOutcome::Failed(ScriptSetup::Wait(e.into())),
         Err(_) => {
             if let Some(g) = pgid {
                 let _ = killpg(g, Signal::SIGTERM);

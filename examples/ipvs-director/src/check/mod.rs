@@ -4,6 +4,7 @@
 //! ([`crate::health`]).
 
 mod dns;
+mod error;
 mod http;
 mod misc;
 mod net;
@@ -13,14 +14,15 @@ use std::time::{Duration, Instant};
 
 use crate::config::{CheckKind, ResolvedCheck};
 
+pub use error::{CheckError, IoError, Setup, SmtpStep, Step, Wait};
 pub use http::{digest_of_response, request_text};
-pub use misc::{run_script, ScriptOutcome};
+pub use misc::{run_script, ScriptOutcome, ScriptSetup};
 
 /// What one attempt found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attempt {
     /// Passed, or why not.
-    pub result: Result<(), String>,
+    pub result: Result<(), CheckError>,
     /// How long it took.
     pub latency: Duration,
     /// A command check with `misc_dynamic` that exited 2..=255: the weight it asks for.
@@ -43,9 +45,9 @@ pub async fn attempt(check: &ResolvedCheck, url: usize) -> Attempt {
                 weight = Some(u32::from(code) - 2);
                 Ok(())
             }
-            other => Err(other.to_string()),
+            other => Err(CheckError::Script(other)),
         },
-        (_, None) => Err("no address to check".into()),
+        (_, None) => Err(CheckError::NoTarget),
     };
     Attempt { result, latency: start.elapsed(), weight }
 }

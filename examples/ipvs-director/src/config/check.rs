@@ -4,7 +4,7 @@ use std::fmt;
 use std::net::IpAddr;
 use std::str::FromStr;
 
-use super::{defaults, Script, Timing};
+use super::{defaults, Script, Timing, ValueError};
 
 /// One health check of a real server. A server is up only while all its checks pass.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -190,14 +190,14 @@ impl HttpProtocol {
 }
 
 impl FromStr for HttpProtocol {
-    type Err = String;
+    type Err = ValueError;
     /// `1.0`, `1.0C` (or `1.0c`), `1.1`.
-    fn from_str(s: &str) -> Result<Self, String> {
+    fn from_str(s: &str) -> Result<Self, ValueError> {
         match s {
             "1.0" => Ok(HttpProtocol::Http10),
             "1.0C" | "1.0c" => Ok(HttpProtocol::Http10Close),
             "1.1" => Ok(HttpProtocol::Http11),
-            _ => Err(format!("unknown HTTP protocol {s:?} (expected 1.0, 1.0C or 1.1)")),
+            _ => Err(ValueError::HttpProtocol(s.to_owned())),
         }
     }
 }
@@ -220,14 +220,13 @@ impl StatusCodes {
     pub const RANGE: (u16, u16) = (100, 599);
 
     /// The set of ranges; each must be within [`StatusCodes::RANGE`], low ≤ high.
-    pub fn new(ranges: Vec<(u16, u16)>) -> Result<StatusCodes, String> {
+    pub fn new(ranges: Vec<(u16, u16)>) -> Result<StatusCodes, ValueError> {
         if ranges.is_empty() {
-            return Err("no status code".into());
+            return Err(ValueError::NoStatusCode);
         }
         for &(lo, hi) in &ranges {
             if lo > hi || lo < Self::RANGE.0 || hi > Self::RANGE.1 {
-                let text = if lo == hi { lo.to_string() } else { format!("{lo}-{hi}") };
-                return Err(format!("status code {text} is not within 100-599"));
+                return Err(ValueError::StatusOutOfRange(lo, hi));
             }
         }
         Ok(StatusCodes(ranges))
@@ -244,8 +243,8 @@ impl StatusCodes {
     }
 
     /// Parses one keepalived `status_code` word: `200` or `200-299`.
-    pub fn parse_range(word: &str) -> Result<(u16, u16), String> {
-        let num = |s: &str| s.parse::<u16>().map_err(|_| format!("invalid status code {word:?}"));
+    pub fn parse_range(word: &str) -> Result<(u16, u16), ValueError> {
+        let num = |s: &str| s.parse::<u16>().map_err(|_| ValueError::StatusCode(word.to_owned()));
         match word.split_once('-') {
             Some((lo, hi)) => Ok((num(lo)?, num(hi)?)),
             None => num(word).map(|c| (c, c)),
@@ -276,9 +275,9 @@ impl fmt::Display for StatusCodes {
 }
 
 impl FromStr for StatusCodes {
-    type Err = String;
+    type Err = ValueError;
     /// Words separated by blanks, each a code or a range.
-    fn from_str(s: &str) -> Result<Self, String> {
+    fn from_str(s: &str) -> Result<Self, ValueError> {
         StatusCodes::new(s.split_whitespace().map(StatusCodes::parse_range).collect::<Result<_, _>>()?)
     }
 }
@@ -295,15 +294,15 @@ impl FromStr for StatusCodes {
 pub struct Md5Digest(pub [u8; 16]);
 
 impl FromStr for Md5Digest {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = ValueError;
+    fn from_str(s: &str) -> Result<Self, ValueError> {
         if s.len() != 32 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(format!("digest {s:?} must be 32 hexadecimal digits"));
+            return Err(ValueError::Digest(s.to_owned()));
         }
         let mut out = [0u8; 16];
         for (i, byte) in out.iter_mut().enumerate() {
             let pair = s.get(2 * i..2 * i + 2).unwrap_or_default();
-            *byte = u8::from_str_radix(pair, 16).map_err(|_| format!("digest {s:?}: {pair:?} is not hexadecimal"))?;
+            *byte = u8::from_str_radix(pair, 16).map_err(|_| ValueError::Digest(s.to_owned()))?;
         }
         Ok(Md5Digest(out))
     }
@@ -348,7 +347,7 @@ pub enum DnsType {
 }
 
 impl DnsType {
-    const ALL: [(DnsType, &'static str, u16); 9] = [
+    pub(super) const ALL: [(DnsType, &'static str, u16); 9] = [
         (DnsType::A, "A", 1),
         (DnsType::Ns, "NS", 2),
         (DnsType::Cname, "CNAME", 5),
@@ -372,13 +371,14 @@ impl DnsType {
 }
 
 impl FromStr for DnsType {
-    type Err = String;
+    type Err = ValueError;
     /// A type name in any case.
-    fn from_str(s: &str) -> Result<Self, String> {
-        Self::ALL.iter().find(|r| r.1.eq_ignore_ascii_case(s)).map(|r| r.0).ok_or_else(|| {
-            let names: Vec<&str> = Self::ALL.iter().map(|r| r.1).collect();
-            format!("unknown DNS type {s:?} (expected one of {})", names.join(", "))
-        })
+    fn from_str(s: &str) -> Result<Self, ValueError> {
+        Self::ALL
+            .iter()
+            .find(|r| r.1.eq_ignore_ascii_case(s))
+            .map(|r| r.0)
+            .ok_or_else(|| ValueError::DnsType(s.to_owned()))
     }
 }
 
@@ -417,7 +417,7 @@ mod tests {
         assert_eq!("aaaa".parse::<DnsType>().unwrap(), DnsType::Aaaa);
         assert_eq!(DnsType::Aaaa.number(), 28);
         assert_eq!(DnsType::default().name(), "SOA");
-        assert!("PTR".parse::<DnsType>().unwrap_err().contains("DNSKEY"));
+        assert!("PTR".parse::<DnsType>().unwrap_err().to_string().contains("DNSKEY"));
     }
 
     #[test]

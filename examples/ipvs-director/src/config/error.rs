@@ -128,3 +128,34 @@ impl fmt::Display for ConfigError {
         Ok(())
     }
 }
+
+/// A value written as text that does not parse: an HTTP protocol, status codes, a digest, a
+/// DNS type, an address or prefix (from the native file and keepalived.conf alike).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ValueError {
+    /// Not `1.0`, `1.0C` or `1.1`.
+    #[error("unknown HTTP protocol {0:?} (expected 1.0, 1.0C or 1.1)")]
+    HttpProtocol(String),
+    /// An empty set of status codes.
+    #[error("no status code")]
+    NoStatusCode,
+    /// A status code word that is not a number or a range of numbers.
+    #[error("invalid status code {0:?}")]
+    StatusCode(String),
+    /// A status code or range outside 100-599 (or backwards).
+    #[error("status code {} is not within 100-599", if .0 == .1 { .0.to_string() } else { format!("{}-{}", .0, .1) })]
+    StatusOutOfRange(u16, u16),
+    /// Not 32 hexadecimal digits.
+    #[error("digest {0:?} must be 32 hexadecimal digits")]
+    Digest(String),
+    /// A DNS type name that is none of DNS_CHECK's types.
+    #[error("unknown DNS type {0:?} (expected one of {names})", names = super::DnsType::ALL.iter().map(|r| r.1).collect::<Vec<_>>().join(", "))]
+    DnsType(String),
+    /// Not an IP address.
+    #[error("{0:?} is not an IP address")]
+    Address(String),
+    /// A prefix length past the address's bits.
+    #[error("invalid prefix length {0:?}")]
+    PrefixLength(String),
+}

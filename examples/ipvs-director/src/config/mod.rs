@@ -61,11 +61,12 @@ pub use check::{
     Check, CheckKind, ConnectOptions, DnsCheck, DnsType, HttpCheck, HttpProtocol, Md5Digest, MiscCheck, SmtpCheck,
     StatusCodes, Url,
 };
-pub use error::{ConfigError, Problem, ValidationError, ValidationErrors};
+pub use error::{ConfigError, Problem, ValidationError, ValidationErrors, ValueError};
 pub use file::MAX_FILE_BYTES;
 pub use global::{Global, SyncDaemon};
 pub use resolve::ResolvedCheck;
 pub use script::{split_words, Script, SplitError};
+pub use security::{UnsafeProgram, UnsafeScript};
 pub use server::{
     GroupEntry, RealServer, SorryServer, VirtualServer, VirtualServerGroup, VirtualServerId, MAX_GROUP_ADDRESSES,
     MAX_SERVICES,
@@ -157,12 +158,11 @@ pub fn schedulers() -> impl Iterator<Item = Scheduler> {
 /// assert!(parse_scheduler("WRR").is_err());
 /// assert!(parse_scheduler("none").is_err());
 /// ```
-pub fn parse_scheduler(name: &str) -> Result<Scheduler, String> {
-    match schedulers().find(|s| s.name() == name) {
-        Some(s) => Ok(s),
-        None => {
-            let known: Vec<String> = schedulers().map(|s| s.name().to_owned()).collect();
-            Err(format!("unknown scheduler {name:?} (known: {})", known.join(", ")))
-        }
-    }
+pub fn parse_scheduler(name: &str) -> Result<Scheduler, UnknownScheduler> {
+    schedulers().find(|s| s.name() == name).ok_or_else(|| UnknownScheduler(name.to_owned()))
 }
+
+/// A scheduler name that is none of [`schedulers`] (the error lists them).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown scheduler {0:?} (known: {known})", known = schedulers().map(|s| s.name().to_owned()).collect::<Vec<_>>().join(", "))]
+pub struct UnknownScheduler(pub String);

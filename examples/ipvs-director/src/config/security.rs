@@ -8,6 +8,51 @@ use std::path::{Path, PathBuf};
 
 use super::{CheckKind, Config, Script};
 
+/// A script `enable_script_security` refuses: one run as root that someone else could change.
+#[derive(Debug, thiserror::Error)]
+#[error("{at}: {program:?} runs as root but {why} (enable_script_security)")]
+pub struct UnsafeScript {
+    /// Where it is configured (`vrrp_scripts[0].script`).
+    pub at: String,
+    /// The program.
+    pub program: String,
+    /// What makes it unsafe.
+    pub why: UnsafeProgram,
+}
+
+/// What makes a program unsafe to run as root.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum UnsafeProgram {
+    /// It is not found (on `PATH`, when given without a slash).
+    #[error("it is not found")]
+    NotFound,
+    /// Its path, or a directory above it, cannot be looked at.
+    #[error("{}: {error}", path.display())]
+    Unreadable {
+        /// The path.
+        path: PathBuf,
+        /// Why.
+        error: std::io::Error,
+    },
+    /// The file or a directory above it is not owned by root.
+    #[error("{} is owned by uid {uid}", path.display())]
+    NotOwnedByRoot {
+        /// The path.
+        path: PathBuf,
+        /// Its owner.
+        uid: u32,
+    },
+    /// The file or a directory above it is writable by group or others.
+    #[error("{} is writable by group or others (mode {mode:o})", path.display())]
+    Writable {
+        /// The path.
+        path: PathBuf,
+        /// Its permission bits.
+        mode: u32,
+    },
+}
+
 impl Config {
     /// Every command the configuration runs, with where it is configured.
     pub fn scripts(&self) -> Vec<(String, &Script)> {
@@ -53,7 +98,7 @@ impl Config {
 
     /// With `enable_script_security`, the first script run as root that someone else could
     /// change, as an error naming it; without it, `Ok`.
-    pub fn check_script_security(&self) -> Result<(), String> {
+    pub fn check_script_security(&self) -> Result<(), UnsafeScript> {
         if !self.global.enable_script_security {
             return Ok(());
         }
@@ -64,7 +109,7 @@ impl Config {
             }
             let Some(program) = s.argv.first() else { continue };
             if let Err(why) = safe_program(program) {
-                return Err(format!("{at}: {program:?} runs as root but {why} (enable_script_security)"));
+                return Err(UnsafeScript { at, program: program.clone(), why });
             }
         }
         Ok(())
@@ -81,17 +126,17 @@ fn resolve(program: &str) -> Option<PathBuf> {
 }
 
 /// Whether only root can change `program`: the file and each directory above it.
-fn safe_program(program: &str) -> Result<(), String> {
-    let path = resolve(program).ok_or_else(|| "it is not found".to_string())?;
-    let path = path.canonicalize().map_err(|e| format!("{}: {e}", path.display()))?;
+fn safe_program(program: &str) -> Result<(), UnsafeProgram> {
+    let path = resolve(program).ok_or(UnsafeProgram::NotFound)?;
+    let path = path.canonicalize().map_err(|error| UnsafeProgram::Unreadable { path: path.clone(), error })?;
     let mut at: Option<&Path> = Some(&path);
     while let Some(p) = at {
-        let m = std::fs::metadata(p).map_err(|e| format!("{}: {e}", p.display()))?;
+        let m = std::fs::metadata(p).map_err(|error| UnsafeProgram::Unreadable { path: p.to_owned(), error })?;
         if m.uid() != 0 {
-            return Err(format!("{} is owned by uid {}", p.display(), m.uid()));
+            return Err(UnsafeProgram::NotOwnedByRoot { path: p.to_owned(), uid: m.uid() });
         }
         if m.mode() & 0o022 != 0 {
-            return Err(format!("{} is writable by group or others (mode {:o})", p.display(), m.mode() & 0o7777));
+            return Err(UnsafeProgram::Writable { path: p.to_owned(), mode: m.mode() & 0o7777 });
         }
         at = p.parent();
     }
@@ -104,13 +149,13 @@ mod tests {
 
     #[test]
     fn system_programs_are_safe_and_a_world_writable_one_is_not() {
-        assert_eq!(safe_program("/bin/true"), Ok(()));
+        assert!(safe_program("/bin/true").is_ok());
         assert!(safe_program("true").is_ok());
         let dir = std::env::temp_dir().join(format!("ipvs-director-sec-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let f = dir.join("check.sh");
         std::fs::write(&f, "#!/bin/sh\n").unwrap();
-        let err = safe_program(f.to_str().unwrap()).unwrap_err();
+        let err = safe_program(f.to_str().unwrap()).unwrap_err().to_string();
         assert!(err.contains("writable by group or others") || err.contains("owned by uid"), "{err}");
         assert!(safe_program("/nonexistent/x").is_err());
         std::fs::remove_dir_all(&dir).unwrap();
@@ -120,11 +165,11 @@ mod tests {
     fn only_with_the_setting_and_only_for_root() {
         let mut c: Config =
             toml::from_str("[[vrrp_scripts]]\nname = \"chk\"\nscript = \"/nonexistent/check\"\n").unwrap();
-        assert_eq!(c.check_script_security(), Ok(()));
+        assert!(c.check_script_security().is_ok());
         c.global.enable_script_security = true;
-        let err = c.check_script_security().unwrap_err();
+        let err = c.check_script_security().unwrap_err().to_string();
         assert!(err.starts_with("vrrp_scripts[0].script: \"/nonexistent/check\" runs as root"), "{err}");
         c.global.script_user = Some("nobody".into());
-        assert_eq!(c.check_script_security(), Ok(()));
+        assert!(c.check_script_security().is_ok());
     }
 }

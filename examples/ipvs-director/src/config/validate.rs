@@ -76,7 +76,7 @@ impl Problems {
     pub(crate) fn request_text(&mut self, path: String, v: &Option<String>) {
         self.text(path.clone(), v);
         if let Some(Err(why)) = v.as_deref().map(request_text) {
-            self.at(path, format!("{:?}", v.as_deref().unwrap_or_default()), why);
+            self.at(path, format!("{:?}", v.as_deref().unwrap_or_default()), why.to_string());
         }
     }
 
@@ -217,7 +217,7 @@ impl Config {
         }
         if matches!(vs.scheduler, Scheduler::Other(_) | Scheduler::None) {
             if let Err(e) = super::parse_scheduler(vs.scheduler.name()) {
-                p.at(format!("{path}.scheduler"), vs.scheduler.name(), e);
+                p.at(format!("{path}.scheduler"), vs.scheduler.name(), e.to_string());
             }
         }
         if vs.flags.intersects(ServiceFlags::PERSISTENT | ServiceFlags::HASHED) {
@@ -387,7 +387,7 @@ impl Config {
                     if u.path.is_empty() || u.path.contains(' ') {
                         p.at(format!("{path}.url[{k}].path"), &u.path, "a path must be non-empty, without blanks");
                     } else if let Err(why) = request_text(&u.path) {
-                        p.at(format!("{path}.url[{k}].path"), format!("{:?}", u.path), why);
+                        p.at(format!("{path}.url[{k}].path"), format!("{:?}", u.path), why.to_string());
                     }
                     p.request_text(format!("{path}.url[{k}].virtualhost"), &u.virtualhost);
                 }
@@ -398,7 +398,7 @@ impl Config {
             }
             CheckKind::Dns(d) => {
                 if let Err(e) = dns_name(&d.name) {
-                    p.at(format!("{path}.name"), &d.name, e);
+                    p.at(format!("{path}.name"), &d.name, e.to_string());
                 }
             }
             CheckKind::Misc(m) => {
@@ -469,27 +469,40 @@ fn timing(p: &mut Problems, path: &str, t: &Timing, server: bool) {
 /// `virtualhost`, the SMTP `helo_name`): no control character — CR or LF would end the line
 /// and let the text add headers or commands of its own; NUL, tab, DEL and the rest have no
 /// place there either. The error names the first one.
-pub(crate) fn request_text(v: &str) -> Result<(), String> {
+pub(crate) fn request_text(v: &str) -> Result<(), ControlCharacter> {
     match v.chars().find(|c| c.is_control()) {
-        Some(c) => Err(format!(
-            "has a control character ({:?}): it would end or corrupt the request line or header it is sent in",
-            c
-        )),
+        Some(c) => Err(ControlCharacter(c)),
         None => Ok(()),
     }
 }
 
+/// Text sent in a request line or header with a control character in it (the first one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("has a control character ({0:?}): it would end or corrupt the request line or header it is sent in")]
+pub(crate) struct ControlCharacter(char);
+
+/// Why a name is not a DNS name to query.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum DnsNameError {
+    /// More than 255 bytes.
+    #[error("longer than 255 bytes")]
+    TooLong,
+    /// A label is empty or longer than 63 bytes.
+    #[error("has an empty label, or one longer than 63 bytes")]
+    BadLabel,
+}
+
 /// A DNS name to query: labels of 1 to 63 bytes, at most 255 in all; `.` is the root.
-pub(crate) fn dns_name(name: &str) -> Result<(), String> {
+pub(crate) fn dns_name(name: &str) -> Result<(), DnsNameError> {
     if name == "." {
         return Ok(());
     }
     let trimmed = name.strip_suffix('.').unwrap_or(name);
     if name.len() > 255 {
-        return Err("longer than 255 bytes".into());
+        return Err(DnsNameError::TooLong);
     }
     if trimmed.split('.').any(|l| l.is_empty() || l.len() > 63) {
-        return Err("has an empty label, or one longer than 63 bytes".into());
+        return Err(DnsNameError::BadLabel);
     }
     Ok(())
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::serde_util::{is_false, named, opt_secs, secs};
-use super::{defaults, Script};
+use super::{defaults, Script, ValueError};
 
 /// The state an instance starts in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -141,18 +141,18 @@ pub struct IpPrefix {
 }
 
 impl FromStr for IpPrefix {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = ValueError;
+    fn from_str(s: &str) -> Result<Self, ValueError> {
         let (a, l) = match s.split_once('/') {
             Some((a, l)) => (a, Some(l)),
             None => (s, None),
         };
-        let addr: IpAddr = a.parse().map_err(|_| format!("{a:?} is not an IP address"))?;
+        let addr: IpAddr = a.parse().map_err(|_| ValueError::Address(a.to_owned()))?;
         let max = if addr.is_ipv4() { 32 } else { 128 };
         let len = match l {
             None => max,
             Some(l) => {
-                l.parse::<u8>().ok().filter(|n| *n <= max).ok_or_else(|| format!("invalid prefix length {l:?}"))?
+                l.parse::<u8>().ok().filter(|n| *n <= max).ok_or_else(|| ValueError::PrefixLength(l.to_owned()))?
             }
         };
         Ok(IpPrefix { addr, len })

@@ -26,6 +26,7 @@ use crate::check::{attempt, run_script, Attempt};
 use crate::config::{Config, ResolvedCheck, Script};
 use crate::health::Change;
 use crate::policy;
+use crate::Error;
 use reload::Reading;
 pub use reload::{ConfigReader, Loader, MAX_ABANDONED_READS, RELOAD_DEADLINE};
 pub use state::{CheckKey, Runtime};
@@ -42,11 +43,11 @@ pub enum Source {
 impl Source {
     /// Reads and validates the configuration (scripts included, with
     /// `enable_script_security`).
-    pub fn load(&self) -> Result<Config, String> {
+    pub fn load(&self) -> Result<Config, Error> {
         let config = match self {
-            Source::Native(p) => Config::load(p).map_err(|e| e.to_string()),
-            Source::Keepalived(p) => crate::keepalived::read_file(p).map_err(|e| e.to_string()),
-        }?;
+            Source::Native(p) => Config::load(p)?,
+            Source::Keepalived(p) => crate::keepalived::read_file(p)?,
+        };
         config.check_script_security()?;
         Ok(config)
     }
@@ -189,8 +190,8 @@ fn record(rt: &mut Runtime, key: &str, a: &Attempt) -> (Option<(Duration, usize)
     let check = &mut server.checks[c];
     check.attempts += 1;
     let ok = a.result.is_ok();
-    if !ok {
-        check.failures += 1;
+    if let Err(e) = &a.result {
+        *check.failures.entry(e.kind()).or_default() += 1;
     }
     let old_weight = check.weight;
     check.weight = if ok { a.weight } else { check.weight };
@@ -366,7 +367,7 @@ fn start_reading(reader: &ConfigReader, shared: &Shared) -> Option<Reading> {
 }
 
 /// The answer of the read under way (never, when there is none).
-async fn answer_of(reading: &mut Option<Reading>) -> Result<Config, String> {
+async fn answer_of(reading: &mut Option<Reading>) -> Result<Config, Error> {
     match reading {
         Some(r) => r.answer().await,
         None => std::future::pending().await,
@@ -401,12 +402,12 @@ pub fn control_signals() -> nix::sys::signal::SigSet {
 /// until the process exits (tokio never uninstalls them), so a second SIGTERM while it stops
 /// changes nothing; [`control_signals`] blocked by the caller are unblocked here, once the
 /// handlers are in place.
-pub async fn run(options: Options, transport: Arc<dyn Transport>) -> Result<(), String> {
-    let mut term = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
-    let mut int = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
-    let mut hup = signal(SignalKind::hangup()).map_err(|e| e.to_string())?;
+pub async fn run(options: Options, transport: Arc<dyn Transport>) -> Result<(), Error> {
+    let mut term = signal(SignalKind::terminate()).map_err(Error::Signal)?;
+    let mut int = signal(SignalKind::interrupt()).map_err(Error::Signal)?;
+    let mut hup = signal(SignalKind::hangup()).map_err(Error::Signal)?;
     // A signal that came while they were blocked is delivered now, to the handlers.
-    control_signals().thread_unblock().map_err(|e| format!("unblocking the signals: {e}"))?;
+    control_signals().thread_unblock().map_err(Error::Unblock)?;
     let (reload_tx, reload) = mpsc::channel(4);
     let (stop_tx, stop) = oneshot::channel();
     tokio::spawn(async move {
@@ -423,7 +424,7 @@ pub async fn run(options: Options, transport: Arc<dyn Transport>) -> Result<(), 
 
 /// Runs the daemon until `control.stop` completes, reading `options.source` with
 /// [`ConfigReader::of`].
-pub async fn run_with(options: Options, transport: Arc<dyn Transport>, control: Control) -> Result<(), String> {
+pub async fn run_with(options: Options, transport: Arc<dyn Transport>, control: Control) -> Result<(), Error> {
     let reader = ConfigReader::of(&options.source);
     run_with_reader(options, transport, control, reader).await
 }
@@ -435,7 +436,7 @@ pub async fn run_with_reader(
     transport: Arc<dyn Transport>,
     control: Control,
     reader: ConfigReader,
-) -> Result<(), String> {
+) -> Result<(), Error> {
     let Control { mut reload, mut stop } = control;
     let client: Arc<Ipvs> = Arc::new(Client::with_transport(transport.clone()));
     // Read off the event loop like every reload: a stop meanwhile ends the daemon at once.
@@ -451,7 +452,7 @@ pub async fn run_with_reader(
     };
     let kernel = {
         let c = client.clone();
-        tokio::task::spawn_blocking(move || c.table()).await.map_err(|e| e.to_string())?.map_err(|e| e.to_string())?
+        tokio::task::spawn_blocking(move || c.table()).await??
     };
     let vrrp_config = crate::failover::vrrp_part(&config);
     let shared = Arc::new(Shared {
@@ -493,7 +494,7 @@ pub async fn run_with_reader(
     let web = match options.listen {
         Some(addr) => {
             let listener =
-                tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("listening on {addr}: {e}"))?;
+                tokio::net::TcpListener::bind(addr).await.map_err(|error| Error::Listen { address: addr, error })?;
             tracing::info!(listen = %addr, "serving /metrics and /status");
             let pages = web::pages(shared.clone(), transport.clone(), options.netns.clone(), options.proc_totals);
             Some(tokio::spawn(ipvs_exporter::serve::serve(listener, pages, async move {

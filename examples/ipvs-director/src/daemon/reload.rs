@@ -21,6 +21,7 @@ use tokio::sync::oneshot;
 
 use super::Source;
 use crate::config::Config;
+use crate::Error;
 
 /// How long the daemon waits for a configuration to be read and validated, at start and on
 /// each reload (SIGHUP). Past it the read is abandoned: at start the daemon does not start,
@@ -32,7 +33,7 @@ pub const RELOAD_DEADLINE: Duration = Duration::from_secs(30);
 pub const MAX_ABANDONED_READS: usize = 4;
 
 /// Reads and validates a configuration: [`Source::load`] for the daemon, anything in a test.
-pub type Loader = Arc<dyn Fn() -> Result<Config, String> + Send + Sync>;
+pub type Loader = Arc<dyn Fn() -> Result<Config, Error> + Send + Sync>;
 
 /// How the daemon reads its configuration: the loader, and the deadline of each read.
 #[derive(Clone)]
@@ -80,13 +81,10 @@ impl ConfigReader {
 
     /// Starts a read on a thread of its own. Refused while [`MAX_ABANDONED_READS`] earlier
     /// reads still run, or when no thread can be started.
-    pub(crate) fn start(&self) -> Result<Reading, String> {
-        let abandoned = self.running.load(Ordering::Acquire);
-        if abandoned >= MAX_ABANDONED_READS {
-            return Err(format!(
-                "{abandoned} earlier reads of the configuration are still running past their deadline \
-                 (the limit is {MAX_ABANDONED_READS}); no new read starts until one ends"
-            ));
+    pub(crate) fn start(&self) -> Result<Reading, Error> {
+        let running = self.running.load(Ordering::Acquire);
+        if running >= MAX_ABANDONED_READS {
+            return Err(Error::TooManyReads { running });
         }
         let (tx, rx) = oneshot::channel();
         let load = self.load.clone();
@@ -99,7 +97,7 @@ impl ConfigReader {
         });
         if let Err(e) = spawned {
             // The closure, and with it the count, was dropped.
-            return Err(format!("cannot start a thread to read the configuration: {e}"));
+            return Err(Error::ReaderThread(e));
         }
         Ok(Reading { answer: rx, until: tokio::time::Instant::now() + self.deadline, deadline: self.deadline })
     }
@@ -107,7 +105,7 @@ impl ConfigReader {
 
 /// A read in progress.
 pub(crate) struct Reading {
-    answer: oneshot::Receiver<Result<Config, String>>,
+    answer: oneshot::Receiver<Result<Config, Error>>,
     until: tokio::time::Instant,
     deadline: Duration,
 }
@@ -115,13 +113,11 @@ pub(crate) struct Reading {
 impl Reading {
     /// Waits for the answer, at most until the read's deadline (cancel-safe: it can be called
     /// again after its future was dropped).
-    pub(crate) async fn answer(&mut self) -> Result<Config, String> {
+    pub(crate) async fn answer(&mut self) -> Result<Config, Error> {
         match tokio::time::timeout_at(self.until, &mut self.answer).await {
             Ok(Ok(answer)) => answer,
-            Ok(Err(_)) => Err("reading the configuration failed: the reader ended without an answer".into()),
-            Err(_) => {
-                Err(format!("reading the configuration took longer than {} s; abandoned", self.deadline.as_secs_f64()))
-            }
+            Ok(Err(_)) => Err(Error::ReaderLost),
+            Err(_) => Err(Error::ReadTimedOut(self.deadline)),
         }
     }
 }

@@ -2,12 +2,13 @@
 //! virtual server's quorum; built at start from the configuration and the kernel's table,
 //! and carried over a reload for everything that did not change.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::{Duration, SystemTime};
 
 use ipvs::state::Table;
 use ipvs::ServiceId;
 
+use crate::check::CheckError;
 use crate::config::{CheckKind, Config, OnFailure, ResolvedCheck};
 use crate::health::{Cadence, CheckerHealth, Timings};
 use crate::policy::ServerState;
@@ -21,7 +22,7 @@ pub struct LastAttempt {
     /// When it ended.
     pub at: SystemTime,
     /// Passed, or why not.
-    pub result: Result<(), String>,
+    pub result: Result<(), CheckError>,
     /// How long it took.
     pub latency: Duration,
 }
@@ -41,8 +42,8 @@ pub struct CheckState {
     pub last: Option<LastAttempt>,
     /// Attempts made.
     pub attempts: u64,
-    /// Attempts that failed.
-    pub failures: u64,
+    /// Attempts that failed, by the kind of failure ([`CheckError::kind`]).
+    pub failures: BTreeMap<&'static str, u64>,
     /// The weight its last attempt asked for (command checks with `misc_dynamic`).
     pub weight: Option<u32>,
 }
@@ -56,6 +57,13 @@ pub struct ServerRt {
     pub alive: bool,
     /// Since when.
     pub since: SystemTime,
+}
+
+impl CheckState {
+    /// Attempts that failed, of every kind.
+    pub fn failure_count(&self) -> u64 {
+        self.failures.values().sum()
+    }
 }
 
 impl ServerRt {
@@ -145,7 +153,7 @@ impl Runtime {
                             since: now,
                             last: None,
                             attempts: 0,
-                            failures: 0,
+                            failures: BTreeMap::new(),
                             weight: None,
                         }
                     })
@@ -217,7 +225,7 @@ impl Runtime {
                             since: now,
                             last: None,
                             attempts: 0,
-                            failures: 0,
+                            failures: BTreeMap::new(),
                             weight: None,
                         })
                     })

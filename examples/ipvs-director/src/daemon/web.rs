@@ -28,7 +28,9 @@ type Labels = Vec<(&'static str, String)>;
 #[derive(Debug)]
 struct Families {
     servers: Vec<(Labels, bool)>,
-    checks: Vec<(Labels, bool, f64, u64, u64)>,
+    checks: Vec<(Labels, bool, f64, u64)>,
+    /// One row per check and kind of failure it had.
+    failures: Vec<(Labels, u64)>,
     quorum: Vec<(Labels, bool)>,
     counters: Counters,
     vrrp: Vec<InstanceStatus>,
@@ -72,10 +74,10 @@ impl Collector for Families {
         gauge(&mut enc, "ipvs_director_check_up", "Whether the check passes (1) or not (0), retries counted.", &rows)?;
         let rows: Vec<_> = self.checks.iter().map(|(l, _, s, ..)| (l, *s)).collect();
         gauge(&mut enc, "ipvs_director_check_latency_seconds", "How long the check's last attempt took.", &rows)?;
-        let rows: Vec<_> = self.checks.iter().map(|(l, _, _, n, _)| (l, *n)).collect();
+        let rows: Vec<_> = self.checks.iter().map(|(l, _, _, n)| (l, *n)).collect();
         counter(&mut enc, "ipvs_director_check_attempts", "Attempts of the check.", &rows)?;
-        let rows: Vec<_> = self.checks.iter().map(|(l, _, _, _, f)| (l, *f)).collect();
-        counter(&mut enc, "ipvs_director_check_failures", "Failed attempts of the check.", &rows)?;
+        let rows: Vec<_> = self.failures.iter().map(|(l, f)| (l, *f)).collect();
+        counter(&mut enc, "ipvs_director_check_failures", "Failed attempts of the check, by kind of failure.", &rows)?;
         let rows: Vec<_> = self.quorum.iter().map(|(l, q)| (l, up(*q))).collect();
         gauge(&mut enc, "ipvs_director_quorum_up", "Whether the virtual server has quorum (1) or not (0).", &rows)?;
         let none = Vec::new();
@@ -162,6 +164,7 @@ fn families(shared: &Shared) -> Families {
     let mut f = Families {
         servers: Vec::new(),
         checks: Vec::new(),
+        failures: Vec::new(),
         quorum: Vec::new(),
         counters: *lock(&shared.counters),
         vrrp: lock(&shared.vrrp).clone(),
@@ -181,7 +184,12 @@ fn families(shared: &Shared) -> Families {
                 let mut cl = rl.clone();
                 cl.push(("check", format!("{}#{i}", c.resolved.kind.key())));
                 let latency = c.last.as_ref().map_or(0.0, |l| l.latency.as_secs_f64());
-                f.checks.push((cl, c.health.is_up(), latency, c.attempts, c.failures));
+                for (kind, n) in &c.failures {
+                    let mut fl = cl.clone();
+                    fl.push(("kind", (*kind).to_owned()));
+                    f.failures.push((fl, *n));
+                }
+                f.checks.push((cl, c.health.is_up(), latency, c.attempts));
             }
         }
     }
@@ -212,11 +220,13 @@ pub fn status(shared: &Shared) -> Value {
                         "up": c.health.is_up(),
                         "since": seconds(c.since),
                         "attempts": c.attempts,
-                        "failures": c.failures,
+                        "failures": c.failure_count(),
+                        "failures_by_kind": c.failures,
                         "last": c.last.as_ref().map(|l| json!({
                             "at": seconds(l.at),
                             "ok": l.result.is_ok(),
-                            "error": l.result.as_ref().err(),
+                            "error": l.result.as_ref().err().map(|e| e.to_string()),
+                            "error_kind": l.result.as_ref().err().map(|e| e.kind()),
                             "latency_seconds": l.latency.as_secs_f64(),
                         })),
                     })

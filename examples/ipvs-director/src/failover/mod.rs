@@ -11,6 +11,7 @@
 //! Sockets and addresses belong to the network namespace the daemon was given (`--netns`),
 //! or its own; scripts run in the daemon's own.
 
+mod error;
 pub mod instance;
 pub mod net;
 pub mod track;
@@ -28,6 +29,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::config::{Config, VrrpInstance, VrrpState};
 use crate::daemon::lock;
 use crate::daemon::Ipvs;
+pub use error::{InstanceProblem, SetupError};
 pub use instance::{state_name, Ctl, InstanceStatus, Setup, Vip};
 use net::{Interface, Receiver, Sender};
 use track::ScriptStates;
@@ -49,54 +51,37 @@ pub fn vrrp_part(c: &Config) -> impl PartialEq + use<> {
     )
 }
 
-/// Why the instances could not start.
-struct SetupError(String);
-
-impl From<ipvs_realserver::Error> for SetupError {
-    fn from(e: ipvs_realserver::Error) -> Self {
-        SetupError(e.to_string())
-    }
-}
-
-impl From<String> for SetupError {
-    fn from(e: String) -> Self {
-        SetupError(e)
-    }
-}
-
-fn interface(links: &[Link], name: &str, what: &str) -> Result<Interface, String> {
+fn interface(links: &[Link], name: &str, instance: &str) -> Result<Interface, SetupError> {
     links
         .iter()
         .find(|l| l.name == name)
         .map(|l| Interface { name: l.name.clone(), index: l.index, mac: l.mac.clone() })
-        .ok_or_else(|| format!("{what}: no interface {name:?}"))
+        .ok_or_else(|| SetupError::of(instance, InstanceProblem::NoInterface(name.to_owned())))
 }
 
 /// Builds an instance's state-machine configuration and opens its sockets (in the calling
 /// thread's namespace).
-fn setup(config: &Config, inst: &VrrpInstance, links: &[Link], addrs: &[Addr]) -> Result<Setup, String> {
-    let what = format!("vrrp_instance {}", inst.name);
+fn setup(config: &Config, inst: &VrrpInstance, links: &[Link], addrs: &[Addr]) -> Result<Setup, SetupError> {
+    let what = inst.name.as_str();
+    let problem = |p: InstanceProblem| SetupError::of(what, p);
     let ipv6 = inst.is_ipv6();
     let iface_name = match (&inst.interface, inst.unicast_src_ip) {
         (Some(i), _) => i.clone(),
         (None, Some(src)) => {
-            let a = addrs
-                .iter()
-                .find(|a| a.ip == src)
-                .ok_or_else(|| format!("{what}: unicast_src_ip {src} is not a local address"))?;
+            let a = addrs.iter().find(|a| a.ip == src).ok_or_else(|| problem(InstanceProblem::SourceNotLocal(src)))?;
             links
                 .iter()
                 .find(|l| l.index == a.index)
                 .map(|l| l.name.clone())
-                .ok_or_else(|| format!("{what}: no interface holds {src}"))?
+                .ok_or_else(|| problem(InstanceProblem::NoInterfaceHolds(src)))?
         }
-        (None, None) => return Err(format!("{what}: no interface")),
+        (None, None) => return Err(problem(InstanceProblem::InterfaceUnset)),
     };
-    let iface = interface(links, &iface_name, &what)?;
+    let iface = interface(links, &iface_name, what)?;
     let mut vips = Vec::new();
     for v in &inst.virtual_ipaddresses {
         let dev = v.dev.as_deref().unwrap_or(&iface_name);
-        vips.push(Vip { address: v.address.addr, prefix_len: v.address.len, iface: interface(links, dev, &what)? });
+        vips.push(Vip { address: v.address.addr, prefix_len: v.address.len, iface: interface(links, dev, what)? });
     }
     let is_vip = |ip: &IpAddr| vips.iter().any(|v| v.address == *ip);
     let primary = match inst.unicast_src_ip {
@@ -109,12 +94,7 @@ fn setup(config: &Config, inst: &VrrpInstance, links: &[Link], addrs: &[Addr]) -
                 IpAddr::V4(_) => true,
                 IpAddr::V6(a) => a.is_unicast_link_local(),
             })
-            .ok_or_else(|| {
-                format!(
-                    "{what}: {iface_name} has no {} address to send adverts from",
-                    if ipv6 { "link-local IPv6" } else { "IPv4" }
-                )
-            })?,
+            .ok_or_else(|| problem(InstanceProblem::NoSourceAddress { interface: iface_name.clone(), ipv6 }))?,
     };
     let version = match inst.effective_version(config.global.vrrp_version) {
         3 => Version::V3,
@@ -141,7 +121,7 @@ fn setup(config: &Config, inst: &VrrpInstance, links: &[Link], addrs: &[Addr]) -
     };
     let mut cfg = InstanceConfig::new(version, inst.virtual_router_id, inst.effective_priority(), primary, addresses);
     cfg.advert_interval_centis =
-        advert_interval_centis(version, inst.effective_advert_int()).map_err(|e| format!("{what}: {e}"))?;
+        advert_interval_centis(version, inst.effective_advert_int()).map_err(|e| SetupError::of(what, e))?;
     if let Some(p) = &inst.auth_pass {
         cfg.auth = Auth::pass(p);
     }
@@ -149,12 +129,13 @@ fn setup(config: &Config, inst: &VrrpInstance, links: &[Link], addrs: &[Addr]) -
     cfg.preempt_delay = inst.preempt_delay.unwrap_or(Duration::ZERO);
     cfg.start_as_master = inst.effective_state() == VrrpState::Master;
     cfg.unicast_peers = inst.unicast_peers.clone();
-    cfg.validate().map_err(|e| format!("{what}: {e}"))?;
+    cfg.validate().map_err(|e| SetupError::of(what, e))?;
     let group = (!cfg.is_unicast()).then(|| cfg.multicast_group());
-    let receiver =
-        Receiver::open(&iface, group, ipv6).map_err(|e| format!("{what}: receive socket on {iface_name}: {e}"))?;
-    let sender = Sender::open(&iface, primary).map_err(|e| format!("{what}: send socket from {primary}: {e}"))?;
-    let rtnl = Rtnl::open().map_err(|e| format!("{what}: {e}"))?;
+    let receiver = Receiver::open(&iface, group, ipv6)
+        .map_err(|error| problem(InstanceProblem::ReceiveSocket { interface: iface_name.clone(), error }))?;
+    let sender = Sender::open(&iface, primary)
+        .map_err(|error| problem(InstanceProblem::SendSocket { address: primary, error }))?;
+    let rtnl = Rtnl::open().map_err(|e| problem(InstanceProblem::Host(e)))?;
     let notify = [&inst.notify_master, &inst.notify_backup, &inst.notify_fault]
         .map(|s| s.as_ref().map(|s| config.script_as_run(s)));
     let sync = config.global.sync_daemon.clone().filter(|d| d.instance == inst.name);
@@ -174,7 +155,7 @@ impl Failover {
         netns: Option<&Path>,
         client: Arc<Ipvs>,
         board: Board,
-    ) -> Result<Option<Failover>, String> {
+    ) -> Result<Option<Failover>, SetupError> {
         if config.vrrp_instances.is_empty() {
             lock(&board).clear();
             return Ok(None);
@@ -189,13 +170,12 @@ impl Failover {
                 .map(|i| setup(config, i, &links, &addrs))
                 .collect::<Result<Vec<_>, _>>()?;
             Ok((setups, rtnl))
-        })
-        .map_err(|e| e.0)?;
+        })?;
         let mut instances = Vec::new();
         let mut helpers = Vec::new();
         let mut slots = Vec::new();
         for (slot, s) in setups.into_iter().enumerate() {
-            let vr = Instance::new(s.cfg.clone()).map_err(|e| format!("vrrp_instance {}: {e}", s.name))?;
+            let vr = Instance::new(s.cfg.clone()).map_err(|e| SetupError::of(&s.name, e))?;
             slots.push(InstanceStatus::of(&s.name, &s.iface.name, &vr, &[], SystemTime::now()));
             let (tx, rx) = mpsc::channel(16);
             instances.push((tx, (slot, s, vr, rx)));

@@ -14,14 +14,33 @@ pub(crate) fn is_pattern(p: &str) -> bool {
     p.contains(['*', '?', '[', '{'])
 }
 
+/// An include pattern past a limit.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum GlobError {
+    /// More than [`MAX_EXPANSIONS`] brace alternatives.
+    #[error("{pattern} expands to more than {MAX_EXPANSIONS} file names (the brace expansion limit)")]
+    TooManyExpansions {
+        /// The pattern.
+        pattern: String,
+    },
+    /// More than `limit` paths.
+    #[error("{pattern} matches more than {limit} paths (the file limit)")]
+    TooManyMatches {
+        /// The pattern.
+        pattern: String,
+        /// The limit.
+        limit: usize,
+    },
+}
+
 /// `{a,b}` alternatives expanded (nested braces too); more than [`MAX_EXPANSIONS`] is an
 /// error naming the limit, never a silent cut.
-pub(crate) fn expand_braces(p: &str) -> Result<Vec<String>, String> {
+pub(crate) fn expand_braces(p: &str) -> Result<Vec<String>, GlobError> {
     let mut out = Vec::new();
     if expand_into(p, &mut out) {
         Ok(out)
     } else {
-        Err(format!("{p} expands to more than {MAX_EXPANSIONS} file names (the brace expansion limit)"))
+        Err(GlobError::TooManyExpansions { pattern: p.to_owned() })
     }
 }
 
@@ -150,7 +169,8 @@ fn class(p: &[char], c: char) -> Option<(bool, usize)> {
 /// without wildcards are taken as they are. Whatever matches is returned, a directory or a
 /// FIFO too (reading it then says what it is): nothing that exists is skipped. More than
 /// [`MAX_EXPANSIONS`] brace alternatives, or more than `max_matches` paths, is an error.
-pub(crate) fn glob(pattern: &str, base: &Path, max_matches: usize) -> Result<Vec<PathBuf>, String> {
+pub(crate) fn glob(pattern: &str, base: &Path, max_matches: usize) -> Result<Vec<PathBuf>, GlobError> {
+    let too_many = || GlobError::TooManyMatches { pattern: pattern.to_owned(), limit: max_matches };
     let mut out = Vec::new();
     for p in expand_braces(pattern)? {
         let full = if Path::new(&p).is_absolute() { PathBuf::from(&p) } else { base.join(&p) };
@@ -172,7 +192,7 @@ pub(crate) fn glob(pattern: &str, base: &Path, max_matches: usize) -> Result<Vec
                     next.push(dir.join(comp.as_os_str()));
                 }
                 if next.len() > max_matches {
-                    return Err(format!("{pattern} matches more than {max_matches} paths (the file limit)"));
+                    return Err(too_many());
                 }
             }
             found = next;
@@ -181,7 +201,7 @@ pub(crate) fn glob(pattern: &str, base: &Path, max_matches: usize) -> Result<Vec
         files.sort();
         out.extend(files);
         if out.len() > max_matches {
-            return Err(format!("{pattern} matches more than {max_matches} paths (the file limit)"));
+            return Err(too_many());
         }
     }
     Ok(out)
@@ -198,7 +218,7 @@ mod tests {
         assert_eq!(expand_braces("a{b}c").unwrap(), ["abc"], "one alternative, as glibc's GLOB_BRACE");
         assert_eq!(expand_braces("a{b").unwrap(), ["a{b"]);
         assert_eq!(expand_braces(&"{a,b}".repeat(8)).unwrap().len(), MAX_EXPANSIONS);
-        let e = expand_braces(&"{a,b}".repeat(20)).unwrap_err();
+        let e = expand_braces(&"{a,b}".repeat(20)).unwrap_err().to_string();
         assert!(e.ends_with("expands to more than 256 file names (the brace expansion limit)"), "{e}");
         assert!(expand_braces(&format!("{{{}", "{a,b}".repeat(9))).is_err());
     }
@@ -231,7 +251,7 @@ mod tests {
         assert_eq!(names(glob("{c.txt,*/x.conf}", &dir, 10).unwrap()), ["c.txt", "d/x.conf"]);
         assert_eq!(names(glob("?", &dir, 10).unwrap()), ["d"], "a directory is not skipped");
         assert!(glob("nothing*", &dir, 10).unwrap().is_empty());
-        assert!(glob("*", &dir, 2).unwrap_err().contains("matches more than 2 paths"));
+        assert!(glob("*", &dir, 2).unwrap_err().to_string().contains("matches more than 2 paths"));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -181,7 +181,7 @@ impl Lexed {
     fn line(&mut self, raw: &str, loc: Loc, base: &Path) {
         let text = match decomment(raw) {
             Ok(t) => t,
-            Err(why) => return self.err(&loc, first_word(raw), why),
+            Err(why) => return self.err(&loc, first_word(raw), why.to_string()),
         };
         if text.is_empty() {
             return;
@@ -213,7 +213,7 @@ impl Lexed {
                 }
                 self.tree.line(t, &line, &loc, &mut self.errors);
             }
-            Err(why) => self.err(&loc, first, why),
+            Err(why) => self.err(&loc, first, why.to_string()),
         }
     }
 
@@ -254,9 +254,20 @@ fn first_word(s: &str) -> &str {
     s.split_whitespace().next().unwrap_or("")
 }
 
+/// Why a line cannot be split into words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum LineError {
+    /// A backslash at the end of the line (keepalived's continuation lines).
+    #[error("a line ending in a backslash continues a definition: not supported")]
+    Continued,
+    /// A `"` without its closing one.
+    #[error("a quote is not closed")]
+    UnclosedQuote,
+}
+
 /// The line without its comment and surrounding blanks; `\#` and `\!` outside quotes are
 /// the characters themselves.
-pub(crate) fn decomment(raw: &str) -> Result<String, String> {
+pub(crate) fn decomment(raw: &str) -> Result<String, LineError> {
     let mut out = String::with_capacity(raw.len());
     let mut quote = false;
     let mut chars = raw.chars().peekable();
@@ -272,14 +283,14 @@ pub(crate) fn decomment(raw: &str) -> Result<String, String> {
                     out.push('\\');
                     out.push(n);
                 }
-                None => return Err("a line ending in a backslash continues a definition: not supported".into()),
+                None => return Err(LineError::Continued),
             },
             '#' | '!' if !quote => break,
             _ => out.push(c),
         }
     }
     if quote {
-        return Err("a quote is not closed".into());
+        return Err(LineError::UnclosedQuote);
     }
     Ok(out.trim_matches(|c: char| c == ' ' || c == '\t').to_owned())
 }
@@ -300,7 +311,7 @@ fn preprocessor(text: &str) -> Option<&'static str> {
 }
 
 /// Words (a `"..."` word without its quotes), `{` and `}`.
-fn tokenize(line: &str) -> Result<Vec<Token>, String> {
+fn tokenize(line: &str) -> Result<Vec<Token>, LineError> {
     let b = line.as_bytes();
     let mut out = Vec::new();
     let mut i = 0;
@@ -318,7 +329,7 @@ fn tokenize(line: &str) -> Result<Vec<Token>, String> {
             }
             b'"' => {
                 let close =
-                    b.iter().skip(i + 1).position(|x| *x == b'"').map(|p| p + i + 1).ok_or("a quote is not closed")?;
+                    b.iter().skip(i + 1).position(|x| *x == b'"').map(|p| p + i + 1).ok_or(LineError::UnclosedQuote)?;
                 let word = line.get(i + 1..close).unwrap_or_default().to_owned();
                 out.push(tok(TokenKind::Word(word), i, close + 1));
                 i = close + 1;

@@ -276,7 +276,7 @@ pub struct Daemon {
     pub listen: Option<SocketAddr>,
     reload: mpsc::Sender<()>,
     stop: Option<oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<Result<(), String>>>,
+    thread: Option<std::thread::JoinHandle<Result<(), ipvs_director::Error>>>,
     /// Its configuration file (`ipvs-director-daemon-PID-NAME.toml`).
     pub file: TempFile,
 }

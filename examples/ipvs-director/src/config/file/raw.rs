@@ -302,8 +302,8 @@ impl fmt::Display for HttpProtocolName {
 }
 
 impl std::str::FromStr for HttpProtocolName {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = crate::config::ValueError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
         s.parse().map(HttpProtocolName)
     }
 }
@@ -318,8 +318,8 @@ impl fmt::Display for DnsTypeName {
 }
 
 impl std::str::FromStr for DnsTypeName {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = crate::config::ValueError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
         s.parse().map(DnsTypeName)
     }
 }

@@ -266,7 +266,7 @@ fn http_protocol(k: &Node, d: &mut D, ctx: &mut Ctx) {
     if ctx.count(k, 1, 1) {
         match k.arg(0).unwrap_or_default().parse::<HttpProtocol>() {
             Ok(p) => d.kinds.http.protocol = p,
-            Err(e) => ctx.err(k, e),
+            Err(e) => ctx.err(k, e.to_string()),
         }
         d.place("http_protocol", k, ctx);
     }
@@ -287,7 +287,7 @@ fn dns_type(k: &Node, d: &mut D, ctx: &mut Ctx) {
     if ctx.count(k, 1, 1) {
         match k.arg(0).unwrap_or_default().parse::<DnsType>() {
             Ok(t) => d.kinds.dns.query_type = t,
-            Err(e) => ctx.err(k, e),
+            Err(e) => ctx.err(k, e.to_string()),
         }
         d.place("type", k, ctx);
     }

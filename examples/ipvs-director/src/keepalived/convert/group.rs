@@ -66,27 +66,46 @@ fn group_entry(e: &Node, ctx: &mut Ctx) -> Option<GroupEntry> {
     match address_range(first) {
         Ok((first, last)) => Some(GroupEntry::Addresses { first, last, port }),
         Err(why) => {
-            ctx.err(e, why);
+            ctx.err(e, why.to_string());
             None
         }
     }
 }
 
+/// Why a group entry is not an address range.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+enum RangeError {
+    #[error("{0:?} is not an IP address")]
+    NotAnAddress(String),
+    #[error("invalid netmask {0:?}")]
+    Netmask(String),
+    #[error("{0}: the address has bits set past the mask")]
+    HostBits(String),
+    #[error("invalid range end {0:?}")]
+    End(String),
+    #[error("{0}: the range's ends are of different families")]
+    Families(String),
+    #[error("{0}: the range ends before it starts")]
+    Backwards(String),
+}
+
 /// An address, `A/MASK` (host bits clear), or `A-B` with B a whole address or the last
 /// part (IPv4 octet in decimal, IPv6 group in hexadecimal).
-fn address_range(text: &str) -> Result<(IpAddr, IpAddr), String> {
+fn address_range(text: &str) -> Result<(IpAddr, IpAddr), RangeError> {
+    let address = |a: &str| a.parse::<IpAddr>().map_err(|_| RangeError::NotAnAddress(a.to_owned()));
+    let bad_end = |end: &str| RangeError::End(end.to_owned());
     if let Some((a, m)) = text.split_once('/') {
-        let addr: IpAddr = a.parse().map_err(|_| format!("{a:?} is not an IP address"))?;
+        let addr = address(a)?;
         let bits: u32 = if addr.is_ipv4() { 32 } else { 128 };
         let mask = parse_uint(m).filter(|v| (1..=u64::from(bits)).contains(v));
-        let mask = mask.ok_or_else(|| format!("invalid netmask {m:?}"))? as u32;
+        let mask = mask.ok_or_else(|| RangeError::Netmask(m.to_owned()))? as u32;
         let host: u128 = if mask >= bits { 0 } else { (1u128 << (bits - mask)) - 1 };
         let n = match addr {
             IpAddr::V4(v) => u128::from(u32::from(v)),
             IpAddr::V6(v) => u128::from(v),
         };
         if n & host != 0 {
-            return Err(format!("{text}: the address has bits set past the mask"));
+            return Err(RangeError::HostBits(text.to_owned()));
         }
         let last = match addr {
             IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::from(u32::try_from(n | host).unwrap_or(u32::MAX))),
@@ -95,34 +114,34 @@ fn address_range(text: &str) -> Result<(IpAddr, IpAddr), String> {
         return Ok((addr, last));
     }
     let Some((a, end)) = text.split_once('-') else {
-        let addr: IpAddr = text.parse().map_err(|_| format!("{text:?} is not an IP address"))?;
+        let addr = address(text)?;
         return Ok((addr, addr));
     };
-    let addr: IpAddr = a.parse().map_err(|_| format!("{a:?} is not an IP address"))?;
+    let addr = address(a)?;
     let last = match addr {
         IpAddr::V4(v4) if !end.contains('.') => {
-            let o = parse_uint(end).filter(|v| *v <= 255).ok_or_else(|| format!("invalid range end {end:?}"))?;
+            let o = parse_uint(end).filter(|v| *v <= 255).ok_or_else(|| bad_end(end))?;
             let mut octets = v4.octets();
             octets[3] = o as u8;
             IpAddr::V4(Ipv4Addr::from(octets))
         }
         IpAddr::V6(v6) if !end.contains(':') => {
-            let g = u16::from_str_radix(end, 16).map_err(|_| format!("invalid range end {end:?}"))?;
+            let g = u16::from_str_radix(end, 16).map_err(|_| bad_end(end))?;
             let mut segs = v6.segments();
             segs[7] = g;
             IpAddr::V6(Ipv6Addr::from(segs))
         }
-        _ => end.parse().map_err(|_| format!("invalid range end {end:?}"))?,
+        _ => end.parse().map_err(|_| bad_end(end))?,
     };
     if addr.is_ipv4() != last.is_ipv4() {
-        return Err(format!("{text}: the range's ends are of different families"));
+        return Err(RangeError::Families(text.to_owned()));
     }
     let order = |x: IpAddr| match x {
         IpAddr::V4(v) => u128::from(u32::from(v)),
         IpAddr::V6(v) => u128::from(v),
     };
     if order(last) < order(addr) {
-        return Err(format!("{text}: the range ends before it starts"));
+        return Err(RangeError::Backwards(text.to_owned()));
     }
     Ok((addr, last))
 }

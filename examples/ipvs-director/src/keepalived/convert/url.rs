@@ -87,7 +87,7 @@ fn digest(k: &Node, d: &mut D, ctx: &mut Ctx) {
     if ctx.count(k, 1, 1) {
         match k.arg(0).unwrap_or_default().parse::<Md5Digest>() {
             Ok(digest) => d.url.digest = Some(digest),
-            Err(e) => ctx.err(k, e),
+            Err(e) => ctx.err(k, e.to_string()),
         }
     }
 }
@@ -99,7 +99,7 @@ fn status_code(k: &Node, d: &mut D, ctx: &mut Ctx) {
     let ranges: Result<Vec<_>, _> = k.args().iter().map(|a| StatusCodes::parse_range(a)).collect();
     match ranges.and_then(StatusCodes::new) {
         Ok(c) => d.url.status_codes = c,
-        Err(e) => ctx.err(k, e),
+        Err(e) => ctx.err(k, e.to_string()),
     }
     d.place("status_code", k, ctx);
 }

@@ -220,7 +220,7 @@ fn scheduler(k: &Node, d: &mut D, ctx: &mut Ctx) {
                 d.vs.scheduler = s;
                 d.scheduler_set = true;
             }
-            Err(e) => ctx.err(k, e),
+            Err(e) => ctx.err(k, e.to_string()),
         }
         d.place("scheduler", k, ctx);
     }

@@ -268,7 +268,7 @@ fn virtual_ip(a: &Node, ctx: &mut Ctx) -> Option<VirtualIp> {
     let address = match a.keyword().parse::<IpPrefix>() {
         Ok(p) => p,
         Err(e) => {
-            ctx.err(a, e);
+            ctx.err(a, e.to_string());
             return None;
         }
     };

@@ -9,7 +9,9 @@
 //! * [`policy`]: from health to the table: failure policies, quorum, the sorry server;
 //! * [`daemon`]: the checks running, the table applied, reload, `/metrics` and `/status`;
 //! * [`failover`]: VRRP between directors, the protocol of the `ipvs_vrrp` crate (RFC 3768
-//!   v2, RFC 5798 v3, without I/O) run on sockets, with addresses, GARP and the sync daemon.
+//!   v2, RFC 5798 v3, without I/O) run on a host, with addresses, GARP and the sync daemon;
+//! * [`host`]: the machine, every effect on it behind one trait (the kernel, or a fake
+//!   that records them for tests).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -19,6 +21,7 @@ pub mod daemon;
 mod error;
 pub mod failover;
 pub mod health;
+pub mod host;
 pub mod keepalived;
 pub mod policy;
 

@@ -12,12 +12,53 @@
 //!   quorum scripts. A `sorry_server_inhibit` sorry server stays in at weight 0 while unused.
 //! - a virtual service stays in the kernel while configured, even with no server in it.
 
+use std::collections::HashMap;
+use std::fmt;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use ipvs::state::{DrainPolicy, Table};
 use ipvs::InvalidInput;
 
-use crate::config::{Config, OnFailure, VirtualServer};
+use crate::config::{Config, OnFailure, RealServer, VirtualServer, VirtualServerId};
+
+/// A real server's identity across reloads: its virtual server, its address and its port
+/// (unique within a configuration: validation refuses the same real server twice).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ServerKey {
+    /// The virtual server it belongs to.
+    pub virtual_server: VirtualServerId,
+    /// Its address.
+    pub address: IpAddr,
+    /// Its port, if it has one of its own.
+    pub port: Option<u16>,
+}
+
+impl ServerKey {
+    /// The key of real server `rs` of `vs`.
+    pub fn new(vs: &VirtualServer, rs: &RealServer) -> ServerKey {
+        ServerKey { virtual_server: vs.id.clone(), address: rs.address, port: rs.port }
+    }
+
+    /// The real server as `/metrics` labels it: its address, with its port if it has one.
+    pub fn real_server(&self) -> String {
+        self.port.map_or(self.address.to_string(), |p| SocketAddr::new(self.address, p).to_string())
+    }
+
+    /// Finds the virtual and real server of this key in `config`.
+    pub fn find<'a>(&self, config: &'a Config) -> Option<(&'a VirtualServer, &'a RealServer)> {
+        let vs = config.virtual_servers.iter().find(|vs| vs.id == self.virtual_server)?;
+        let rs = vs.real_servers.iter().find(|rs| rs.address == self.address && rs.port == self.port)?;
+        Some((vs, rs))
+    }
+}
+
+impl fmt::Display for ServerKey {
+    /// `198.51.100.11:80 of [192.0.2.10]:tcp:80`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} of {}", self.real_server(), self.virtual_server)
+    }
+}
 
 /// What the policy knows of one real server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,11 +69,14 @@ pub struct ServerState {
     pub dynamic_weight: Option<u32>,
 }
 
+/// A server that is not known counts as down.
+const DOWN: ServerState = ServerState { alive: false, dynamic_weight: None };
+
 /// A quorum change of one virtual server.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QuorumChange {
-    /// The virtual server (its index in the configuration).
-    pub virtual_server: usize,
+    /// The virtual server.
+    pub virtual_server: VirtualServerId,
     /// Gained (true) or lost.
     pub up: bool,
     /// The live weight that decided it.
@@ -93,7 +137,7 @@ pub fn desired(config: &Config, states: &[Vec<ServerState>], quorum: &[Option<bo
             let entry = table.add_service(vs.service(id))?;
             entry.set_drain(Some(leaving(vs)));
             for (r, rs) in vs.real_servers.iter().enumerate() {
-                let s = st.get(r).copied().unwrap_or(ServerState { alive: false, dynamic_weight: None });
+                let s = st.get(r).copied().unwrap_or(DOWN);
                 let inhibit = vs.on_failure_of(rs) == OnFailure::Inhibit;
                 let d = vs.destination(&id, rs);
                 let weight = match (sorry_active, s.alive, inhibit) {
@@ -115,6 +159,31 @@ pub fn desired(config: &Config, states: &[Vec<ServerState>], quorum: &[Option<bo
         }
     }
     Ok(table)
+}
+
+/// The policy's decision for a configuration and the servers' states (a server missing from
+/// `servers` is down; a virtual server missing from `quorum` has not had its quorum decided
+/// yet): the quorum changes, and the table the kernel should hold with the quorums they
+/// give (an error when the configuration gives no valid table).
+pub fn decide(
+    config: &Config,
+    servers: &HashMap<ServerKey, ServerState>,
+    quorum: &HashMap<VirtualServerId, bool>,
+) -> (Result<Table, InvalidInput>, Vec<QuorumChange>) {
+    let mut states = Vec::with_capacity(config.virtual_servers.len());
+    let mut quorums = Vec::with_capacity(config.virtual_servers.len());
+    let mut changes = Vec::new();
+    for vs in &config.virtual_servers {
+        let st: Vec<ServerState> =
+            vs.real_servers.iter().map(|rs| servers.get(&ServerKey::new(vs, rs)).copied().unwrap_or(DOWN)).collect();
+        let mut q = quorum.get(&vs.id).copied();
+        if let Some(up) = update_quorum(vs, &st, &mut q) {
+            changes.push(QuorumChange { virtual_server: vs.id.clone(), up, weight: live_weight(vs, &st) });
+        }
+        states.push(st);
+        quorums.push(q);
+    }
+    (desired(config, &states, &quorums), changes)
 }
 
 #[cfg(test)]
@@ -178,6 +247,36 @@ mod tests {
             t.to_rules(),
             "-A -t 192.0.2.10:80 -s wrr\n-a -t 192.0.2.10:80 -r 198.51.100.11:80 -m -w 2\n-a -t 192.0.2.10:80 -r 198.51.100.12:80 -m -w 2\n"
         );
+    }
+
+    #[test]
+    fn decide_reads_the_servers_by_key_and_reports_quorum_changes() {
+        let c = config(
+            "quorum = 2\n[virtual_servers.sorry_server]\naddress = \"198.51.100.99\"\n",
+            &[("198.51.100.11", "weight = 2"), ("198.51.100.12", "")],
+        );
+        let vs = &c.virtual_servers[0];
+        let key = |i: usize| ServerKey::new(vs, &vs.real_servers[i]);
+        assert_eq!(key(0).to_string(), "198.51.100.11 of [192.0.2.10]:tcp:80");
+        assert_eq!(key(0).find(&c).map(|(_, rs)| rs.address), Some(vs.real_servers[0].address));
+        let mut servers = HashMap::from([(key(0), up(true)), (key(1), up(true))]);
+        // Undecided: gained (3 >= 2), both in.
+        let (t, changes) = decide(&c, &servers, &HashMap::new());
+        assert_eq!(changes, [QuorumChange { virtual_server: vs.id.clone(), up: true, weight: 3 }]);
+        assert!(t.unwrap().to_rules().contains("-r 198.51.100.12:80 -m -w 1\n"));
+        let quorum = HashMap::from([(vs.id.clone(), true)]);
+        // .11 down (and .12 unknown: down too): lost, the sorry server in.
+        servers.insert(key(0), up(false));
+        servers.remove(&key(1));
+        let (t, changes) = decide(&c, &servers, &quorum);
+        assert_eq!(changes, [QuorumChange { virtual_server: vs.id.clone(), up: false, weight: 0 }]);
+        assert_eq!(
+            t.unwrap().to_rules(),
+            "-A -t 192.0.2.10:80 -s wrr\n-a -t 192.0.2.10:80 -r 198.51.100.99:80 -m -w 1\n"
+        );
+        // Nothing changes: no quorum change reported.
+        servers.insert(key(0), up(true));
+        assert_eq!(decide(&c, &servers, &quorum).1, []);
     }
 
     #[test]

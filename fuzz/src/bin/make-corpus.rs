@@ -66,14 +66,9 @@ fn write(dir: &Path, name: &str, data: &[u8]) {
     std::fs::write(dir.join(name), data).unwrap();
 }
 
-fn main() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
-    let kernel = MockTransport::new();
-    let client = Client::with_transport(&kernel);
-    let reqs = table();
-    for r in &reqs {
-        client.execute(r).unwrap();
-    }
+/// Netlink messages (`frame_decoder`, `reply_decoders`): every request of the table, the kernel's
+/// dumps, a sync daemon, info and timeouts, a dump datagram, acknowledgements and errors.
+fn netlink_messages(root: &Path, kernel: &MockTransport, client: &Client<&MockTransport>, reqs: &[Request]) {
     let mut messages: Vec<IpvsMessage> = reqs.iter().map(IpvsMessage::from).collect();
     messages.extend(kernel.dump(&IpvsMessage::dump_services()).unwrap());
     for s in client.services().unwrap() {
@@ -111,7 +106,10 @@ fn main() {
     let mut ctrl = Vec::new();
     frame::encode_get_family("IPVS", 1, frame::REQUEST_ACK, &mut ctrl).unwrap();
     write(&root.join("frame_decoder"), "ctrl-getfamily", &ctrl);
+}
 
+/// The saved table of the mock kernel and other rule files (`rule_parser`); returns the saved table.
+fn rule_files(root: &Path, client: &Client<&MockTransport>) -> String {
     let rows: Vec<(Service, Vec<Destination>)> = client
         .services()
         .unwrap()
@@ -136,6 +134,11 @@ fn main() {
         write(&root.join("rule_parser"), name, text.as_bytes());
     }
 
+    saved
+}
+
+/// VRRP adverts (`vrrp_advert`).
+fn vrrp_adverts(root: &Path) {
     // VRRP adverts, v2 and v3, IPv4 and IPv6.
     {
         use ipvs_vrrp::packet::{emit, Addresses, Advert, Auth, PacketContext};
@@ -148,10 +151,14 @@ fn main() {
         let a = Advert::v3(7, 255, 100, Addresses::V6(vec!["2001:db8::10".parse().unwrap()])).unwrap();
         write(&root.join("vrrp_advert"), "v3-ipv6", &emit(&a, &v6));
     }
+}
+
+/// Desired-state files (`desired_state_file`) and keepalived.conf samples (`keepalived_conf`).
+fn state_and_keepalived_files(root: &Path, saved: &str) {
     // Desired-state files: the documentation's example, and a table of every kind in both formats.
     let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/examples/web.toml");
     write(&root.join("desired_state_file"), "web-toml", &std::fs::read(&docs).unwrap());
-    let mut every = ipvs::state::Table::from_rules(&saved).unwrap();
+    let mut every = ipvs::state::Table::from_rules(saved).unwrap();
     every.set_timeouts(Some(ipvs::Timeouts { tcp: 900, tcp_fin: 120, udp: 300 }));
     write(&root.join("desired_state_file"), "table-toml", every.to_toml().as_bytes());
     write(&root.join("desired_state_file"), "table-json", every.to_json().as_bytes());
@@ -164,7 +171,10 @@ fn main() {
             write(&root.join("keepalived_conf"), &name, &std::fs::read(&p).unwrap());
         }
     }
+}
 
+/// ipvsadm command lines (`ipvsadm_args`).
+fn ipvsadm_args(root: &Path, saved: &str) {
     let lines: [&[&str]; 6] = [
         &["-Ln"],
         &["-A", "-t", "192.0.2.1:80", "-s", "wrr", "-p", "-M", "255.255.255.0"],
@@ -195,5 +205,20 @@ fn main() {
     restore.push(0xff);
     restore.extend_from_slice(saved.as_bytes());
     write(&root.join("ipvsadm_args"), "restore", &restore);
+}
+
+fn main() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
+    let kernel = MockTransport::new();
+    let client = Client::with_transport(&kernel);
+    let reqs = table();
+    for r in &reqs {
+        client.execute(r).unwrap();
+    }
+    netlink_messages(&root, &kernel, &client, &reqs);
+    let saved = rule_files(&root, &client);
+    vrrp_adverts(&root);
+    state_and_keepalived_files(&root, &saved);
+    ipvsadm_args(&root, &saved);
     println!("corpus written under {}", root.display());
 }

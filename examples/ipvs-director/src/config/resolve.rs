@@ -34,7 +34,7 @@ use super::{defaults, Check, CheckKind, Global, RealServer, Url, VirtualServer, 
 /// assert_eq!(r.warmup, r.delay_loop);          // warmup defaults to the check's delay_loop
 /// # Ok::<(), ipvs_director::config::ConfigError>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ResolvedCheck {
     /// What is checked.
     pub kind: CheckKind,

@@ -165,6 +165,12 @@ impl Config {
         if inst.interface.is_none() && (inst.unicast_src_ip.is_none() || inst.unicast_peers.is_empty()) {
             p.at(format!("{path}.interface"), "", "an instance needs an interface, or unicast_src_ip and unicast_peer");
         }
+        self.validate_timing(inst, path, version, p);
+        validate_tracking(inst, path, scripts, p);
+    }
+
+    /// The advert interval, the password and preemption.
+    fn validate_timing(&self, inst: &VrrpInstance, path: &str, version: u8, p: &mut Problems) {
         let advert = inst.effective_advert_int();
         match version {
             2 if advert.subsec_nanos() != 0 || advert.is_zero() || advert.as_secs() > 255 => {
@@ -213,39 +219,43 @@ impl Config {
                 p.at(format!("{path}.preempt_delay"), d.as_secs_f64(), "does not go with nopreempt");
             }
         }
-        let mut tracked = HashSet::new();
-        for (k, t) in inst.track_interfaces.iter().enumerate() {
-            let tp = format!("{path}.track_interface[{k}]");
-            p.ifname(format!("{tp}.name"), &Some(t.name.clone()));
-            if !tracked.insert(t.name.as_str()) {
-                p.at(format!("{tp}.name"), &t.name, "tracked twice");
-            }
-            track_weight(p, &format!("{tp}.weight"), t.weight);
-            if t.reverse && t.weight == 0 {
-                p.at(format!("{tp}.reverse"), true, "reverse needs a weight");
-            }
+    }
+}
+
+/// Tracked interfaces and scripts, and the notify scripts.
+fn validate_tracking(inst: &VrrpInstance, path: &str, scripts: &HashSet<&str>, p: &mut Problems) {
+    let mut tracked = HashSet::new();
+    for (k, t) in inst.track_interfaces.iter().enumerate() {
+        let tp = format!("{path}.track_interface[{k}]");
+        p.ifname(format!("{tp}.name"), &Some(t.name.clone()));
+        if !tracked.insert(t.name.as_str()) {
+            p.at(format!("{tp}.name"), &t.name, "tracked twice");
         }
-        let mut tracked = HashSet::new();
-        for (k, t) in inst.track_scripts.iter().enumerate() {
-            let tp = format!("{path}.track_script[{k}]");
-            if !scripts.contains(t.script.as_str()) {
-                p.at(format!("{tp}.script"), &t.script, "no vrrp_scripts entry has this name");
-            } else if !tracked.insert(t.script.as_str()) {
-                p.at(format!("{tp}.script"), &t.script, "tracked twice");
-            }
-            if let Some(w) = t.weight {
-                track_weight(p, &format!("{tp}.weight"), w);
-            } else if t.reverse {
-                p.at(format!("{tp}.reverse"), true, "reverse needs a weight");
-            }
+        track_weight(p, &format!("{tp}.weight"), t.weight);
+        if t.reverse && t.weight == 0 {
+            p.at(format!("{tp}.reverse"), true, "reverse needs a weight");
         }
-        for (field, s) in [
-            ("notify_master", &inst.notify_master),
-            ("notify_backup", &inst.notify_backup),
-            ("notify_fault", &inst.notify_fault),
-        ] {
-            p.script(&format!("{path}.{field}"), s);
+    }
+    let mut tracked = HashSet::new();
+    for (k, t) in inst.track_scripts.iter().enumerate() {
+        let tp = format!("{path}.track_script[{k}]");
+        if !scripts.contains(t.script.as_str()) {
+            p.at(format!("{tp}.script"), &t.script, "no vrrp_scripts entry has this name");
+        } else if !tracked.insert(t.script.as_str()) {
+            p.at(format!("{tp}.script"), &t.script, "tracked twice");
         }
+        if let Some(w) = t.weight {
+            track_weight(p, &format!("{tp}.weight"), w);
+        } else if t.reverse {
+            p.at(format!("{tp}.reverse"), true, "reverse needs a weight");
+        }
+    }
+    for (field, s) in [
+        ("notify_master", &inst.notify_master),
+        ("notify_backup", &inst.notify_backup),
+        ("notify_fault", &inst.notify_fault),
+    ] {
+        p.script(&format!("{path}.{field}"), s);
     }
 }
 

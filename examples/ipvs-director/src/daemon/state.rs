@@ -1,20 +1,56 @@
 //! What the daemon knows: the configuration, each real server's checks and their health, each
 //! virtual server's quorum; built at start from the configuration and the kernel's table,
-//! and carried over a reload for everything that did not change.
+//! and carried over a reload, by key, for everything that did not change.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use ipvs::state::Table;
 use ipvs::ServiceId;
 
 use crate::check::CheckError;
-use crate::config::{CheckKind, Config, OnFailure, ResolvedCheck};
+use crate::config::{CheckKind, Config, OnFailure, RealServer, ResolvedCheck, VirtualServer, VirtualServerId};
 use crate::health::{Cadence, CheckerHealth, Timings};
+pub use crate::policy::ServerKey;
 use crate::policy::ServerState;
 
-/// A check's identity across reloads: its virtual server, real server and every setting.
-pub type CheckKey = std::sync::Arc<str>;
+/// A check's identity across reloads: its real server, every setting, and which of the
+/// server's checks with these same settings it is (0 but for a check given twice). A changed
+/// setting makes a new check; an unchanged one keeps its state.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CheckKey {
+    /// Its real server.
+    pub server: ServerKey,
+    /// Its settings.
+    pub settings: ResolvedCheck,
+    /// Among the server's checks with the same settings, which one.
+    pub nth: usize,
+}
+
+impl fmt::Display for CheckKey {
+    /// `tcp_check 127.0.0.1:8080 #0 of 198.51.100.11:80 of [192.0.2.10]:tcp:80`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.settings.kind.key())?;
+        if let Some(t) = self.settings.target {
+            write!(f, " {t}")?;
+        }
+        write!(f, " #{} of {}", self.nth, self.server)
+    }
+}
+
+/// The keys of the checks of real server `rs` of `vs`, in the configuration's order.
+pub fn check_keys(config: &Config, vs: &VirtualServer, rs: &RealServer) -> Vec<CheckKey> {
+    let server = ServerKey::new(vs, rs);
+    let mut keys: Vec<CheckKey> = Vec::with_capacity(rs.checks.len());
+    for c in &rs.checks {
+        let settings = ResolvedCheck::new(&config.global, vs, rs, c);
+        let nth = keys.iter().filter(|k| k.settings == settings).count();
+        keys.push(CheckKey { server: server.clone(), settings, nth });
+    }
+    keys
+}
 
 /// The last attempt of a check.
 #[derive(Debug, Clone)]
@@ -27,13 +63,9 @@ pub struct LastAttempt {
     pub latency: Duration,
 }
 
-/// One check of a real server.
-#[derive(Debug)]
+/// One check of a real server (its settings are in its [`CheckKey`]).
+#[derive(Debug, Clone)]
 pub struct CheckState {
-    /// Its identity.
-    pub key: CheckKey,
-    /// Its settings.
-    pub resolved: ResolvedCheck,
     /// Up or down, retries, which url.
     pub health: CheckerHealth,
     /// Since when it is up or down.
@@ -48,50 +80,48 @@ pub struct CheckState {
     pub weight: Option<u32>,
 }
 
-/// One real server.
-#[derive(Debug)]
-pub struct ServerRt {
-    /// Its checks.
-    pub checks: Vec<CheckState>,
-    /// Alive (every check up) as last decided.
-    pub alive: bool,
-    /// Since when.
-    pub since: SystemTime,
-}
-
 impl CheckState {
+    /// A check at start: up unless `alpha` (or as the kernel says, when `carried`).
+    pub fn new(settings: &ResolvedCheck, carried: Option<bool>, now: SystemTime) -> CheckState {
+        let (cadence, timings) = (cadence(&settings.kind), timings(settings));
+        let health = match carried {
+            Some(up) => CheckerHealth::carried(cadence, timings, up),
+            None => CheckerHealth::new(cadence, timings, settings.alpha),
+        };
+        CheckState { health, since: now, last: None, attempts: 0, failures: BTreeMap::new(), weight: None }
+    }
+
     /// Attempts that failed, of every kind.
     pub fn failure_count(&self) -> u64 {
         self.failures.values().sum()
     }
 }
 
-impl ServerRt {
-    /// Alive now: every check up (no check: always).
-    pub fn all_up(&self) -> bool {
-        self.checks.iter().all(|c| c.health.is_up())
-    }
-
-    /// What the policy needs.
-    pub fn state(&self) -> ServerState {
-        ServerState { alive: self.alive, dynamic_weight: self.checks.iter().find_map(|c| c.weight) }
-    }
+/// One real server.
+#[derive(Debug, Clone)]
+pub struct ServerRt {
+    /// Its checks, in the configuration's order (their state is in [`Runtime::checks`]).
+    pub checks: Vec<CheckKey>,
+    /// Alive (every check up) as last decided.
+    pub alive: bool,
+    /// Since when.
+    pub since: SystemTime,
 }
 
 /// Everything the daemon knows.
 #[derive(Debug)]
 pub struct Runtime {
     /// The configuration in force (shared: every check result reads it).
-    pub config: std::sync::Arc<Config>,
-    /// `servers[v][r]`: real server `r` of virtual server `v`.
-    pub servers: Vec<Vec<ServerRt>>,
-    /// Each virtual server's quorum (None until first decided).
-    pub quorum: Vec<Option<bool>>,
+    pub config: Arc<Config>,
+    /// Each real server of the configuration.
+    pub servers: HashMap<ServerKey, ServerRt>,
+    /// Each check of the configuration.
+    pub checks: HashMap<CheckKey, CheckState>,
+    /// Each virtual server's quorum (missing until first decided).
+    pub quorum: HashMap<VirtualServerId, bool>,
     /// The services the daemon manages (those of the configuration, and until they are gone,
     /// those of the previous one).
     pub managed: BTreeSet<ServiceId>,
-    /// Where each check is: (virtual server, real server, check).
-    index: HashMap<CheckKey, (usize, usize, usize)>,
 }
 
 /// How a checker's state machine paces it.
@@ -107,11 +137,17 @@ fn timings(r: &ResolvedCheck) -> Timings {
     Timings { delay_loop: r.delay_loop, delay_before_retry: r.delay_before_retry, retry: r.retry }
 }
 
-/// The identity of a check of real server `rs` of virtual server `v`.
-pub fn check_key(config: &Config, v: usize, rs: usize, r: &ResolvedCheck) -> CheckKey {
-    let vs = &config.virtual_servers[v];
-    let server = &vs.real_servers[rs];
-    format!("{}|{}|{:?}|{:?}", vs.id, server.address, server.port, r).into()
+/// Whether the kernel's table has real server `rs` of `vs` in service (None: the kernel has
+/// none of the virtual server's services). One in the table with a weight is up; one
+/// missing, or at weight 0 where it would be inhibited, is down.
+fn in_kernel(config: &Config, vs: &VirtualServer, rs: &RealServer, kernel: &Table) -> Option<bool> {
+    let ids = vs.service_ids(&config.virtual_server_groups);
+    let entry = ids.iter().find_map(|id| kernel.entry(id))?;
+    let d = ids.first().map(|id| vs.destination(id, rs));
+    Some(match d.and_then(|d| entry.destination(&d.socket_addr())) {
+        Some(d) => d.destination.weight > 0 || vs.on_failure_of(rs) != OnFailure::Inhibit,
+        None => false,
+    })
 }
 
 impl Runtime {
@@ -123,131 +159,61 @@ impl Runtime {
     /// `alpha`.
     pub fn start(config: Config, kernel: &Table) -> Runtime {
         let now = SystemTime::now();
-        let mut servers = Vec::new();
-        for (v, vs) in config.virtual_servers.iter().enumerate() {
-            let ids = vs.service_ids(&config.virtual_server_groups);
-            let in_kernel = ids.iter().find_map(|id| kernel.entry(id));
-            let mut list = Vec::new();
-            for (r, rs) in vs.real_servers.iter().enumerate() {
-                let carried = in_kernel.map(|e| {
-                    let d = ids.first().map(|id| vs.destination(id, rs));
-                    let found = d.and_then(|d| e.destination(&d.socket_addr()));
-                    match found {
-                        Some(d) => d.destination.weight > 0 || vs.on_failure_of(rs) != OnFailure::Inhibit,
-                        None => false,
-                    }
-                });
-                let checks: Vec<CheckState> = rs
-                    .checks
-                    .iter()
-                    .map(|c| {
-                        let resolved = ResolvedCheck::new(&config.global, vs, rs, c);
-                        let health = match carried {
-                            Some(up) => CheckerHealth::carried(cadence(&resolved.kind), timings(&resolved), up),
-                            None => CheckerHealth::new(cadence(&resolved.kind), timings(&resolved), resolved.alpha),
-                        };
-                        CheckState {
-                            key: check_key(&config, v, r, &resolved),
-                            resolved,
-                            health,
-                            since: now,
-                            last: None,
-                            attempts: 0,
-                            failures: BTreeMap::new(),
-                            weight: None,
-                        }
-                    })
-                    .collect();
-                let mut s = ServerRt { checks, alive: false, since: now };
+        let mut servers = HashMap::new();
+        let mut checks = HashMap::new();
+        for vs in &config.virtual_servers {
+            for rs in &vs.real_servers {
+                let carried = in_kernel(&config, vs, rs, kernel);
+                let keys = check_keys(&config, vs, rs);
+                for k in &keys {
+                    checks.insert(k.clone(), CheckState::new(&k.settings, carried, now));
+                }
+                let mut s = ServerRt { checks: keys, alive: false, since: now };
                 s.alive = match carried {
                     // No check: the kernel's word, else up.
                     Some(up) if s.checks.is_empty() => up,
-                    _ => s.all_up(),
+                    _ => all_up(&checks, &s),
                 };
-                list.push(s);
+                servers.insert(ServerKey::new(vs, rs), s);
             }
-            servers.push(list);
         }
-        let quorum = vec![None; config.virtual_servers.len()];
         let managed =
             config.virtual_servers.iter().flat_map(|vs| vs.service_ids(&config.virtual_server_groups)).collect();
-        let mut rt = Runtime { config: std::sync::Arc::new(config), servers, quorum, managed, index: HashMap::new() };
-        rt.reindex();
-        rt
+        Runtime { config: Arc::new(config), servers, checks, quorum: HashMap::new(), managed }
     }
 
-    fn reindex(&mut self) {
-        self.index.clear();
-        for (v, list) in self.servers.iter().enumerate() {
-            for (r, s) in list.iter().enumerate() {
-                for (c, check) in s.checks.iter().enumerate() {
-                    self.index.insert(check.key.clone(), (v, r, c));
-                }
-            }
-        }
-    }
-
-    /// A new configuration: checks that did not change keep their state (and their running
-    /// task: the returned keys are those to stop; new checks are those without a task).
-    /// Quorum states of virtual servers that remain carry over.
+    /// A new configuration: checks that did not change keep their state; the returned keys
+    /// are those of the checks that are gone. Servers keep whether they were alive, and
+    /// since when, unless that changes; quorum states of virtual servers that remain carry
+    /// over.
     pub fn reload(&mut self, config: Config) -> Vec<CheckKey> {
         let now = SystemTime::now();
-        let mut old: HashMap<CheckKey, CheckState> = HashMap::new();
-        let mut old_alive: HashMap<String, (bool, SystemTime)> = HashMap::new();
-        let mut old_quorum: HashMap<String, Option<bool>> = HashMap::new();
-        for (v, list) in std::mem::take(&mut self.servers).into_iter().enumerate() {
-            let vs = &self.config.virtual_servers[v];
-            old_quorum.insert(vs.id.to_string(), self.quorum.get(v).copied().flatten());
-            for (r, s) in list.into_iter().enumerate() {
-                let rs = &vs.real_servers[r];
-                old_alive.insert(format!("{}|{}|{:?}", vs.id, rs.address, rs.port), (s.alive, s.since));
-                for c in s.checks {
-                    old.insert(c.key.clone(), c);
-                }
+        let mut old_checks = std::mem::take(&mut self.checks);
+        let mut old_servers = std::mem::take(&mut self.servers);
+        let mut old_quorum = std::mem::take(&mut self.quorum);
+        for vs in &config.virtual_servers {
+            if let Some(q) = old_quorum.remove(&vs.id) {
+                self.quorum.insert(vs.id.clone(), q);
             }
-        }
-        let mut servers = Vec::new();
-        let mut quorum = Vec::new();
-        for (v, vs) in config.virtual_servers.iter().enumerate() {
-            quorum.push(old_quorum.get(&vs.id.to_string()).copied().flatten());
-            let mut list = Vec::new();
-            for (r, rs) in vs.real_servers.iter().enumerate() {
-                let checks: Vec<CheckState> = rs
-                    .checks
-                    .iter()
-                    .map(|c| {
-                        let resolved = ResolvedCheck::new(&config.global, vs, rs, c);
-                        let key = check_key(&config, v, r, &resolved);
-                        old.remove(&key).unwrap_or_else(|| CheckState {
-                            health: CheckerHealth::new(cadence(&resolved.kind), timings(&resolved), resolved.alpha),
-                            key,
-                            resolved,
-                            since: now,
-                            last: None,
-                            attempts: 0,
-                            failures: BTreeMap::new(),
-                            weight: None,
-                        })
-                    })
-                    .collect();
-                let (was, since) =
-                    old_alive.get(&format!("{}|{}|{:?}", vs.id, rs.address, rs.port)).copied().unwrap_or((false, now));
-                let mut s = ServerRt { checks, alive: was, since };
-                let alive = s.all_up();
-                if alive != was {
+            for rs in &vs.real_servers {
+                let keys = check_keys(&config, vs, rs);
+                for k in &keys {
+                    let state = old_checks.remove(k).unwrap_or_else(|| CheckState::new(&k.settings, None, now));
+                    self.checks.insert(k.clone(), state);
+                }
+                let key = ServerKey::new(vs, rs);
+                let (was, since) = old_servers.remove(&key).map_or((false, now), |s| (s.alive, s.since));
+                let mut s = ServerRt { checks: keys, alive: was, since };
+                s.alive = all_up(&self.checks, &s);
+                if s.alive != was {
                     s.since = now;
                 }
-                s.alive = alive;
-                list.push(s);
+                self.servers.insert(key, s);
             }
-            servers.push(list);
         }
         self.managed.extend(config.virtual_servers.iter().flat_map(|vs| vs.service_ids(&config.virtual_server_groups)));
-        self.config = std::sync::Arc::new(config);
-        self.servers = servers;
-        self.quorum = quorum;
-        self.reindex();
-        old.into_keys().collect()
+        self.config = Arc::new(config);
+        old_checks.into_keys().collect()
     }
 
     /// The services of the configuration in force.
@@ -255,13 +221,30 @@ impl Runtime {
         self.config.virtual_servers.iter().flat_map(|vs| vs.service_ids(&self.config.virtual_server_groups)).collect()
     }
 
-    /// Finds a check by key: (virtual server, real server, check).
-    pub fn find(&self, key: &str) -> Option<(usize, usize, usize)> {
-        self.index.get(key).copied()
+    /// What the policy needs of a server: alive, and the weight its first check with one
+    /// asked for (an unknown server is down).
+    pub fn server_state(&self, key: &ServerKey) -> ServerState {
+        match self.servers.get(key) {
+            Some(s) => ServerState {
+                alive: s.alive,
+                dynamic_weight: s.checks.iter().find_map(|k| self.checks.get(k).and_then(|c| c.weight)),
+            },
+            None => ServerState { alive: false, dynamic_weight: None },
+        }
     }
 
-    /// Every check's key.
-    pub fn keys(&self) -> impl Iterator<Item = &CheckKey> {
-        self.index.keys()
+    /// Every server's state, for [`crate::policy::decide`].
+    pub fn server_states(&self) -> HashMap<ServerKey, ServerState> {
+        self.servers.keys().map(|k| (k.clone(), self.server_state(k))).collect()
     }
+
+    /// The states of the real servers of `vs`, in the configuration's order.
+    pub fn states_of(&self, vs: &VirtualServer) -> Vec<ServerState> {
+        vs.real_servers.iter().map(|rs| self.server_state(&ServerKey::new(vs, rs))).collect()
+    }
+}
+
+/// Whether every check of `server` is up (no check: always).
+pub fn all_up(checks: &HashMap<CheckKey, CheckState>, server: &ServerRt) -> bool {
+    server.checks.iter().all(|k| checks.get(k).is_none_or(|c| c.health.is_up()))
 }

@@ -9,7 +9,7 @@ use std::net::IpAddr;
 pub enum SetupError {
     /// Reading the links and addresses (or entering the namespace) failed.
     #[error(transparent)]
-    Host(#[from] ipvs_realserver::Error),
+    Host(#[from] crate::host::HostError),
     /// One instance cannot run as configured.
     #[error("vrrp_instance {instance}: {problem}")]
     Instance {
@@ -63,9 +63,6 @@ pub enum InstanceProblem {
         /// Why.
         error: io::Error,
     },
-    /// The route socket could not be opened.
-    #[error("{0}")]
-    Host(ipvs_realserver::Error),
 }
 
 impl SetupError {

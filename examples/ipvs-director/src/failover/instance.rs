@@ -1,37 +1,27 @@
-//! One VRRP instance at work: its sockets, its state machine ([`ipvs_vrrp::Instance`]),
-//! and the actions it asks for carried out (adverts sent, virtual addresses added and
-//! removed, announcements, notify scripts, the IPVS sync daemon switched).
+//! One VRRP instance at work: its state machine ([`ipvs_vrrp::Instance`]) on the event loop,
+//! fed the adverts its receiver hands over, the timers and what the tracker and the daemon
+//! say; the actions it asks for carried out through the [`Host`] off the loop, in order
+//! (adverts sent, virtual addresses added and removed, announcements, the IPVS sync daemon
+//! switched), and its notify scripts run.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
 use ipvs::DaemonState;
 use ipvs::Errno;
-use ipvs_realserver::rtnl::Rtnl;
 use ipvs_vrrp::{
-    emit, Action, Event, Instance, InstanceConfig, Notify, PacketContext, State, Stats, SyncRole, Timestamp,
+    emit, Action, Advert, Event, Instance, InstanceConfig, Notify, PacketContext, State, Stats, SyncRole, Timestamp,
 };
 use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
 
-use super::net::{send_garp, send_na, Interface, Receiver, Sender};
+use super::Board;
 use crate::check::run_script;
 use crate::config::{Script, SyncDaemon};
-use crate::daemon::lock;
-use crate::daemon::Ipvs;
+use crate::host::{lock, Host, Incoming, Interface, Vip};
 
-/// A virtual address and the interface it goes on.
-#[derive(Debug, Clone)]
-pub struct Vip {
-    /// The address.
-    pub address: IpAddr,
-    /// Its prefix length.
-    pub prefix_len: u8,
-    /// The interface.
-    pub iface: Interface,
-}
-
-/// Everything an instance needs, made ready (in the right namespace) before it starts.
+/// Everything an instance needs, made ready on its host before it starts.
 pub struct Setup {
     /// The instance's name.
     pub name: String,
@@ -39,12 +29,8 @@ pub struct Setup {
     pub cfg: InstanceConfig,
     /// The interface adverts go out of.
     pub iface: Interface,
-    /// Receives adverts.
-    pub receiver: Receiver,
-    /// Sends them.
-    pub sender: Sender,
-    /// Adds and removes the virtual addresses.
-    pub rtnl: Rtnl,
+    /// What the receiver opened on the host hands over.
+    pub adverts: mpsc::Receiver<Incoming>,
     /// The virtual addresses.
     pub vips: Vec<Vip>,
     /// Notify scripts: master, backup, fault.
@@ -133,38 +119,52 @@ pub fn state_name(s: State) -> &'static str {
     }
 }
 
-/// A [`Setup`] at work, its receiver handed to the event loop.
-struct Worker {
+/// What an instance does on its host: the part of its [`Setup`] the blocking tasks that
+/// carry its actions out share.
+struct Shell {
     name: String,
     cfg: InstanceConfig,
     iface: Interface,
-    sender: Sender,
-    rtnl: Rtnl,
     vips: Vec<Vip>,
-    notify: [Option<Script>; 3],
     sync: Option<SyncDaemon>,
-    client: Arc<Ipvs>,
-    epoch: Instant,
+    host: Arc<dyn Host>,
 }
 
-impl Worker {
-    fn now(&self) -> Timestamp {
-        Timestamp::from_duration(self.epoch.elapsed())
+impl Shell {
+    /// Carries out one action (blocking; never a notify, which the event loop runs).
+    fn carry_out(&self, action: Action) {
+        match action {
+            Action::SendAdvert(advert) => self.send_advert(&advert),
+            Action::AddAddresses => self.addresses(true),
+            Action::RemoveAddresses => self.addresses(false),
+            Action::Announce { repeat } => self.announce(repeat),
+            Action::SyncDaemon(role) => self.sync_daemon(role),
+            Action::Notify(_) => {}
+        }
     }
 
-    fn instant(&self, t: Timestamp) -> tokio::time::Instant {
-        tokio::time::Instant::from_std(self.epoch + t.saturating_duration_since(Timestamp::ZERO))
+    fn send_advert(&self, advert: &Advert) {
+        for dest in self.cfg.destinations() {
+            let ctx = PacketContext {
+                source: self.cfg.primary_address,
+                destination: dest,
+                v3_checksum_as_v2: self.cfg.v3_checksum_as_v2,
+            };
+            if let Err(e) = self.host.send_advert(&self.iface, self.cfg.primary_address, &emit(advert, &ctx), dest) {
+                tracing::warn!(instance = %self.name, %dest, error = %e, "advert not sent");
+            }
+        }
     }
 
-    fn addresses(&mut self, add: bool) {
+    fn addresses(&self, add: bool) {
         let name = &self.name;
         for v in &self.vips {
-            match self.rtnl.address(add, v.iface.index, &v.iface.name, v.address, v.prefix_len) {
-                Ok(()) => {
+            let done = if add { self.host.add_address(v) } else { self.host.remove_address(v) };
+            match done {
+                Ok(true) => {
                     tracing::info!(instance = %name, address = %v.address, dev = %v.iface.name, "({name}) {} {}/{} {} {}", if add { "added" } else { "removed" }, v.address, v.prefix_len, if add { "to" } else { "from" }, v.iface.name)
                 }
-                Err(e) if add && e.errno() == Some(Errno::EEXIST) => {}
-                Err(e) if !add && matches!(e.errno(), Some(Errno::EADDRNOTAVAIL | Errno::ENOENT | Errno::ENODEV)) => {}
+                Ok(false) => {}
                 Err(e) => {
                     tracing::error!(instance = %name, address = %v.address, error = %e, "({name}) cannot {} a virtual address", if add { "add" } else { "remove" })
                 }
@@ -190,7 +190,7 @@ impl Worker {
         }
         for (iface, v4, v6) in by_iface {
             if !v4.is_empty() {
-                match send_garp(iface, &v4, repeat) {
+                match self.host.send_garp(iface, &v4, repeat) {
                     Ok(n) => {
                         tracing::info!(instance = %name, dev = %iface.name, sent = n, "({name}) sent gratuitous ARPs on {}", iface.name)
                     }
@@ -200,7 +200,7 @@ impl Worker {
                 }
             }
             if !v6.is_empty() {
-                match send_na(iface, &v6, repeat) {
+                match self.host.send_na(iface, &v6, repeat) {
                     Ok(n) => {
                         tracing::info!(instance = %name, dev = %iface.name, sent = n, "({name}) sent unsolicited neighbour advertisements on {}", iface.name)
                     }
@@ -213,8 +213,8 @@ impl Worker {
     }
 
     fn sync_daemon(&self, role: SyncRole) {
-        let Some(sd) = self.sync.clone() else { return };
-        let (client, vrid, name) = (self.client.clone(), self.cfg.vrid, self.name.clone());
+        let Some(sd) = &self.sync else { return };
+        let (client, vrid, name) = (self.host.ipvs(), self.cfg.vrid, &self.name);
         // In order, at once (two quick kernel calls): the new role before the next advert.
         let stop = |s: DaemonState| match client.stop_daemon(s) {
             Err(e) if e.errno() == Errno::ESRCH => Ok(()),
@@ -238,6 +238,34 @@ impl Worker {
             }
         }
     }
+}
+
+/// A [`Setup`] at work on the event loop: its state machine, what `/status` shows of it,
+/// its shell.
+struct Worker {
+    shell: Arc<Shell>,
+    notify: [Option<Script>; 3],
+    epoch: Instant,
+    vr: Instance,
+    faults: Vec<String>,
+    since: SystemTime,
+    last_state: State,
+    board: Board,
+    slot: usize,
+}
+
+impl Worker {
+    fn now(&self) -> Timestamp {
+        Timestamp::from_duration(self.epoch.elapsed())
+    }
+
+    fn instant(&self, t: Timestamp) -> Instant {
+        self.epoch + t.saturating_duration_since(Timestamp::ZERO)
+    }
+
+    fn name(&self) -> &str {
+        &self.shell.name
+    }
 
     fn notify(&self, n: Notify) {
         let script = match n {
@@ -247,133 +275,122 @@ impl Worker {
             Notify::Stop => &None,
         };
         let Some(s) = script.clone() else { return };
-        let name = self.name.clone();
+        let name = self.shell.name.clone();
         tokio::spawn(async move {
             let out = run_script(&s, Duration::from_secs(300)).await;
             tracing::info!(instance = %name, script = ?s.argv, outcome = %out, "({name}) notify {n:?} ran");
         });
     }
 
-    fn perform(&mut self, actions: Vec<Action>) {
+    /// Carries the actions out in order, each through the host off the event loop, and
+    /// logs a change of state once they are.
+    async fn step(&mut self, actions: Vec<Action>) {
         for a in actions {
-            match a {
-                Action::SendAdvert(advert) => {
-                    for dest in self.cfg.destinations() {
-                        let ctx = PacketContext {
-                            source: self.cfg.primary_address,
-                            destination: dest,
-                            v3_checksum_as_v2: self.cfg.v3_checksum_as_v2,
-                        };
-                        if let Err(e) = self.sender.send(&self.iface, &emit(&advert, &ctx), dest) {
-                            tracing::warn!(instance = %self.name, %dest, error = %e, "advert not sent");
-                        }
-                    }
-                }
-                Action::AddAddresses => self.addresses(true),
-                Action::RemoveAddresses => self.addresses(false),
-                Action::Announce { repeat } => self.announce(repeat),
-                Action::Notify(n) => self.notify(n),
-                Action::SyncDaemon(role) => self.sync_daemon(role),
+            if let Action::Notify(n) = a {
+                self.notify(n);
+                continue;
+            }
+            let shell = self.shell.clone();
+            if let Err(e) = tokio::task::spawn_blocking(move || shell.carry_out(a)).await {
+                tracing::error!(instance = %self.name(), error = %e, "({}) an action could not be carried out", self.name());
             }
         }
+        if self.vr.state() != self.last_state {
+            self.last_state = self.vr.state();
+            self.since = SystemTime::now();
+            let (n, vr) = (self.name(), &self.vr);
+            tracing::info!(instance = %n, state = state_name(self.last_state), priority = vr.priority(), master = ?vr.master_address(), "({n}) Entering {} STATE", state_name(self.last_state));
+        }
+    }
+
+    async fn handle(&mut self, event: Event) {
+        let a = self.vr.handle(self.now(), event);
+        self.step(a).await;
+    }
+
+    fn publish(&self) {
+        if let Some(s) = lock(&self.board).get_mut(self.slot) {
+            *s = InstanceStatus::of(self.name(), &self.shell.iface.name, &self.vr, &self.faults, self.since);
+        }
+    }
+
+    async fn receive(&mut self, incoming: Incoming) {
+        match incoming {
+            Ok(Ok((meta, payload))) => {
+                let a = self.vr.receive(self.now(), &meta, &payload);
+                self.step(a).await;
+            }
+            Ok(Err(reason)) => self.vr.drop_packet(reason),
+            Err(e) => tracing::warn!(instance = %self.name(), error = %e, "receiving adverts"),
+        }
+    }
+
+    async fn track(&mut self, priority: u8, faults: Vec<String>) {
+        let name = self.shell.name.clone();
+        if priority != self.vr.priority() && !self.vr.config().is_owner() {
+            tracing::info!(instance = %name, priority, "({name}) priority {} -> {priority}", self.vr.priority());
+            self.handle(Event::Priority(priority)).await;
+        }
+        if !faults.is_empty() && !self.vr.is_faulted() {
+            tracing::warn!(instance = %name, faults = ?faults, "({name}) fault: {}", faults.join(", "));
+            self.handle(Event::Fault).await;
+        } else if faults.is_empty() && self.vr.is_faulted() {
+            tracing::info!(instance = %name, "({name}) faults cleared");
+            self.handle(Event::FaultCleared).await;
+        }
+        self.faults = faults;
     }
 }
 
-/// Runs an instance until it is told to stop; `board[slot]` shows it.
+/// Runs an instance on `host` until it is told to stop (or its receiver closes);
+/// `board[slot]` shows it.
 pub async fn run(
     setup: Setup,
-    mut vr: Instance,
+    vr: Instance,
     mut ctl: mpsc::Receiver<Ctl>,
-    client: Arc<Ipvs>,
-    board: Arc<Mutex<Vec<InstanceStatus>>>,
+    host: Arc<dyn Host>,
+    board: Board,
     slot: usize,
 ) {
-    let Setup { name, cfg, iface, receiver, sender, rtnl, vips, notify, sync } = setup;
-    let fd = match receiver.into_async() {
-        Ok(fd) => fd,
-        Err(e) => {
-            tracing::error!(instance = %name, error = %e, "({name}) cannot watch its socket; the instance does not run");
-            return;
-        }
+    let Setup { name, cfg, iface, mut adverts, vips, notify, sync } = setup;
+    let last_state = vr.state();
+    let shell = Arc::new(Shell { name, cfg, iface, vips, sync, host });
+    let mut w = Worker {
+        shell,
+        notify,
+        epoch: Instant::now(),
+        vr,
+        faults: Vec::new(),
+        since: SystemTime::now(),
+        last_state,
+        board,
+        slot,
     };
-    let mut w = Worker { name, cfg, iface, sender, rtnl, vips, notify, sync, client, epoch: Instant::now() };
-    let mut faults: Vec<String> = Vec::new();
-    let mut since = SystemTime::now();
-    let mut last_state = vr.state();
-    let publish = |w: &Worker, vr: &Instance, faults: &[String], since: SystemTime| {
-        if let Some(s) = lock(&board).get_mut(slot) {
-            *s = InstanceStatus::of(&w.name, &w.iface.name, vr, faults, since);
-        }
-    };
-    let mut step = |w: &mut Worker, vr: &mut Instance, actions: Vec<Action>, since: &mut SystemTime| {
-        w.perform(actions);
-        if vr.state() != last_state {
-            last_state = vr.state();
-            *since = SystemTime::now();
-            let n = &w.name;
-            tracing::info!(instance = %n, state = state_name(last_state), priority = vr.priority(), master = ?vr.master_address(), "({n}) Entering {} STATE", state_name(last_state));
-        }
-    };
-    let a = vr.handle(w.now(), Event::Startup);
-    step(&mut w, &mut vr, a, &mut since);
-    publish(&w, &vr, &faults, since);
-    let mut buf = vec![0u8; 65536];
+    w.handle(Event::Startup).await;
+    w.publish();
     loop {
-        let deadline = vr.next_deadline().map(|t| w.instant(t));
+        let deadline = w.vr.next_deadline().map(|t| w.instant(t));
         tokio::select! {
-            ready = fd.readable() => {
-                if ready.is_err() { break }
-                for _ in 0..64 {
-                    match fd.try_recv(&mut buf) {
-                        Ok(Ok((meta, range))) => {
-                            let payload = buf.get(range).unwrap_or(&[]);
-                            let a = vr.receive(w.now(), &meta, payload);
-                            step(&mut w, &mut vr, a, &mut since);
-                        }
-                        Ok(Err(reason)) => vr.drop_packet(reason),
-                        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
-                        Err(e) => {
-                            tracing::warn!(instance = %w.name, error = %e, "receiving adverts");
-                            break;
-                        }
-                    }
-                }
-            }
+            incoming = adverts.recv() => match incoming {
+                Some(incoming) => w.receive(incoming).await,
+                None => break,
+            },
             () = async { match deadline { Some(d) => tokio::time::sleep_until(d).await, None => std::future::pending().await } } => {
-                let a = vr.handle(w.now(), Event::Timer);
-                step(&mut w, &mut vr, a, &mut since);
+                w.handle(Event::Timer).await;
             }
             c = ctl.recv() => match c {
-                Some(Ctl::Track { priority, faults: now_faults }) => {
-                    if priority != vr.priority() && !vr.config().is_owner() {
-                        tracing::info!(instance = %w.name, priority, "({}) priority {} -> {priority}", w.name, vr.priority());
-                        let a = vr.handle(w.now(), Event::Priority(priority));
-                        step(&mut w, &mut vr, a, &mut since);
-                    }
-                    if !now_faults.is_empty() && !vr.is_faulted() {
-                        tracing::warn!(instance = %w.name, faults = ?now_faults, "({}) fault: {}", w.name, now_faults.join(", "));
-                        let a = vr.handle(w.now(), Event::Fault);
-                        step(&mut w, &mut vr, a, &mut since);
-                    } else if now_faults.is_empty() && vr.is_faulted() {
-                        tracing::info!(instance = %w.name, "({}) faults cleared", w.name);
-                        let a = vr.handle(w.now(), Event::FaultCleared);
-                        step(&mut w, &mut vr, a, &mut since);
-                    }
-                    faults = now_faults;
-                }
+                Some(Ctl::Track { priority, faults }) => w.track(priority, faults).await,
                 Some(Ctl::Shutdown(done)) => {
-                    let a = vr.handle(w.now(), Event::Shutdown);
-                    step(&mut w, &mut vr, a, &mut since);
-                    publish(&w, &vr, &faults, since);
+                    w.handle(Event::Shutdown).await;
+                    w.publish();
                     let _ = done.send(());
                     return;
                 }
                 None => break,
             },
         }
-        publish(&w, &vr, &faults, since);
+        w.publish();
     }
-    let a = vr.handle(w.now(), Event::Shutdown);
-    step(&mut w, &mut vr, a, &mut since);
-    publish(&w, &vr, &faults, since);
+    w.handle(Event::Shutdown).await;
+    w.publish();
 }

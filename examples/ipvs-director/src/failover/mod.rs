@@ -1,37 +1,35 @@
 //! Failover between directors: the VRRP instances of the configuration at work.
 //!
-//! [`ipvs_vrrp`] is the protocol without I/O; this module gives it a network: raw
-//! sockets on each instance's interface ([`net`]), the virtual addresses added and removed
-//! through rtnetlink (`ipvs_realserver::rtnl`, the same code that prepares real servers),
-//! gratuitous ARP and unsolicited neighbour advertisements on becoming master, the IPVS
-//! connection-sync daemon switched with the state (`lvs_sync_daemon`), tracked interfaces
-//! and scripts ([`track`]), sync groups (a fault of one member faults them all), and
-//! `/status` / `/metrics` through a [`Board`].
+//! [`ipvs_vrrp`] is the protocol without I/O; this module is its shell on a
+//! [`Host`](crate::host::Host): adverts received and sent on each instance's interface, the
+//! virtual addresses added and removed, gratuitous ARP and unsolicited neighbour
+//! advertisements on becoming master, the IPVS connection-sync daemon switched with the
+//! state (`lvs_sync_daemon`), tracked interfaces and scripts ([`track`]), sync groups (a
+//! fault of one member faults them all), and `/status` / `/metrics` through a [`Board`].
 //!
-//! Sockets and addresses belong to the network namespace the daemon was given (`--netns`),
-//! or its own; scripts run in the daemon's own.
+//! The state machines run on the event loop; every effect they ask for is carried out
+//! through the host off it (`spawn_blocking`), in order, before the next event. The host is
+//! the machine of the network namespace the daemon was given (`--netns`), or its own;
+//! scripts run in the daemon's own.
 
 mod error;
 pub mod instance;
-pub mod net;
+#[cfg(test)]
+mod tests;
 pub mod track;
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use ipvs_realserver::rtnl::{Addr, Link, Rtnl};
 use ipvs_vrrp::{advert_interval_centis, Addresses, Auth, Instance, InstanceConfig, Version};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::config::{Config, VrrpInstance, VrrpState};
-use crate::daemon::lock;
-use crate::daemon::Ipvs;
+use crate::host::{lock, Addr, Host, Interface, LinkState, Vip};
 pub use error::{InstanceProblem, SetupError};
-pub use instance::{state_name, Ctl, InstanceStatus, Setup, Vip};
-use net::{Interface, Receiver, Sender};
+pub use instance::{state_name, Ctl, InstanceStatus, Setup};
 use track::ScriptStates;
 
 /// Every instance's status, in configuration order.
@@ -51,17 +49,23 @@ pub fn vrrp_part(c: &Config) -> impl PartialEq + use<> {
     )
 }
 
-fn interface(links: &[Link], name: &str, instance: &str) -> Result<Interface, SetupError> {
+fn interface(links: &[LinkState], name: &str, instance: &str) -> Result<Interface, SetupError> {
     links
         .iter()
         .find(|l| l.name == name)
-        .map(|l| Interface { name: l.name.clone(), index: l.index, mac: l.mac.clone() })
+        .map(LinkState::interface)
         .ok_or_else(|| SetupError::of(instance, InstanceProblem::NoInterface(name.to_owned())))
 }
 
-/// Builds an instance's state-machine configuration and opens its sockets (in the calling
-/// thread's namespace).
-fn setup(config: &Config, inst: &VrrpInstance, links: &[Link], addrs: &[Addr]) -> Result<Setup, SetupError> {
+/// Builds an instance's state-machine configuration and opens its receiver and sender on
+/// `host`.
+fn setup(
+    config: &Config,
+    inst: &VrrpInstance,
+    links: &[LinkState],
+    addrs: &[Addr],
+    host: &dyn Host,
+) -> Result<Setup, SetupError> {
     let what = inst.name.as_str();
     let problem = |p: InstanceProblem| SetupError::of(what, p);
     let ipv6 = inst.is_ipv6();
@@ -131,15 +135,15 @@ fn setup(config: &Config, inst: &VrrpInstance, links: &[Link], addrs: &[Addr]) -
     cfg.unicast_peers = inst.unicast_peers.clone();
     cfg.validate().map_err(|e| SetupError::of(what, e))?;
     let group = (!cfg.is_unicast()).then(|| cfg.multicast_group());
-    let receiver = Receiver::open(&iface, group, ipv6)
+    let adverts = host
+        .open_receiver(&iface, group, ipv6)
         .map_err(|error| problem(InstanceProblem::ReceiveSocket { interface: iface_name.clone(), error }))?;
-    let sender = Sender::open(&iface, primary)
+    host.open_sender(&iface, primary)
         .map_err(|error| problem(InstanceProblem::SendSocket { address: primary, error }))?;
-    let rtnl = Rtnl::open().map_err(|e| problem(InstanceProblem::Host(e)))?;
     let notify = [&inst.notify_master, &inst.notify_backup, &inst.notify_fault]
         .map(|s| s.as_ref().map(|s| config.script_as_run(s)));
     let sync = config.global.sync_daemon.clone().filter(|d| d.instance == inst.name);
-    Ok(Setup { name: inst.name.clone(), cfg, iface, receiver, sender, rtnl, vips, notify, sync })
+    Ok(Setup { name: inst.name.clone(), cfg, iface, adverts, vips, notify, sync })
 }
 
 /// The running instances, their tracker and their scripts.
@@ -149,28 +153,21 @@ pub struct Failover {
 }
 
 impl Failover {
-    /// Starts the configuration's instances (none: `Ok(None)`), in `netns` when given.
-    pub fn start(
-        config: &Config,
-        netns: Option<&Path>,
-        client: Arc<Ipvs>,
-        board: Board,
-    ) -> Result<Option<Failover>, SetupError> {
+    /// Starts the configuration's instances (none: `Ok(None)`) on `host`; call within the
+    /// async runtime. (The links and addresses are read, and the sockets opened, right here:
+    /// start-up work, done once.)
+    pub fn start(config: &Config, host: Arc<dyn Host>, board: Board) -> Result<Option<Failover>, SetupError> {
         if config.vrrp_instances.is_empty() {
             lock(&board).clear();
             return Ok(None);
         }
-        let (setups, tracker_rtnl) = ipvs_realserver::in_netns(netns, || -> Result<_, SetupError> {
-            let mut rtnl = Rtnl::open()?;
-            let links = rtnl.links()?;
-            let addrs = rtnl.addresses()?;
-            let setups = config
-                .vrrp_instances
-                .iter()
-                .map(|i| setup(config, i, &links, &addrs))
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok((setups, rtnl))
-        })?;
+        let links = host.links()?;
+        let addrs = host.addresses()?;
+        let setups = config
+            .vrrp_instances
+            .iter()
+            .map(|i| setup(config, i, &links, &addrs, host.as_ref()))
+            .collect::<Result<Vec<_>, _>>()?;
         let mut instances = Vec::new();
         let mut helpers = Vec::new();
         let mut slots = Vec::new();
@@ -188,11 +185,11 @@ impl Failover {
             }
         }
         let senders: Vec<_> = instances.iter().map(|(tx, _)| tx.clone()).collect();
-        helpers.push(spawn_tracker(config.clone(), tracker_rtnl, states, senders));
+        helpers.push(spawn_tracker(config.clone(), host.clone(), states, senders));
         let running = instances
             .into_iter()
             .map(|(tx, (slot, s, vr, rx))| {
-                (tx, tokio::spawn(instance::run(s, vr, rx, client.clone(), board.clone(), slot)))
+                (tx, tokio::spawn(instance::run(s, vr, rx, host.clone(), board.clone(), slot)))
             })
             .collect();
         Ok(Some(Failover { instances: running, helpers }))
@@ -214,11 +211,12 @@ impl Failover {
     }
 }
 
-/// Every second: which links are up, which scripts are good; each instance's priority and
-/// faults sent to it when they change (and once at the start).
+/// Every second: which links are up (asked of the host off the event loop), which scripts
+/// are good; each instance's priority and faults sent to it when they change (and once at
+/// the start).
 fn spawn_tracker(
     config: Config,
-    mut rtnl: Rtnl,
+    host: Arc<dyn Host>,
     states: ScriptStates,
     instances: Vec<mpsc::Sender<Ctl>>,
 ) -> tokio::task::JoinHandle<()> {
@@ -227,14 +225,19 @@ fn spawn_tracker(
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         loop {
             tick.tick().await;
-            let links = match rtnl.links() {
-                Ok(l) => l,
+            let host = host.clone();
+            let links = match tokio::task::spawn_blocking(move || host.links()).await {
+                Ok(Ok(l)) => l,
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "VRRP tracking: cannot list the interfaces");
+                    continue;
+                }
                 Err(e) => {
                     tracing::warn!(error = %e, "VRRP tracking: cannot list the interfaces");
                     continue;
                 }
             };
-            let up: HashMap<&str, bool> = links.iter().map(|l| (l.name.as_str(), l.up && l.running)).collect();
+            let up: HashMap<&str, bool> = links.iter().map(|l| (l.name.as_str(), l.up)).collect();
             let link_up = |n: &str| up.get(n).copied().unwrap_or(false);
             let script_states = lock(&states).clone();
             let mut now: Vec<(u8, Vec<String>)> = config
@@ -277,13 +280,4 @@ fn spawn_tracker(
             }
         }
     })
-}
-
-/// Whether `addr` is on an interface of the namespace at `netns` (or the daemon's own):
-/// what `ha_suspend` asks before a check runs.
-pub fn address_is_local(netns: Option<&PathBuf>, addr: IpAddr) -> bool {
-    ipvs_realserver::in_netns(netns.map(PathBuf::as_path), || -> Result<bool, ipvs_realserver::Error> {
-        Ok(Rtnl::open()?.addresses()?.iter().any(|a| a.ip == addr))
-    })
-    .unwrap_or(true)
 }

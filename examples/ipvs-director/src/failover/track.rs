@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use crate::check::{run_script, ScriptOutcome};
 use crate::config::{Script, VrrpInstance, VrrpScript};
-use crate::daemon::lock;
+use crate::host::lock;
 
 /// Each script's state by name: `true` while good.
 pub type ScriptStates = Arc<Mutex<HashMap<String, bool>>>;

@@ -62,12 +62,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let mut clock = DrainClock::new();
         let apply = |rt: &mut Runtime, clock: &mut DrainClock| -> Result<usize, Box<dyn std::error::Error>> {
             let cfg = rt.config.clone();
-            for (v, vs) in cfg.virtual_servers.iter().enumerate() {
-                let states: Vec<_> = rt.servers[v].iter().map(|s| s.state()).collect();
-                policy::update_quorum(vs, &states, &mut rt.quorum[v]);
+            let (desired, changes) = policy::decide(&cfg, &rt.server_states(), &rt.quorum);
+            for c in changes {
+                rt.quorum.insert(c.virtual_server, c.up);
             }
-            let states: Vec<Vec<_>> = rt.servers.iter().map(|l| l.iter().map(|s| s.state()).collect()).collect();
-            let desired = policy::desired(&cfg, &states, &rt.quorum)?;
+            let desired = desired?;
             let scope = Scope::Selected(rt.managed.iter().map(Selector::service).collect());
             let plan = client.plan_with_clock(&desired, &scope, &Policy::default(), clock)?;
             let report = client.apply(&plan)?;

@@ -1,7 +1,8 @@
-//! The sockets of a VRRP instance, through safe APIs (socket2, nix): a raw socket that
-//! receives adverts on the instance's interface, one that sends them from the primary
-//! address with TTL / hop limit 255, and the announcements of a new master (gratuitous ARP
-//! on an `AF_PACKET` socket, unsolicited neighbour advertisements on an ICMPv6 socket).
+//! The sockets of a VRRP instance on the real machine ([`super::Kernel`]), through safe
+//! APIs (socket2, nix): a raw socket that receives adverts on the instance's interface, one
+//! that sends them from the primary address with TTL / hop limit 255, and the announcements
+//! of a new master (gratuitous ARP on an `AF_PACKET` socket, unsolicited neighbour
+//! advertisements on an ICMPv6 socket).
 
 use std::io::{self, IoSliceMut};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV6};
@@ -12,16 +13,7 @@ use ipvs_vrrp::{garp_frame, ip, unsolicited_na, AdvertError, IpMeta, IP_PROTOCOL
 use nix::sys::socket::{self as nixsock, sockopt, ControlMessageOwned, MsgFlags, SockaddrIn6};
 use socket2::{Domain, InterfaceIndexOrAddress, Protocol, SockAddr, Socket, Type};
 
-/// The interface an instance runs on.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Interface {
-    /// Its name.
-    pub name: String,
-    /// Its index.
-    pub index: u32,
-    /// Its hardware address (6 bytes on Ethernet; empty on links without one).
-    pub mac: Vec<u8>,
-}
+use super::Interface;
 
 fn raw(family: IpAddr) -> io::Result<Socket> {
     let domain = if family.is_ipv4() { Domain::IPV4 } else { Domain::IPV6 };

@@ -2,7 +2,8 @@
 # Every test of the project, on a fresh machine (root, Rust toolchain, Python 3.11):
 #   1. installs what is missing (lab/setup.sh: apt packages, the cached lab kernel),
 #   2. formatting, clippy, then the unit, property, mock-scenario, fault-injection, fuzz-replay
-#      and doc tests on the host, the Python tests, then bounded fuzzing (nightly toolchain),
+#      and doc tests on the host, the Python tests, the status page in headless chromium
+#      (lab/browser-check.sh), then bounded fuzzing (nightly toolchain),
 #   3. boots the real-kernel lab once and runs there, as root: the scenario suite against the
 #      kernel, the kernel-only tests, the Python tests, the seed scenario with real traffic,
 #      the desired-state scenario, the ipvsadm tool compared byte for byte with the real
@@ -36,6 +37,12 @@ py_log="$(mktemp)"
 python3 -c 'import doctest, sys, ipvs; r = doctest.testmod(ipvs); print("python doctests:", r); sys.exit(1 if r.failed or not r.attempted else 0)'
 py_passed=$(grep -oE '[0-9]+ passed' "$py_log" | tail -n1 | cut -d' ' -f1)
 host_passed=$((host_passed + ${py_passed:-0}))
+
+step "status page in a browser (headless chromium: lab/browser-check.sh)"
+browser_log="$(mktemp)"
+bash lab/browser-check.sh 2>&1 | tee "$browser_log"
+browser_passed=$(sed -n 's/^browser-check: \([0-9]*\) passed.*/\1/p' "$browser_log")
+host_passed=$((host_passed + ${browser_passed:-0}))
 
 step "fuzzing (bounded; where a nightly toolchain is present)"
 fuzz_log="$(mktemp)"

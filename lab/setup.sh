@@ -27,6 +27,8 @@ command -v keepalived >/dev/null || need+=(keepalived)
 command -v tmux >/dev/null || need+=(tmux)
 # nft: the real server's arptables and redirect ARP cures (nftables rules through nft -j).
 command -v nft >/dev/null || need+=(nftables)
+# chromium: the director's status page in a real browser (lab/browser-check.sh, on the host).
+command -v chromium >/dev/null || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   log "installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -9,6 +9,7 @@
 
 mod metrics;
 pub mod node;
+pub mod page;
 pub mod serve;
 pub mod totals;
 

@@ -4,8 +4,9 @@
 //! ipvs-exporter [--listen ADDR] [--netns PATH] [--node-exporter-names] [--mock[=FILE]] [--log-format text|json]
 //! ```
 //!
-//! Serves `/metrics` (OpenMetrics text, read from the kernel at each scrape) and `/` (a page
-//! linking to it) on ADDR (default 127.0.0.1:9744, loopback only unless told otherwise).
+//! Serves `/metrics` (OpenMetrics text, read from the kernel at each scrape) and `/` (the
+//! table's status page, see `ipvs_exporter::page`) on ADDR (default 127.0.0.1:9744, loopback
+//! only unless told otherwise).
 //! SIGTERM or SIGINT: stops accepting, lets open scrapes finish, exits 0. SIGHUP: opens the
 //! netlink transport again (after the ip_vs module was reloaded, say).
 #![forbid(unsafe_code)]
@@ -13,14 +14,14 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use clap::Parser;
 use ipvs::command::{open_transport, read_rules_seed, OpenError, Opened};
 use ipvs::transport::Transport;
 use ipvs::Client;
 use ipvs_exporter::serve::{serve, Body, LogFormat, Page, Pages, Reading, Writer, OPENMETRICS};
-use ipvs_exporter::{Options, Scraper, Snapshot};
+use ipvs_exporter::{page, Options, Scraper, Snapshot};
 use tokio::signal::unix::{signal, SignalKind};
 
 /// IPVS metrics for Prometheus.
@@ -65,11 +66,10 @@ fn open(args: &Args) -> Result<Scraper<Box<dyn Transport>>, String> {
     Ok(if args.mock.is_some() { scraper.without_proc() } else { scraper })
 }
 
-const INDEX: &str = "<!doctype html>\n<html><head><title>ipvs-exporter</title></head><body>\n<h1>ipvs-exporter</h1>\n<p><a href=\"/metrics\">Metrics</a> (IPVS services and real servers: traffic, rates, connections, weights)</p>\n</body></html>\n";
-
 fn pages(scraper: Shared) -> Pages {
     // Scrapes that start together share one reading of the kernel (see `Reading`).
     let reading = Arc::new(Reading::<Snapshot>::default());
+    let history = Arc::new(Mutex::new(page::History::default()));
     Arc::new(move |path: &str| match path {
         "/metrics" => {
             let (scraper, reading) = (scraper.clone(), reading.clone());
@@ -83,7 +83,14 @@ fn pages(scraper: Shared) -> Pages {
             });
             Some(Page { content_type: OPENMETRICS, body: Body::Written(write) })
         }
-        "/" => Some(Page { content_type: "text/html; charset=utf-8", body: INDEX.to_owned().into() }),
+        "/" => {
+            let (scraper, reading, history) = (scraper.clone(), reading.clone(), history.clone());
+            let read = move || {
+                let s = scraper.read().unwrap_or_else(|p| p.into_inner());
+                reading.get(|| s.scrape())
+            };
+            Some(Page { content_type: page::HTML, body: Body::Written(page::table::writer(read, history)) })
+        }
         _ => None,
     })
 }

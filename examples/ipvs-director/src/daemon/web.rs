@@ -1,6 +1,7 @@
 //! `/metrics`: the exporter's metrics of the kernel's table (read at the scrape) and the
 //! director's own (health of each real server and check, latencies, failures, quorum, applies,
-//! reloads); `/status`: the same as JSON, with each check's last result and since when.
+//! reloads); `/status` (and `/?format=json`): the same as JSON, with each check's last result
+//! and since when; `/`: the status page ([`page`]).
 
 use std::fmt;
 use std::path::PathBuf;
@@ -18,9 +19,11 @@ use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::MetricType;
 use serde_json::{json, Value};
 
-use super::{lock, Counters, Shared};
+use super::{lock, Counters, ServerKey, Shared};
 use crate::failover::{state_name, InstanceStatus};
 use ipvs_vrrp::State;
+
+mod page;
 
 /// One sample of the director's families.
 type Labels = Vec<(&'static str, String)>;
@@ -169,20 +172,19 @@ fn families(shared: &Shared) -> Families {
         counters: *lock(&shared.counters),
         vrrp: lock(&shared.vrrp).clone(),
     };
-    for (v, vs) in rt.config.virtual_servers.iter().enumerate() {
+    for vs in &rt.config.virtual_servers {
         let vl = vec![("virtual_server", vs.id.to_string())];
-        f.quorum.push((vl.clone(), rt.quorum.get(v).copied().flatten().unwrap_or(false)));
-        for (r, rs) in vs.real_servers.iter().enumerate() {
-            let Some(s) = rt.servers.get(v).and_then(|l| l.get(r)) else { continue };
+        f.quorum.push((vl.clone(), rt.quorum.get(&vs.id).copied().unwrap_or(false)));
+        for rs in &vs.real_servers {
+            let key = ServerKey::new(vs, rs);
+            let Some(s) = rt.servers.get(&key) else { continue };
             let mut rl = vl.clone();
-            rl.push((
-                "real_server",
-                rs.port.map_or(rs.address.to_string(), |p| std::net::SocketAddr::new(rs.address, p).to_string()),
-            ));
+            rl.push(("real_server", key.real_server()));
             f.servers.push((rl.clone(), s.alive));
-            for (i, c) in s.checks.iter().enumerate() {
+            for (i, k) in s.checks.iter().enumerate() {
+                let Some(c) = rt.checks.get(k) else { continue };
                 let mut cl = rl.clone();
-                cl.push(("check", format!("{}#{i}", c.resolved.kind.key())));
+                cl.push(("check", format!("{}#{i}", k.settings.kind.key())));
                 let latency = c.last.as_ref().map_or(0.0, |l| l.latency.as_secs_f64());
                 for (kind, n) in &c.failures {
                     let mut fl = cl.clone();
@@ -205,18 +207,20 @@ pub fn status(shared: &Shared) -> Value {
     let rt = lock(&shared.runtime);
     let c = *lock(&shared.counters);
     let mut vss = Vec::new();
-    for (v, vs) in rt.config.virtual_servers.iter().enumerate() {
+    for vs in &rt.config.virtual_servers {
         let mut servers = Vec::new();
-        let states: Vec<_> = rt.servers.get(v).map(|l| l.iter().map(|s| s.state()).collect()).unwrap_or_default();
+        let states = rt.states_of(vs);
         for (r, rs) in vs.real_servers.iter().enumerate() {
-            let Some(s) = rt.servers.get(v).and_then(|l| l.get(r)) else { continue };
+            let key = ServerKey::new(vs, rs);
+            let Some(s) = rt.servers.get(&key) else { continue };
             let checks: Vec<Value> = s
                 .checks
                 .iter()
-                .map(|c| {
+                .filter_map(|k| Some((k, rt.checks.get(k)?)))
+                .map(|(k, c)| {
                     json!({
-                        "kind": c.resolved.kind.key(),
-                        "target": c.resolved.target.map(|t| t.to_string()),
+                        "kind": k.settings.kind.key(),
+                        "target": k.settings.target.map(|t| t.to_string()),
                         "up": c.health.is_up(),
                         "since": seconds(c.since),
                         "attempts": c.attempts,
@@ -235,7 +239,7 @@ pub fn status(shared: &Shared) -> Value {
             servers.push(json!({
                 "address": rs.address.to_string(),
                 "port": rs.port,
-                "weight": crate::policy::weight(vs, r, &s.state()),
+                "weight": crate::policy::weight(vs, r, &rt.server_state(&key)),
                 "alive": s.alive,
                 "since": seconds(s.since),
                 "checks": checks,
@@ -245,7 +249,7 @@ pub fn status(shared: &Shared) -> Value {
             "virtual_server": vs.id.to_string(),
             "services": vs.service_ids(&rt.config.virtual_server_groups).iter().map(|i| i.to_string()).collect::<Vec<_>>(),
             "quorum": vs.quorum,
-            "quorum_up": rt.quorum.get(v).copied().flatten(),
+            "quorum_up": rt.quorum.get(&vs.id),
             "live_weight": crate::policy::live_weight(vs, &states),
             "sorry_server": vs.sorry_server.as_ref().map(|s| s.address.to_string()),
             "real_servers": servers,
@@ -290,8 +294,6 @@ fn vrrp_status(i: &InstanceStatus) -> Value {
     })
 }
 
-const INDEX: &str = "<!doctype html>\n<html><head><title>ipvs-director</title></head><body>\n<h1>ipvs-director</h1>\n<p><a href=\"/status\">Status</a> (JSON: every virtual and real server, each check's last result) and <a href=\"/metrics\">metrics</a>.</p>\n</body></html>\n";
-
 /// The director's families of one reading, handed to the encoder beside the exporter's.
 #[derive(Debug)]
 struct Held(Arc<(Snapshot, Families)>);
@@ -314,6 +316,7 @@ pub fn pages(shared: Arc<Shared>, transport: Arc<dyn Transport>, netns: Option<P
     let scraper = Arc::new(scraper);
     let metrics = Arc::new(Reading::<(Snapshot, Families)>::default());
     let status_text = Arc::new(Reading::<String>::default());
+    let status_page = Arc::new(page::StatusPage::default());
     Arc::new(move |path: &str| match path {
         "/metrics" => {
             let (scraper, shared, metrics) = (scraper.clone(), shared.clone(), metrics.clone());
@@ -324,7 +327,7 @@ pub fn pages(shared: Arc<Shared>, transport: Arc<dyn Transport>, netns: Option<P
             });
             Some(Page { content_type: OPENMETRICS, body: Body::Written(write) })
         }
-        "/status" => {
+        "/status" | "/?format=json" => {
             let (shared, status_text) = (shared.clone(), status_text.clone());
             let write: Writer = Box::new(move |out: &mut dyn fmt::Write| {
                 let text =
@@ -333,7 +336,7 @@ pub fn pages(shared: Arc<Shared>, transport: Arc<dyn Transport>, netns: Option<P
             });
             Some(Page { content_type: "application/json", body: Body::Written(write) })
         }
-        "/" => Some(Page { content_type: "text/html; charset=utf-8", body: INDEX.to_owned().into() }),
+        "/" => Some(status_page.page(&shared, &scraper)),
         _ => None,
     })
 }

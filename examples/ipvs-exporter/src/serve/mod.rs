@@ -88,7 +88,9 @@ pub const PIECE: usize = 256 * 1024;
 /// The OpenMetrics text content type (what `/metrics` serves).
 pub const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
-/// What a server serves: the page at a path, or None (404).
+/// What a server serves: the page at a path, or None (404). A request whose query has
+/// `format=VALUE` is asked as `PATH?format=VALUE` first (the page in that form), then as
+/// `PATH`; any other query is ignored.
 pub type Pages = Arc<dyn Fn(&str) -> Option<Page> + Send + Sync>;
 
 type Reply = Response<BoxBody<Bytes, std::io::Error>>;
@@ -110,7 +112,11 @@ async fn handle(
         return Ok(plain(StatusCode::METHOD_NOT_ALLOWED, "GET only\n"));
     }
     let path = req.uri().path().to_owned();
-    let page = match tokio::task::spawn_blocking(move || pages(&path)).await {
+    // A `format` in the query picks a form of the page: `PATH?format=VALUE` if `pages` has it.
+    let format = req.uri().query().and_then(|q| q.split('&').find_map(|p| p.strip_prefix("format=")));
+    let format = format.map(|f| format!("{path}?format={f}"));
+    let find = move || format.and_then(|f| pages(&f)).or_else(|| pages(&path));
+    let page = match tokio::task::spawn_blocking(find).await {
         Ok(Some(p)) => p,
         Ok(None) => return Ok(plain(StatusCode::NOT_FOUND, "not found\n")),
         Err(e) => {

@@ -2,9 +2,9 @@
 //! half on the ipvs library.
 //!
 //! ```text
-//! ipvs-director --config FILE | --keepalived FILE [--check-config] [--listen ADDR] [--no-listen]
-//!               [--netns PATH] [--mock[=FILE]] [--release-on-exit] [--log-format text|json]
-//! ipvs-director import-keepalived FILE      # keepalived.conf as the native TOML file
+//! ipvs-director --config FILE | --keepalived FILE [--check-config] [--strict] [--listen ADDR]
+//!               [--no-listen] [--netns PATH] [--mock[=FILE]] [--release-on-exit] [--log-format text|json]
+//! ipvs-director [--strict] import-keepalived FILE      # keepalived.conf as the native TOML file
 //! ```
 //!
 //! SIGHUP reloads the configuration (a bad file is refused, the running one stays; the files
@@ -38,9 +38,14 @@ struct Args {
     /// Run from keepalived.conf directly (its supported subset).
     #[arg(long, value_name = "FILE")]
     keepalived: Option<PathBuf>,
-    /// Validate the configuration, print any problem, and exit (0: valid, 1: not).
+    /// Validate the configuration, print any problem and every warning, and exit (0: valid,
+    /// 1: not).
     #[arg(long)]
     check_config: bool,
+    /// Refuse a keepalived.conf with anything keepalived would warn about (every warning is
+    /// an error: status 1), at start, on reload and in import-keepalived.
+    #[arg(long, global = true)]
+    strict: bool,
     /// Where to serve /metrics and /status.
     #[arg(long, default_value = "127.0.0.1:9745", value_name = "ADDR")]
     listen: SocketAddr,
@@ -113,6 +118,14 @@ fn say(line: impl std::fmt::Display) {
     let _ = writeln!(std::io::stderr().lock(), "{line}");
 }
 
+/// Says the warnings about a keepalived.conf on standard error, `FILE:LINE: warning: KEYWORD:
+/// what was done` (its errors are said where it is read again).
+fn say_warnings(path: &std::path::Path) {
+    if let Ok(reading) = ipvs_director::keepalived::read_file_with_warnings(path) {
+        reading.warnings.iter().for_each(say);
+    }
+}
+
 /// An output error: said on standard error, exit status 2 (as the `ipvs` command does).
 fn output_error(e: Error) -> ExitCode {
     say(format_args!("ipvs-director: {e}"));
@@ -143,7 +156,11 @@ fn main() -> ExitCode {
         // Not the daemon: the signals act as they do on any command.
         let _ = held.thread_unblock();
     }
+    ipvs_director::keepalived::set_strict(args.strict);
     if let Some(Cmd::ImportKeepalived { file }) = &args.command {
+        if !args.strict {
+            say_warnings(file);
+        }
         return match ipvs_director::keepalived::import_file(file) {
             Ok(text) => match print_out(&text) {
                 Ok(()) => ExitCode::SUCCESS,
@@ -164,6 +181,9 @@ fn main() -> ExitCode {
         }
     };
     if args.check_config {
+        if let (false, Source::Keepalived(p)) = (args.strict, &source) {
+            say_warnings(p);
+        }
         return match source.load() {
             Ok(c) => {
                 let servers: usize = c.virtual_servers.iter().map(|v| v.real_servers.len()).sum();

@@ -88,12 +88,12 @@ fn an_invalid_file_names_the_field_and_exits_1() {
     // keepalived.conf: the file, line and keyword.
     let k = file(
         "bad.conf",
-        "virtual_server 192.0.2.10 80 {\n  protocol TCP\n  lvs_sched rr\n  bogus_keyword 1\n  lvs_method NAT\n  \
+        "virtual_server 192.0.2.10 80 {\n  protocol TCP\n  lvs_sched rr\n  hashed\n  lvs_method NAT\n  \
          real_server 198.51.100.11 80 {\n  }\n}\n",
     );
     let (code, out, err) = run(&["--keepalived", k.as_str(), "--check-config"]);
     assert_eq!((code, out.as_str()), (1, ""));
-    assert!(err.starts_with(&format!("{}:4: bogus_keyword: ", k.as_str())), "{err}");
+    assert!(err.starts_with(&format!("{}:4: hashed: ", k.as_str())), "{err}");
 
     // A file that is not there.
     let missing = Path::new("/nonexistent/ipvs-director.toml");

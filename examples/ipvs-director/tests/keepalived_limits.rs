@@ -191,12 +191,20 @@ fn a_brace_pattern_past_the_limit_is_refused() {
 
 #[test]
 fn control_characters_in_keywords_are_escaped() {
+    // Unknown keywords: warnings (keepalived ignores them), escaped as errors are.
     let text = format!("{VS}\x1b[2J\x1b[31mEVIL\n\0\0\0\0\n");
+    let w = keepalived::read_str_with_warnings(&text, "k.conf").unwrap().warnings;
+    let shown: String = w.iter().map(|w| format!("{w}\n")).collect();
+    assert!(!shown.contains('\x1b') && !shown.contains('\0'), "{shown:?}");
+    assert!(shown.contains("k.conf:11: warning: \\u{1b}[2J\\u{1b}[31mEVIL: "), "{shown}");
+    assert!(shown.contains("k.conf:12: warning: \\0\\0\\0\\0: "), "{shown}");
+    // And errors: the same keywords with a block are refused.
+    let text = format!("{VS}\x1b[2J\x1b[31mEVIL {{\n}}\n\0\0\0\0 {{\n}}\n");
     let e = keepalived::read_str(&text, "k.conf").unwrap_err();
     let shown = e.to_string();
     assert!(!shown.contains('\x1b') && !shown.contains('\0'), "{shown:?}");
     assert!(shown.contains("k.conf:11: \\u{1b}[2J\\u{1b}[31mEVIL: "), "{shown}");
-    assert!(shown.contains("k.conf:12: \\0\\0\\0\\0: "), "{shown}");
+    assert!(shown.contains("k.conf:13: \\0\\0\\0\\0: "), "{shown}");
 }
 
 #[test]

@@ -24,13 +24,27 @@ fn render_table(t: &KeywordTable) -> String {
         let statement = if k.args.is_empty() { k.name.to_owned() } else { format!("{} {}", k.name, k.args) };
         let (status, what) = match k.status {
             KeywordStatus::Converted(native) => ("converted", native.to_owned()),
-            KeywordStatus::Ignored(why) => ("ignored", why.to_owned()),
+            KeywordStatus::Ignored(why) => ("no effect", format!("warning: {why}")),
             KeywordStatus::Refused(why) => ("refused", format!("error: {why}")),
-            KeywordStatus::Unsupported => ("refused", format!("error: {}", t.unknown)),
+            KeywordStatus::Unsupported => ("refused", "error: not supported by ipvs-director".to_owned()),
         };
         out.push_str(&format!("| `{}` | {status} | {} |\n", cell(&statement), cell(&what)));
     }
-    out.push_str(&format!("\nAny other keyword: error: {}.\n", cell(t.unknown)));
+    let known = t.known.iter().filter(|name| !t.keywords.iter().any(|k| k.name == **name)).count();
+    if known > 0 {
+        out.push_str(&format!(
+            "\nAny other keyword keepalived 2.2.7 knows here ({known} more, listed in src/keepalived/convert/known.rs): error: not supported by ipvs-director (keepalived knows it)."
+        ));
+        out.push_str(&format!(
+            " Any other: warning: {}; ignored, as keepalived ignores it (with a block: refused).\n",
+            cell(t.unknown)
+        ));
+    } else {
+        out.push_str(&format!(
+            "\nAny other keyword: warning: {}; ignored, as keepalived ignores it (with a block: refused).\n",
+            cell(t.unknown)
+        ));
+    }
     out
 }
 

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::time::Duration;
 
-use super::error::{KeepalivedError, Loc};
+use super::error::{KeepalivedError, KeepalivedWarning, Loc};
 use super::lexer::MAX_ERRORS;
 use super::tree::Node;
 use crate::config::{split_words, Script};
@@ -28,6 +28,14 @@ pub(crate) struct Ctx {
     pub prior: usize,
     /// Set when the errors reached [`MAX_ERRORS`]: the last error, saying so.
     pub stop: Option<KeepalivedError>,
+    /// Warnings: statements taken with a fallback or without effect (at most
+    /// [`MAX_ERRORS`]; `unlisted` counts the rest).
+    pub warnings: Vec<KeepalivedWarning>,
+    /// Warnings past [`MAX_ERRORS`], counted only.
+    pub unlisted: usize,
+    /// The line of each top-level `vrrp_script` by name (the first of a name), to say when
+    /// a tracked script is defined after the instance that tracks it.
+    pub script_lines: HashMap<String, usize>,
 }
 
 impl Ctx {
@@ -41,6 +49,20 @@ impl Ctx {
             return;
         }
         self.errors.push(KeepalivedError::new(&n.loc, n.keyword(), reason));
+    }
+
+    /// Records a warning at statement `n`: what was done with it.
+    pub fn warn(&mut self, n: &Node, what: impl Into<String>) {
+        self.warn_at(&n.loc, n.keyword(), what);
+    }
+
+    /// Records a warning at `loc` (keyword `keyword`).
+    pub fn warn_at(&mut self, loc: &Loc, keyword: &str, what: impl Into<String>) {
+        if self.warnings.len() >= MAX_ERRORS {
+            self.unlisted += 1;
+            return;
+        }
+        self.warnings.push(KeepalivedWarning::new(loc, keyword, what));
     }
 
     /// Records that the native field at `path` comes from statement `n`.

@@ -73,6 +73,47 @@ pub(crate) fn escape(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// A statement keepalived takes with a warning and a fallback (or one that has no effect
+/// here), and what the reader did with it: `FILE:LINE: warning: KEYWORD: what was done`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct KeepalivedWarning {
+    /// The file.
+    pub file: PathBuf,
+    /// The line, from 1 (0: the file as a whole).
+    pub line: usize,
+    /// The statement's keyword; empty for the file as a whole.
+    pub keyword: String,
+    /// What was done (the fallback taken, or why the statement has no effect).
+    pub what: String,
+}
+
+impl KeepalivedWarning {
+    pub(crate) fn new(loc: &Loc, keyword: impl Into<String>, what: impl Into<String>) -> KeepalivedWarning {
+        KeepalivedWarning { file: (*loc.file).clone(), line: loc.line, keyword: keyword.into(), what: what.into() }
+    }
+
+    /// The warning as an error (`--strict`: a warning refuses the file).
+    pub fn into_error(self) -> KeepalivedError {
+        let KeepalivedWarning { file, line, keyword, what } = self;
+        KeepalivedError { file, line, keyword, reason: format!("{what} (a warning: refused with --strict)") }
+    }
+}
+
+impl fmt::Display for KeepalivedWarning {
+    /// `FILE:LINE: warning: KEYWORD: what was done`, escaped as errors are.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", escape(&self.file.display().to_string()))?;
+        if self.line > 0 {
+            write!(f, ":{}", self.line)?;
+        }
+        f.write_str(": warning")?;
+        if !self.keyword.is_empty() {
+            write!(f, ": {}", escape(&self.keyword))?;
+        }
+        write!(f, ": {}", escape(&self.what))
+    }
+}
+
 /// Errors collected while reading, each once (a file included from several places gives
 /// its errors once), at most [`MAX_ERRORS`], and the error that stopped the reading (a limit
 /// reached), shown last.
@@ -139,6 +180,14 @@ mod tests {
         assert_eq!(e.to_string(), "/etc/keepalived/k.conf:7: lb_algo: unknown scheduler \"xx\"");
         let whole = KeepalivedError { line: 0, keyword: String::new(), ..e };
         assert_eq!(whole.to_string(), "/etc/keepalived/k.conf: unknown scheduler \"xx\"");
+    }
+
+    #[test]
+    fn warning_display() {
+        let loc = Loc { file: Arc::new(PathBuf::from("k.conf")), line: 3 };
+        let w = KeepalivedWarning::new(&loc, "colour\x1b", "ignored");
+        assert_eq!(w.to_string(), "k.conf:3: warning: colour\\u{1b}: ignored");
+        assert_eq!(w.into_error().to_string(), "k.conf:3: colour\\u{1b}: ignored (a warning: refused with --strict)");
     }
 
     #[test]

@@ -123,20 +123,9 @@ impl Lexed {
         if !self.count_bytes(bytes.len(), &at, keyword) {
             return;
         }
-        let text = match String::from_utf8(bytes) {
-            Ok(t) => t,
-            Err(e) => {
-                let bytes = e.as_bytes();
-                let bad = e.utf8_error().valid_up_to();
-                let line = bytes.get(..bad).unwrap_or_default().iter().filter(|b| **b == b'\n').count() + 1;
-                let byte = bytes.get(bad).copied().unwrap_or_default();
-                let loc = Loc { file: Arc::new(path.to_path_buf()), line };
-                return self.err(&loc, "", format!("not UTF-8 text (byte \\x{byte:02x})"));
-            }
-        };
         self.stack.push(canonical);
         self.files.push(path.to_path_buf());
-        self.lines(&text, path);
+        self.lines(&bytes, path);
         self.stack.pop();
     }
 
@@ -158,14 +147,18 @@ impl Lexed {
         let at = Loc { file: Arc::new(path.to_path_buf()), line: 0 };
         if self.count_bytes(text.len(), &at, "") {
             self.files.push(path.to_path_buf());
-            self.lines(text, path);
+            self.lines(text.as_bytes(), path);
         }
     }
 
-    fn lines(&mut self, text: &str, path: &Path) {
+    /// Reads a file's lines. A line whose bytes are not UTF-8 is taken if they are all in
+    /// its comment (keepalived, which reads bytes, skips comments whatever they hold: a GBK
+    /// comment is common); otherwise the file is not read further, with an error naming the
+    /// byte.
+    fn lines(&mut self, bytes: &[u8], path: &Path) {
         let file = Arc::new(path.to_path_buf());
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-        for (n, raw) in text.lines().enumerate() {
+        for (n, raw) in split_lines(bytes).enumerate() {
             if self.errors.stopped() {
                 return;
             }
@@ -174,7 +167,10 @@ impl Lexed {
                 let why = format!("reading stopped: a line longer than {MAX_LINE_BYTES} bytes (the line limit)");
                 return self.errors.stop(&loc, "", why);
             }
-            self.line(raw, loc, &base);
+            match statement_text(raw) {
+                Ok(text) => self.line(text, loc, &base),
+                Err(byte) => return self.err(&loc, "", format!("not UTF-8 text (byte \\x{byte:02x})")),
+            }
         }
     }
 
@@ -248,6 +244,35 @@ impl Lexed {
         list.extend(stop);
         (nodes, list)
     }
+}
+
+/// The lines of `bytes`, as `str::lines` splits text: at `\n`, a `\r` before it dropped, no
+/// empty line after a last `\n`.
+fn split_lines(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let body = bytes.strip_suffix(b"\n").unwrap_or(bytes);
+    let lines = (!bytes.is_empty()).then(|| body.split(|b| *b == b'\n'));
+    lines.into_iter().flatten().map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+}
+
+/// A line as text: whole if it is UTF-8, else the part before its comment if that part is
+/// (the comment found as [`decomment`] finds it, on bytes); else the first byte that is not
+/// UTF-8.
+fn statement_text(raw: &[u8]) -> Result<&str, u8> {
+    if let Ok(text) = std::str::from_utf8(raw) {
+        return Ok(text);
+    }
+    let (mut quote, mut i) = (false, 0);
+    while let Some(&b) = raw.get(i) {
+        match b {
+            b'"' => quote = !quote,
+            b'\\' => i += 1,
+            b'#' | b'!' if !quote => break,
+            _ => {}
+        }
+        i += 1;
+    }
+    let before = raw.get(..i).unwrap_or(raw);
+    std::str::from_utf8(before).map_err(|e| before.get(e.valid_up_to()).copied().unwrap_or_default())
 }
 
 fn first_word(s: &str) -> &str {
@@ -395,6 +420,24 @@ mod tests {
         assert!(e[0].contains(":1: include: needs a file"), "{e:?}");
         assert!(e[1].contains(":2: includer: only plain include"), "{e:?}");
         assert!(e[2].contains(":3: include: no file /nonexistent/none.conf"), "{e:?}");
+    }
+
+    #[test]
+    fn bytes_that_are_not_utf8_are_taken_in_comments_only() {
+        let lines: Vec<&[u8]> = split_lines(b"a\r\nb\n\nc").collect();
+        assert_eq!(lines, [&b"a"[..], b"b", b"", b"c"]);
+        assert_eq!(split_lines(b"").count(), 0);
+        assert_eq!(split_lines(b"x\n").count(), 1);
+        // GBK in a comment, after `!`, and a `#` inside quotes before it.
+        assert_eq!(statement_text(b"router_id x # \xd6\xf7\xbb\xfa"), Ok("router_id x "));
+        assert_eq!(statement_text(b"a \"#\" ! \xff"), Ok("a \"#\" "));
+        assert_eq!(statement_text(b"a \\# \xff"), Err(0xff));
+        assert_eq!(statement_text(b"bad \xff\x1b # ok"), Err(0xff));
+        let mut l = Lexed::default();
+        l.lines(b"virtual_server 192.0.2.10 80 { # \xc3\x28 \xff\n}\n", Path::new("k.conf"));
+        let (nodes, errors) = l.finish();
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(nodes[0].words, ["virtual_server", "192.0.2.10", "80"]);
     }
 
     #[test]

@@ -1,21 +1,35 @@
 //! keepalived.conf (keepalived 2.2.7's grammar) read into the native
-//! [`Config`](crate::config::Config): the supported subset is converted, and every statement
-//! outside it is an error `FILE:LINE: KEYWORD: why`, never skipped. The subset and what is
-//! refused are listed in `docs/director-config.md`.
+//! [`Config`](crate::config::Config): run what keepalived runs, and do what keepalived does.
+//! The supported subset is converted; where keepalived warns and falls back, the reader does
+//! the same and returns a warning `FILE:LINE: warning: KEYWORD: what was done`
+//! ([`KeepalivedWarning`]); what neither can run is an error `FILE:LINE: KEYWORD: why`. The
+//! subset, and what is accepted without effect or refused, are listed in
+//! `docs/director-config.md`.
 //!
-//! The rules followed:
+//! The rules followed (each fallback checked against `keepalived -t`, whose words are quoted
+//! beside its code):
 //!
 //! * lexical: keepalived's (comments from an unquoted `#` or `!`, `"..."` words, braces
 //!   anywhere, `include` with glob patterns relative to the including file, line numbers
-//!   kept across includes); its preprocessor (`@`, `$NAME=`, `~SEQ`) is refused;
-//! * a configuration keepalived would run only after reporting a configuration error
-//!   (`keepalived -t` exits non-zero: no protocol, no scheduler, a real server's port reset,
-//!   quorum above the total weight...) is refused, naming the problem;
-//! * a statement keepalived takes but whose effect the director would not reproduce (an
-//!   argument to `alpha`, words after a `misc_path` command, a checker connecting to port 0)
-//!   is refused;
-//! * the `global_defs` keys of [`IGNORED_GLOBAL_DEFS`] and the keywords of
-//!   [`IGNORED_KEYWORDS`] (e-mail alerts only) are accepted and ignored.
+//!   kept across includes; bytes that are not UTF-8 are taken in comments); its
+//!   preprocessor (`@`, `$NAME=`, `~SEQ`) is refused;
+//! * an unknown keyword is a warning and is ignored, as keepalived ignores it (with a block
+//!   it is refused: keepalived would read the block's statements as the enclosing block's);
+//! * keepalived's fallbacks are taken with a warning: no scheduler (wlc), no or an unknown
+//!   forwarding method (NAT), an invalid `persistence_timeout` (none), a direct-routing real
+//!   server's port (reset to the virtual port), an `auth_pass` longer than 8 bytes (cut), a
+//!   tracked script not defined before its instance or tracked twice (not tracked), a
+//!   `vrrp_script` defined twice (the first), an argument to `nopreempt` (ignored);
+//! * a keyword that concerns only what the director does not do (e-mail, SNMP, D-Bus,
+//!   process scheduling, VRRP knobs not implemented yet) is accepted with a warning saying
+//!   it has no effect and why ([`IGNORED_GLOBAL_DEFS`], [`IGNORED_KEYWORDS`] and the tables);
+//! * a configuration keepalived would not run as written, or whose effect the director
+//!   would not reproduce (an argument to `alpha`, words after a `misc_path` command, a
+//!   checker connecting to port 0, no protocol, quorum above the total weight...), is
+//!   refused, naming the problem.
+//!
+//! [`read_file`] logs the warnings (tracing) and returns the configuration;
+//! [`read_file_with_warnings`] returns them; with [`set_strict`], a warning refuses the file.
 //!
 //! Each block is read through a table of its keywords (keepalived's `install_keyword`
 //! shape), which also says what each keyword is for: [`keyword_tables`] gives them, and
@@ -26,8 +40,13 @@
 //! let conf = "virtual_server 192.0.2.10 80 {\n  protocol TCP\n  lb_algo rr\n  lb_kind NAT\n  real_server 198.51.100.11 80 {\n    TCP_CHECK {\n      connect_timeout 3\n    }\n  }\n}\n";
 //! let config = keepalived::read_str(conf, "/etc/keepalived/keepalived.conf")?;
 //! assert_eq!(config.virtual_servers[0].real_servers.len(), 1);
-//! let bad = keepalived::read_str(&conf.replace("lb_algo rr\n", "lb_algo rr\n  colour red\n"), "k.conf").unwrap_err();
-//! assert_eq!(bad.to_string(), "k.conf:4: colour: unknown keyword in virtual_server");
+//! let odd = conf.replace("lb_algo rr\n", "lb_algo rr\n  colour red\n");
+//! let reading = keepalived::read_str_with_warnings(&odd, "k.conf")?;
+//! assert_eq!(reading.config, config);
+//! assert_eq!(
+//!     reading.warnings[0].to_string(),
+//!     "k.conf:4: warning: colour: unknown keyword in virtual_server; ignored, as keepalived ignores it"
+//! );
 //! # Ok::<(), keepalived::KeepalivedErrors>(())
 //! ```
 
@@ -39,10 +58,11 @@ mod lexer;
 mod tree;
 
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 pub use convert::{keyword_tables, KeywordDoc, KeywordStatus, KeywordTable, IGNORED_GLOBAL_DEFS, IGNORED_KEYWORDS};
-pub use error::{KeepalivedError, KeepalivedErrors, Loc};
+pub use error::{KeepalivedError, KeepalivedErrors, KeepalivedWarning, Loc};
 pub use glob::MAX_EXPANSIONS;
 pub use lexer::{MAX_ERRORS, MAX_FILES, MAX_FILE_BYTES, MAX_INCLUDE_DEPTH, MAX_LINE_BYTES, MAX_TOTAL_BYTES, MAX_WORDS};
 pub use tree::MAX_BLOCK_DEPTH;
@@ -51,19 +71,63 @@ use crate::config::Config;
 use args::Ctx;
 use lexer::Lexed;
 
-/// Reads a keepalived.conf and its includes into a validated native configuration.
+/// A keepalived.conf read: the configuration, and the warnings (in file order) about what
+/// was taken with a fallback or without effect.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reading {
+    /// The validated configuration.
+    pub config: Config,
+    /// What keepalived would warn about, and what has no effect here.
+    pub warnings: Vec<KeepalivedWarning>,
+}
+
+/// Whether [`read_file`], [`read_str`] and [`import_file`] refuse a file with warnings
+/// (`--strict`).
+static STRICT: AtomicBool = AtomicBool::new(false);
+
+/// `--strict`: from now on, [`read_file`], [`read_str`] and [`import_file`] (the daemon's
+/// start and reloads) refuse a file with any warning, each warning an error.
+pub fn set_strict(strict: bool) {
+    STRICT.store(strict, Ordering::Relaxed);
+}
+
+/// Reads a keepalived.conf and its includes into a validated native configuration; the
+/// warnings are logged (with [`set_strict`], they refuse the file).
 pub fn read_file(path: impl AsRef<Path>) -> Result<Config, KeepalivedErrors> {
+    settle(read_file_with_warnings(path)?)
+}
+
+/// Reads keepalived.conf text; `path` names it in errors and its directory is where
+/// relative includes are looked for. The warnings are logged (with [`set_strict`], they
+/// refuse the text).
+pub fn read_str(text: &str, path: impl AsRef<Path>) -> Result<Config, KeepalivedErrors> {
+    settle(read_str_with_warnings(text, path)?)
+}
+
+/// [`read_file`], with the warnings returned (never logged, whatever [`set_strict`] says).
+pub fn read_file_with_warnings(path: impl AsRef<Path>) -> Result<Reading, KeepalivedErrors> {
     let mut lexed = Lexed::default();
     lexed.file(path.as_ref(), None);
     finish(lexed)
 }
 
-/// Reads keepalived.conf text; `path` names it in errors and its directory is where
-/// relative includes are looked for.
-pub fn read_str(text: &str, path: impl AsRef<Path>) -> Result<Config, KeepalivedErrors> {
+/// [`read_str`], with the warnings returned (never logged, whatever [`set_strict`] says).
+pub fn read_str_with_warnings(text: &str, path: impl AsRef<Path>) -> Result<Reading, KeepalivedErrors> {
     let mut lexed = Lexed::default();
     lexed.text(text, path.as_ref());
     finish(lexed)
+}
+
+/// The configuration, its warnings logged; with [`set_strict`], refused if it has any.
+fn settle(reading: Reading) -> Result<Config, KeepalivedErrors> {
+    let Reading { config, warnings } = reading;
+    if STRICT.load(Ordering::Relaxed) && !warnings.is_empty() {
+        return Err(KeepalivedErrors(warnings.into_iter().map(KeepalivedWarning::into_error).collect()));
+    }
+    for w in &warnings {
+        tracing::warn!(file = %w.file.display(), line = w.line, keyword = %w.keyword, "{w}");
+    }
+    Ok(config)
 }
 
 /// `import-keepalived`: a keepalived.conf converted to a native TOML file (reading that file
@@ -77,7 +141,7 @@ pub fn import_file(path: impl AsRef<Path>) -> Result<String, KeepalivedErrors> {
     ))
 }
 
-fn finish(mut lexed: Lexed) -> Result<Config, KeepalivedErrors> {
+fn finish(mut lexed: Lexed) -> Result<Reading, KeepalivedErrors> {
     let files = std::mem::take(&mut lexed.files);
     let stopped = lexed.errors.stopped();
     let (nodes, mut errors) = lexed.finish();
@@ -89,6 +153,7 @@ fn finish(mut lexed: Lexed) -> Result<Config, KeepalivedErrors> {
         let config = convert::convert(&nodes, &mut ctx);
         drop(nodes);
         errors.append(&mut ctx.errors);
+        let mut warnings = std::mem::take(&mut ctx.warnings);
         stop = ctx.stop.take();
         if errors.is_empty() && stop.is_none() {
             if let Err(v) = config.validate() {
@@ -100,7 +165,15 @@ fn finish(mut lexed: Lexed) -> Result<Config, KeepalivedErrors> {
             }
         }
         if errors.is_empty() && stop.is_none() {
-            return Ok(config);
+            let order = |w: &KeepalivedWarning| (files.iter().position(|f| *f == w.file).unwrap_or(usize::MAX), w.line);
+            warnings.sort_by_key(order);
+            warnings.dedup();
+            if ctx.unlisted > 0 {
+                let loc = Loc { file: Arc::new(files.first().cloned().unwrap_or_default()), line: 0 };
+                let what = format!("{} more warnings not listed (the first {MAX_ERRORS} are)", ctx.unlisted);
+                warnings.push(KeepalivedWarning::new(&loc, "", what));
+            }
+            return Ok(Reading { config, warnings });
         }
     }
     let order = |e: &KeepalivedError| (files.iter().position(|f| *f == e.file).unwrap_or(usize::MAX), e.line);

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::super::args::{place_of, Ctx, Place};
 use super::super::tree::Node;
-use super::keywords::{refused_all, Block, Keyword, KeywordTable, Once};
+use super::keywords::{refused_all, Block, Keyword, KeywordTable};
 use super::shared::{self, Alpha, Draft, Shared, Timed, Virtualhost};
 use crate::config::{
     Check, CheckKind, DnsCheck, DnsType, HttpCheck, HttpProtocol, MiscCheck, Script, SmtpCheck, Timing,
@@ -52,59 +52,49 @@ const TCP_CHECK: Block<D> = Block {
     name: "TCP_CHECK",
     tables: &[&CONNECTION, TIMING, COMMON],
     unknown: "unknown keyword in TCP_CHECK",
+    known: &[],
     counted: true,
-    unknown_once: checker_once,
 };
 
 const HTTP_GET: Block<D> = Block {
     name: "HTTP_GET",
     tables: &[&CONNECTION, TIMING, COMMON, HTTP],
     unknown: "unknown keyword in HTTP_GET",
+    known: &[],
     counted: true,
-    unknown_once: checker_once,
 };
 
 const SSL_GET: Block<D> = Block {
     name: "SSL_GET",
     tables: &[&CONNECTION, TIMING, COMMON, HTTP],
     unknown: "unknown keyword in SSL_GET",
+    known: &[],
     counted: true,
-    unknown_once: checker_once,
 };
 
 const DNS_CHECK: Block<D> = Block {
     name: "DNS_CHECK",
     tables: &[&CONNECTION, TIMING, COMMON, DNS],
     unknown: "unknown keyword in DNS_CHECK",
+    known: &[],
     counted: true,
-    unknown_once: checker_once,
 };
 
 const MISC_CHECK: Block<D> = Block {
     name: "MISC_CHECK",
     tables: &[&NO_CONNECTION, TIMING, COMMON, MISC],
     unknown: "unknown keyword in MISC_CHECK",
+    known: &[],
     counted: true,
-    unknown_once: checker_once,
 };
 
 const SMTP_CHECK: Block<D> = Block {
     name: "SMTP_CHECK",
     tables: &[&CONNECTION, TIMING, COMMON, SMTP],
     unknown: "unknown keyword in SMTP_CHECK",
+    known: &[],
     counted: true,
-    unknown_once: checker_once,
 };
-
-/// In every checker, `url` may repeat (HTTP checks take several; elsewhere each is an
-/// unknown keyword) and `nb_get_retry` counts as `retry`.
-fn checker_once(keyword: &str) -> Once {
-    match keyword {
-        "url" => Once::Repeats,
-        "nb_get_retry" => Once::As("retry"),
-        _ => Once::Each,
-    }
-}
 
 /// Where a check connects to, and from.
 const CONNECTION: [Keyword<D>; 7] = [

@@ -1,14 +1,15 @@
 //! `global_defs` (keepalived's global keywords): its keyword table and handlers. The keys
-//! that only concern e-mail alerts are accepted and ignored.
+//! that only concern what the director does not do (e-mail alerts, SNMP, D-Bus, the
+//! notification FIFO, process scheduling and memory locking, VRRP knobs not implemented yet)
+//! are accepted with a warning saying so.
 
 use super::super::args::Ctx;
 use super::super::tree::Node;
-use super::keywords::{count_ignored, each, ignored, Block, Keyword, KeywordTable};
+use super::keywords::{count_ignored, ignored, Block, Keyword, KeywordTable};
 use crate::config::{Global, SyncDaemon};
 
-/// `global_defs` keys accepted and ignored, with why: they only concern e-mail alerts and
-/// the name used in them, which the director does not send (the entries of that kind in
-/// the `global_defs` table).
+/// `global_defs` keys accepted without effect (each with a warning), with why: the entries
+/// of that kind in the `global_defs` table.
 pub const IGNORED_GLOBAL_DEFS: [(&str, &str); count_ignored(KEYWORDS)] = ignored(KEYWORDS);
 
 const KEYWORDS: &[Keyword<Global>] = &[
@@ -23,28 +24,125 @@ const KEYWORDS: &[Keyword<Global>] = &[
         lvs_sync_daemon,
     ),
     Keyword::converted("vrrp_version", "2|3", "global.vrrp_version", vrrp_version),
-    Keyword::ignored("router_id", "NAME", "names this host in e-mail alerts and SNMP", ignore).repeats(),
-    Keyword::ignored("notification_email", "{ ADDRESS ... }", "e-mail alert recipients", ignore).repeats(),
-    Keyword::ignored("notification_email_from", "ADDRESS", "e-mail alert sender", ignore).repeats(),
-    Keyword::ignored("smtp_server", "IP [PORT]", "e-mail alert relay", ignore).repeats(),
-    Keyword::ignored("smtp_connect_timeout", "SECONDS", "e-mail alert relay timeout", ignore).repeats(),
-    Keyword::ignored("smtp_helo_name", "NAME", "e-mail alert HELO name", ignore).repeats(),
-    Keyword::ignored("smtp_alert", "[BOOL]", "turns e-mail alerts on", ignore).repeats(),
-    Keyword::ignored("smtp_alert_checker", "[BOOL]", "turns checker e-mail alerts on", ignore).repeats(),
-    Keyword::ignored("smtp_alert_vrrp", "[BOOL]", "turns VRRP e-mail alerts on", ignore).repeats(),
-    Keyword::ignored("no_email_faults", "", "e-mail alerts on faults", ignore).repeats(),
+    Keyword::ignored(
+        "router_id",
+        "NAME",
+        "names this host in e-mail alerts and SNMP, which the director does not send",
+        ignore,
+    )
+    .repeats(),
+    Keyword::ignored(
+        "notification_email",
+        "{ ADDRESS ... }",
+        "e-mail alert recipients: the director sends no e-mail",
+        ignore,
+    )
+    .repeats(),
+    Keyword::ignored("notification_email_from", "ADDRESS", "e-mail alert sender: the director sends no e-mail", ignore)
+        .repeats(),
+    Keyword::ignored("smtp_server", "IP [PORT]", "e-mail alert relay: the director sends no e-mail", ignore).repeats(),
+    Keyword::ignored(
+        "smtp_connect_timeout",
+        "SECONDS",
+        "e-mail alert relay timeout: the director sends no e-mail",
+        ignore,
+    )
+    .repeats(),
+    Keyword::ignored("smtp_helo_name", "NAME", "e-mail alert HELO name: the director sends no e-mail", ignore)
+        .repeats(),
+    Keyword::ignored("smtp_alert", "[BOOL]", "turns e-mail alerts on: the director sends none", ignore).repeats(),
+    Keyword::ignored("smtp_alert_checker", "[BOOL]", "turns checker e-mail alerts on: the director sends none", ignore)
+        .repeats(),
+    Keyword::ignored("smtp_alert_vrrp", "[BOOL]", "turns VRRP e-mail alerts on: the director sends none", ignore)
+        .repeats(),
+    Keyword::ignored("no_email_faults", "", "e-mail alerts on faults: the director sends none", ignore).repeats(),
+    Keyword::ignored("vrrp_strict", "", STRICT, ignore),
+    Keyword::ignored(
+        "vrrp_skip_check_adv_addr",
+        "",
+        "the director checks the address list of every advert (issue 22)",
+        ignore,
+    ),
+    Keyword::ignored(
+        "vrrp_garp_interval",
+        "SECONDS",
+        "the director sends its gratuitous ARPs back to back (issue 22)",
+        ignore,
+    ),
+    Keyword::ignored(
+        "vrrp_gna_interval",
+        "SECONDS",
+        "the director sends its neighbour advertisements back to back (issue 22)",
+        ignore,
+    ),
+    Keyword::ignored("vrrp_garp_master_delay", "SECONDS", GARP, ignore),
+    Keyword::ignored("vrrp_garp_master_repeat", "N", GARP, ignore),
+    Keyword::ignored("vrrp_garp_master_refresh", "SECONDS", GARP, ignore),
+    Keyword::ignored("vrrp_garp_master_refresh_repeat", "N", GARP, ignore),
+    Keyword::ignored("vrrp_garp_lower_prio_delay", "SECONDS", GARP, ignore),
+    Keyword::ignored("vrrp_garp_lower_prio_repeat", "N", GARP, ignore),
+    Keyword::ignored(
+        "nftables",
+        "[TABLE]",
+        "the director adds no firewall rules (keepalived's serve vrrp_strict and no_accept)",
+        ignore,
+    ),
+    Keyword::ignored("vrrp_notify_fifo", "PATH", FIFO, ignore),
+    Keyword::ignored("vrrp_notify_fifo_script", "COMMAND", FIFO, ignore),
+    Keyword::ignored("notify_fifo", "PATH", FIFO, ignore),
+    Keyword::ignored("notify_fifo_script", "COMMAND", FIFO, ignore),
+    Keyword::ignored("vrrp_notify_priority_changes", "[BOOL]", FIFO, ignore),
+    Keyword::ignored("enable_traps", "", SNMP, ignore),
+    Keyword::ignored("enable_snmp_vrrp", "", SNMP, ignore),
+    Keyword::ignored("enable_snmp_checker", "", SNMP, ignore),
+    Keyword::ignored("enable_snmp_rfc", "", SNMP, ignore),
+    Keyword::ignored("enable_snmp_rfcv2", "", SNMP, ignore),
+    Keyword::ignored("enable_snmp_rfcv3", "", SNMP, ignore),
+    Keyword::ignored("snmp_socket", "SOCKET", SNMP, ignore),
+    Keyword::ignored("enable_dbus", "", "the director has no D-Bus interface", ignore),
+    Keyword::ignored("max_auto_priority", "[PRIORITY]", PROCESS, ignore),
+    Keyword::ignored("vrrp_priority", "NICE", PROCESS, ignore),
+    Keyword::ignored("checker_priority", "NICE", PROCESS, ignore),
+    Keyword::ignored("vrrp_rt_priority", "PRIORITY", PROCESS, ignore),
+    Keyword::ignored("checker_rt_priority", "PRIORITY", PROCESS, ignore),
+    Keyword::ignored("vrrp_no_swap", "", PROCESS, ignore),
+    Keyword::ignored("checker_no_swap", "", PROCESS, ignore),
+    Keyword::ignored("vrrp_cpu_affinity", "CPU ...", PROCESS, ignore),
+    Keyword::ignored("checker_cpu_affinity", "CPU ...", PROCESS, ignore),
+    Keyword::ignored("vrrp_rlimit_rttime", "MICROSECONDS", PROCESS, ignore),
+    Keyword::ignored("checker_rlimit_rttime", "MICROSECONDS", PROCESS, ignore),
+    Keyword::ignored("vrrp_process_name", "NAME", PROCESS, ignore),
+    Keyword::ignored("checker_process_name", "NAME", PROCESS, ignore),
+    Keyword::ignored("process_names", "", PROCESS, ignore),
     Keyword::unsupported("lvs_flush"),
     Keyword::unsupported("lvs_flush_on_stop"),
-    Keyword::unsupported("vrrp_strict"),
 ];
+
+/// Why `vrrp_strict` has no effect.
+const STRICT: &str = "the director does not apply keepalived's strict RFC mode: it adds no firewall rules for the virtual addresses, and unicast and authentication stay allowed (issue 22)";
+
+/// Why the gratuitous ARP knobs have no effect (keepalived's defaults are what the
+/// director's VRRP sends).
+pub(super) const GARP: &str =
+    "the director announces as keepalived does by default: 5 gratuitous ARPs or neighbour advertisements at once and 5 more after 5 s, no refresh (issue 22)";
+
+/// Why the notification FIFO keys have no effect.
+const FIFO: &str = "the director writes no notification FIFO (it runs the notify_* scripts)";
+
+/// Why the SNMP keys have no effect.
+const SNMP: &str = "the director has no SNMP agent (its metrics are served on /metrics)";
+
+/// Why the process scheduling and memory locking keys have no effect.
+const PROCESS: &str =
+    "keepalived's child processes' scheduling, memory locking and CPU placement: the director is one process, run as started";
 
 /// The keywords of `global_defs`.
 const GLOBAL_DEFS: Block<Global> = Block {
     name: "global_defs",
     tables: &[KEYWORDS],
-    unknown: "not supported in global_defs by ipvs-director",
+    unknown: "unknown keyword in global_defs",
+    known: super::known::GLOBAL_DEFS,
     counted: true,
-    unknown_once: each,
 };
 
 /// The keywords of `global_defs`, as documented.
@@ -57,7 +155,7 @@ pub(super) fn global_defs(block: &[Node], g: &mut Global, ctx: &mut Ctx) {
     GLOBAL_DEFS.read(block, g, ctx);
 }
 
-/// Documented as ignored (whatever its form: `notification_email` has a block).
+/// Accepted without effect, whatever its form (`notification_email` has a block).
 fn ignore(_: &Node, _: &mut Global, _: &mut Ctx) {}
 
 fn script_user(n: &Node, g: &mut Global, ctx: &mut Ctx) {

@@ -12,12 +12,12 @@ use super::super::tree::Node;
 pub enum KeywordStatus {
     /// Converted into the native field(s) named.
     Converted(&'static str),
-    /// Accepted without effect, for the reason given.
+    /// Accepted without effect, for the reason given, with a warning saying so.
     Ignored(&'static str),
     /// Refused with this error.
     Refused(&'static str),
-    /// A keepalived keyword the director does not support: refused as the block's unknown
-    /// keywords are.
+    /// A keepalived keyword the director does not support: refused ("not supported by
+    /// ipvs-director").
     Unsupported,
 }
 
@@ -37,10 +37,14 @@ pub struct KeywordDoc {
 pub struct KeywordTable {
     /// The block (`keepalived.conf` for the top level).
     pub block: &'static str,
-    /// What an unknown keyword in this block is told.
+    /// What an unknown keyword in this block is: a warning (the keyword ignored, as
+    /// keepalived does), or with a block an error.
     pub unknown: &'static str,
     /// Its keywords, in table order.
     pub keywords: Vec<KeywordDoc>,
+    /// keepalived 2.2.7's keywords of this block, those not in `keywords` refused (empty
+    /// where not listed yet: every keyword not in `keywords` is then unknown).
+    pub known: &'static [&'static str],
 }
 
 /// How many statements of a keyword a block may hold.
@@ -83,7 +87,7 @@ impl<T> Keyword<T> {
         Keyword { doc, handler: None, once: Once::Each }
     }
 
-    /// A keepalived keyword refused as the block's unknown keywords are.
+    /// A keepalived keyword the director does not support, refused.
     pub const fn unsupported(name: &'static str) -> Self {
         let doc = KeywordDoc { name, args: "", status: KeywordStatus::Unsupported };
         Keyword { doc, handler: None, once: Once::Each }
@@ -124,24 +128,33 @@ pub(crate) const fn refused_all<T, const N: usize>(table: &[Keyword<T>; N], why:
     out
 }
 
-/// A block: its keyword tables (shared ones and its own), and how it treats keywords it
+/// The error for a keepalived keyword the director does not support.
+pub(crate) const UNSUPPORTED: &str = "not supported by ipvs-director";
+
+/// What is done with an unknown keyword (after the block's `unknown`): keepalived 2.2.7
+/// reports "Unknown keyword 'colour'" and reads on.
+pub(crate) const UNKNOWN_DONE: &str = "ignored, as keepalived ignores it";
+
+/// What is done with an unknown keyword that has a block: keepalived 2.2.7 reports
+/// "Unexpected '{' - ignoring", reads the block's statements as the enclosing block's own,
+/// and its `}` closes the enclosing block; the director does not guess along.
+pub(crate) const UNKNOWN_BLOCK: &str =
+    "refused: it has a block, whose statements keepalived would read as this block's own (and whose '}' would end this block)";
+
+/// A block: its keyword tables (shared ones and its own), and what it calls a keyword it
 /// does not know.
 pub(crate) struct Block<T: 'static> {
     pub name: &'static str,
     pub tables: &'static [&'static [Keyword<T>]],
-    /// The error for an unknown keyword.
+    /// What an unknown keyword is (`unknown keyword in url`): a warning, the keyword
+    /// ignored ([`UNKNOWN_DONE`]); with a block, an error ([`UNKNOWN_BLOCK`]).
     pub unknown: &'static str,
+    /// keepalived 2.2.7's keywords of this block (see [`super::known`]): one not in the
+    /// block's tables is refused ([`UNSUPPORTED`]), not ignored as unknown.
+    pub known: &'static [&'static str],
     /// Whether statements are counted by the one-per-block rule at all (the top level and
     /// `authentication` take any number of each).
     pub counted: bool,
-    /// How many statements of an unknown keyword the block may hold (each is an error; a
-    /// second one of a keyword counted once says it is given twice instead).
-    pub unknown_once: fn(&str) -> Once,
-}
-
-/// Unknown keywords, like known ones, once per block.
-pub(crate) fn each(_: &str) -> Once {
-    Once::Each
 }
 
 impl<T> Block<T> {
@@ -150,14 +163,23 @@ impl<T> Block<T> {
     }
 
     /// Reads `nodes` into `draft`: each statement's keyword looked up, counted by the
-    /// one-per-block rule, then handled (or refused). Returns the line of the first
-    /// statement of each keyword counted once.
+    /// one-per-block rule, then handled (or refused); an unknown keyword is warned about and
+    /// ignored, as keepalived does, and so is, after its handler checked it, a keyword
+    /// accepted without effect. Returns the line of the first statement of each keyword
+    /// counted once.
     pub fn read(&self, nodes: &[Node], draft: &mut T, ctx: &mut Ctx) -> HashMap<String, usize> {
         let mut seen = HashMap::new();
         for k in nodes {
             let keyword = k.keyword();
-            let entry = self.find(keyword);
-            let key = match entry.map_or_else(|| (self.unknown_once)(keyword), |e| e.once) {
+            let Some(entry) = self.find(keyword) else {
+                match k.block {
+                    _ if self.known.contains(&keyword) => ctx.err(k, format!("{UNSUPPORTED} (keepalived knows it)")),
+                    Some(_) => ctx.err(k, format!("{}: {UNKNOWN_BLOCK}", self.unknown)),
+                    None => ctx.warn(k, format!("{}; {UNKNOWN_DONE}", self.unknown)),
+                }
+                continue;
+            };
+            let key = match entry.once {
                 _ if !self.counted => None,
                 Once::Each => Some(keyword),
                 Once::As(synonym) => Some(synonym),
@@ -166,10 +188,17 @@ impl<T> Block<T> {
             if key.is_some_and(|key| !ctx.once(&mut seen, key, k)) {
                 continue;
             }
-            match entry.map(|e| (e.handler, e.doc.status)) {
-                Some((Some(handler), _)) => handler(k, draft, ctx),
-                Some((None, KeywordStatus::Refused(why))) => ctx.err(k, why),
-                _ => ctx.err(k, self.unknown),
+            match (entry.handler, entry.doc.status) {
+                (Some(handler), KeywordStatus::Ignored(why)) => {
+                    let before = ctx.errors.len();
+                    handler(k, draft, ctx);
+                    if ctx.errors.len() == before {
+                        ctx.warn(k, format!("accepted without effect: {why}"));
+                    }
+                }
+                (Some(handler), _) => handler(k, draft, ctx),
+                (None, KeywordStatus::Refused(why)) => ctx.err(k, why),
+                (None, _) => ctx.err(k, UNSUPPORTED),
             }
         }
         seen
@@ -178,7 +207,7 @@ impl<T> Block<T> {
     /// The block's keywords as documented.
     pub fn docs(&self) -> KeywordTable {
         let keywords = self.tables.iter().flat_map(|t| t.iter()).map(|k| k.doc).collect();
-        KeywordTable { block: self.name, unknown: self.unknown, keywords }
+        KeywordTable { block: self.name, unknown: self.unknown, keywords, known: self.known }
     }
 }
 

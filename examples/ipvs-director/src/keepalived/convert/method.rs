@@ -74,8 +74,13 @@ pub(super) fn method(n: &Node, ctx: &mut Ctx) -> Option<Forward> {
                 }
             }
         }
+        // keepalived 2.2.7: "PARSER : unknown [nat] routing method for virtual server." and
+        // the method stays unset (the virtual server's, else NAT).
         other => {
-            ctx.err(n, format!("unknown method {other:?} (NAT, DR or TUN, in capitals)"));
+            ctx.warn(
+                n,
+                format!("unknown method {other:?} (NAT, DR or TUN, in capitals): ignored, as keepalived ignores it"),
+            );
             None
         }
     }

@@ -7,6 +7,7 @@ mod checks;
 mod global_defs;
 mod group;
 mod keywords;
+mod known;
 mod method;
 mod real_server;
 mod shared;
@@ -19,7 +20,7 @@ mod vrrp_script;
 use super::args::Ctx;
 use super::tree::Node;
 use crate::config::{Config, SyncDaemon};
-use keywords::{each, Block, Keyword};
+use keywords::{Block, Keyword};
 use vrrp::SyncDaemonInterface;
 
 pub use global_defs::IGNORED_GLOBAL_DEFS;
@@ -57,7 +58,7 @@ struct TopDraft {
 type D = TopDraft;
 
 /// The error for keepalived's top-level keywords the director does not support.
-const NOT_SUPPORTED: &str = "not supported by ipvs-director";
+const NOT_SUPPORTED: &str = keywords::UNSUPPORTED;
 
 /// The top-level keywords (any number of each; `global_defs` says itself when given twice).
 const TOP: Block<D> = Block {
@@ -104,13 +105,18 @@ const TOP: Block<D> = Block {
         Keyword::refused("linkbeat_use_polling", NOT_SUPPORTED),
         Keyword::refused("vrrp_track_bfd", NOT_SUPPORTED),
     ]],
-    unknown: "unknown keyword here",
+    unknown: "unknown keyword at the top level",
+    known: &[],
     counted: false,
-    unknown_once: each,
 };
 
 /// Converts the statements; problems are recorded in `ctx`.
 pub(crate) fn convert(nodes: &[Node], ctx: &mut Ctx) -> Config {
+    for n in nodes.iter().filter(|n| n.keyword() == "vrrp_script") {
+        if let Some(name) = n.arg(0) {
+            ctx.script_lines.entry(name.to_owned()).or_insert(n.loc.line);
+        }
+    }
     let mut d = TopDraft { c: Config::default(), seen_global: None, syncd_from_instance: None };
     TOP.read(nodes, &mut d, ctx);
     let TopDraft { mut c, syncd_from_instance, .. } = d;

@@ -8,7 +8,7 @@ use ipvs::{Destination, Forward};
 use super::super::args::{place_of, Ctx, Place};
 use super::super::tree::Node;
 use super::checks;
-use super::keywords::{each, Block, Keyword};
+use super::keywords::{Block, Keyword};
 use super::shared::{self, Alpha, Draft, Forwarded, Scripts, Shared, Timed, Virtualhost};
 use crate::config::{Check, OnFailure, RealServer, Script, Timing};
 
@@ -29,8 +29,8 @@ pub(super) const REAL_SERVER: Block<D> = Block {
     name: "real_server",
     tables: &[OWN, Shared::<D>::TIMING, CHECKERS],
     unknown: "unknown keyword in real_server",
+    known: super::known::REAL_SERVER,
     counted: true,
-    unknown_once: each,
 };
 
 const OWN: &[Keyword<D>] = &[
@@ -50,7 +50,6 @@ const OWN: &[Keyword<D>] = &[
     shared::script_keyword("notify_down"),
     shared::connect_timeout(),
     shared::virtualhost(),
-    Keyword::refused("nb_get_retry", "only in HTTP_GET and SSL_GET (use retry)"),
     shared::smtp_alert(),
     Keyword::refused("snmp_name", "not supported by ipvs-director"),
 ];

@@ -3,7 +3,7 @@
 
 use super::super::args::Ctx;
 use super::super::tree::Node;
-use super::keywords::{each, Block, Keyword, KeywordTable};
+use super::keywords::{Block, Keyword, KeywordTable};
 use super::shared::{self, Draft, Scripts};
 use crate::config::{Config, Script, VrrpSyncGroup};
 
@@ -32,9 +32,9 @@ const VRRP_SYNC_GROUP: Block<D> = Block {
         Keyword::unsupported("notify_stop"),
         Keyword::unsupported("notify"),
     ]],
-    unknown: "unknown keyword in vrrp_sync_group, or not supported by ipvs-director",
+    unknown: "unknown keyword in vrrp_sync_group",
+    known: &[],
     counted: true,
-    unknown_once: each,
 };
 
 /// The keywords of `vrrp_sync_group`, as documented.

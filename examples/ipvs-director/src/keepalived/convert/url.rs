@@ -2,7 +2,7 @@
 
 use super::super::args::{place_of, Ctx, Place};
 use super::super::tree::Node;
-use super::keywords::{each, Block, Keyword, KeywordTable};
+use super::keywords::{Block, Keyword, KeywordTable};
 use super::shared::{self, Draft, Virtualhost};
 use crate::config::{Md5Digest, StatusCodes, Url};
 
@@ -34,8 +34,8 @@ const URL: Block<D> = Block {
         Keyword::refused("regex_stack", REGEX),
     ]],
     unknown: "unknown keyword in url",
+    known: &[],
     counted: true,
-    unknown_once: each,
 };
 
 impl Draft for D {

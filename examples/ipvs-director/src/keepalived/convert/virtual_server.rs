@@ -3,11 +3,11 @@
 use std::net::Ipv4Addr;
 use std::str::FromStr;
 
-use ipvs::{Destination, Family, Forward, Netmask, PersistenceEngine, Protocol, ServiceFlags};
+use ipvs::{Destination, Family, Forward, Netmask, PersistenceEngine, Protocol, Scheduler, ServiceFlags};
 
-use super::super::args::Ctx;
+use super::super::args::{parse_uint, place_of, Ctx, Place};
 use super::super::tree::Node;
-use super::keywords::{each, Block, Keyword};
+use super::keywords::{Block, Keyword};
 use super::real_server;
 use super::shared::{self, Draft, Forwarded, Scripts, Shared, Timed, Virtualhost};
 use crate::config::{
@@ -23,6 +23,8 @@ pub(super) struct VirtualServerDraft {
     scheduler_set: bool,
     /// Whether a real server has no `lvs_method` of its own.
     rs_without_method: bool,
+    /// Each real server's statement, in order.
+    rs_places: Vec<Place>,
 }
 
 type D = VirtualServerDraft;
@@ -32,15 +34,20 @@ pub(super) const VIRTUAL_SERVER: Block<D> = Block {
     name: "virtual_server",
     tables: &[OWN, Shared::<D>::TIMING],
     unknown: "unknown keyword in virtual_server",
+    known: super::known::VIRTUAL_SERVER,
     counted: true,
-    unknown_once: each,
 };
 
 const OWN: &[Keyword<D>] = &[
     Keyword::converted("protocol", "TCP|UDP|SCTP", "protocol", protocol),
     Keyword::converted("ip_family", "inet|inet6", "family", ip_family),
-    Keyword::converted("lvs_sched", "SCHEDULER", "scheduler", scheduler),
-    Keyword::converted("lb_algo", "SCHEDULER", "scheduler", scheduler).once_as("lvs_sched"),
+    Keyword::converted(
+        "lvs_sched",
+        "SCHEDULER (none or unknown: wlc, as keepalived falls back)",
+        "scheduler",
+        scheduler,
+    ),
+    Keyword::converted("lb_algo", "SCHEDULER (as lvs_sched)", "scheduler", scheduler).once_as("lvs_sched"),
     shared::lvs_method(),
     shared::lvs_method().named("lb_kind").once_as("lvs_method"),
     Keyword::converted("ops", "", "flags", ops),
@@ -51,7 +58,12 @@ const OWN: &[Keyword<D>] = &[
     Keyword::converted("sh-fallback", "", "flags", scheduler_flag),
     Keyword::converted("mh-port", "", "flags", scheduler_flag),
     Keyword::converted("mh-fallback", "", "flags", scheduler_flag),
-    Keyword::converted("persistence_timeout", "[SECONDS] (1..=2678400; none: 360)", "persistence", persistence_timeout),
+    Keyword::converted(
+        "persistence_timeout",
+        "[SECONDS] (1..=2678400; none: 360; another number is ignored, as keepalived does)",
+        "persistence",
+        persistence_timeout,
+    ),
     Keyword::converted(
         "persistence_granularity",
         "MASK|PREFIX",
@@ -75,7 +87,6 @@ const OWN: &[Keyword<D>] = &[
     Keyword::converted("sorry_server_lvs_method", "NAT|DR|TUN ...", "sorry_server.forward", sorry_server_option),
     Keyword::converted("real_server", "IP [PORT] { ... }", "real_servers", real_server).repeats(),
     Keyword::refused("hashed", "hashed is the kernel's own mark of a service (keepalived refuses it)"),
-    Keyword::refused("nb_get_retry", "only in HTTP_GET and SSL_GET (use retry)"),
     shared::smtp_alert(),
     Keyword::refused("snmp_name", "not supported by ipvs-director"),
 ];
@@ -150,10 +161,11 @@ pub(super) fn virtual_server(n: &Node, c: &mut Config, ctx: &mut Ctx) {
         family: None,
         scheduler_set: false,
         rs_without_method: false,
+        rs_places: Vec::new(),
     };
     let nodes = ctx.block(n);
     let seen = VIRTUAL_SERVER.read(nodes, &mut d, ctx);
-    let VirtualServerDraft { mut vs, protocol, family, rs_without_method, .. } = d;
+    let VirtualServerDraft { mut vs, protocol, family, rs_without_method, scheduler_set, rs_places, .. } = d;
     match &mut vs.id {
         VirtualServerId::Address { protocol: p, address, .. } => {
             match protocol {
@@ -181,17 +193,47 @@ pub(super) fn virtual_server(n: &Node, c: &mut Config, ctx: &mut Ctx) {
             *f = family;
         }
     }
-    if !seen.contains_key("lvs_sched") {
-        ctx.err(n, "no lvs_sched (keepalived falls back to wlc and reports a configuration error)");
-    }
-    if vs.forward.is_none() {
-        let sorry_missing = vs.sorry_server.as_ref().is_some_and(|s| s.forward.is_none());
-        if (rs_without_method || sorry_missing) && !seen.contains_key("lvs_method") {
-            ctx.err(n, "no lvs_method, here or on every server (keepalived falls back to NAT and reports a configuration error)");
-        }
-    }
+    fallbacks(n, &mut vs, scheduler_set, rs_without_method, ctx);
+    reset_ports(&mut vs, &rs_places, ctx);
     if ctx.errors.len() == errors_before {
         c.virtual_servers.push(vs);
+    }
+}
+
+/// keepalived 2.2.7's fallbacks: "Virtual server [192.0.2.10]:tcp:80: no scheduler set,
+/// setting default 'wlc'" and "...: no forwarding method set, setting default NAT"
+/// (`keepalived -t` exits with status 5 and names no line).
+fn fallbacks(n: &Node, vs: &mut VirtualServer, scheduler_set: bool, rs_without_method: bool, ctx: &mut Ctx) {
+    if !scheduler_set {
+        vs.scheduler = Scheduler::Wlc;
+        ctx.warn(n, "no scheduler (lvs_sched or lb_algo): wlc, as keepalived falls back to it");
+    }
+    let sorry_missing = vs.sorry_server.as_ref().is_some_and(|s| s.forward.is_none());
+    if vs.forward.is_none() && (rs_without_method || sorry_missing) {
+        vs.forward = Some(Forward::Masquerade);
+        ctx.warn(n, "no forwarding method (lvs_method or lb_kind), here or on every server: NAT, as keepalived falls back to it");
+    }
+}
+
+/// With direct routing or tunnelling a real server keeps the virtual port: keepalived 2.2.7
+/// says "WARNING - virtual server [192.0.2.10]:tcp:80 and real server
+/// [198.51.100.11]:tcp:8080 ports don't match - resetting" and uses the virtual port (its
+/// checks still connect to the port as written); so does the director.
+fn reset_ports(vs: &mut VirtualServer, rs_places: &[Place], ctx: &mut Ctx) {
+    let VirtualServerId::Address { port: vport, .. } = vs.id else { return };
+    let vs_forward = vs.forward;
+    for (rs, (loc, keyword)) in vs.real_servers.iter_mut().zip(rs_places) {
+        let forward = rs.forward.or(vs_forward).unwrap_or(Forward::Masquerade);
+        let Some(port) = rs.port.filter(|p| *p != vport && vport != 0) else { continue };
+        if forward == Forward::Masquerade {
+            continue;
+        }
+        for c in rs.checks.iter_mut().filter(|c| c.kind.connects() && c.connect.port.is_none()) {
+            c.connect.port = Some(port);
+        }
+        rs.port = Some(vport);
+        let what = format!("port {port} differs from the virtual port {vport}, which direct routing and tunnelling keep: reset to {vport}, as keepalived does (its checks still connect to {port})");
+        ctx.warn_at(loc, keyword, what);
     }
 }
 
@@ -213,6 +255,7 @@ fn inhibit_on_failure(k: &Node, d: &mut D, ctx: &mut Ctx) {
     }
 }
 
+/// keepalived 2.2.7 ignores an unknown scheduler: "Invalid lvs_scheduler 'RR' - ignoring".
 fn scheduler(k: &Node, d: &mut D, ctx: &mut Ctx) {
     if ctx.count(k, 1, 1) {
         match parse_scheduler(k.arg(0).unwrap_or_default()) {
@@ -220,7 +263,7 @@ fn scheduler(k: &Node, d: &mut D, ctx: &mut Ctx) {
                 d.vs.scheduler = s;
                 d.scheduler_set = true;
             }
-            Err(e) => ctx.err(k, e.to_string()),
+            Err(e) => ctx.warn(k, format!("{e}: ignored, as keepalived ignores it")),
         }
         d.place("scheduler", k, ctx);
     }
@@ -261,9 +304,18 @@ fn persistence_engine(k: &Node, d: &mut D, ctx: &mut Ctx) {
 
 fn persistence_timeout(k: &Node, d: &mut D, ctx: &mut Ctx) {
     if ctx.count(k, 0, 1) {
+        let max = defaults::MAX_PERSISTENCE_TIMEOUT;
         d.vs.persistence = match k.arg(0) {
             None => Some(defaults::PERSISTENCE_TIMEOUT),
-            Some(_) => ctx.uint(k, 0, 1, u64::from(defaults::MAX_PERSISTENCE_TIMEOUT)).map(|v| v as u32),
+            Some(t) => match parse_uint(t).filter(|v| (1..=u64::from(max)).contains(v)) {
+                Some(v) => Some(v as u32),
+                // keepalived 2.2.7: "number '0' outside range [1, 2678400]",
+                // "persistence_timeout invalid", and the service is not persistent.
+                None => {
+                    ctx.warn(k, format!("{t:?} is not within 1..={max}: ignored, as keepalived ignores it"));
+                    d.vs.persistence
+                }
+            },
         };
         d.place("persistence", k, ctx);
     }
@@ -377,5 +429,6 @@ fn real_server(k: &Node, d: &mut D, ctx: &mut Ctx) {
     if let Some(rs) = real_server::real_server(k, &format!("{}.real_servers[{j}]", d.path), ctx) {
         d.rs_without_method |= rs.forward.is_none();
         d.vs.real_servers.push(rs);
+        d.rs_places.push(place_of(k));
     }
 }

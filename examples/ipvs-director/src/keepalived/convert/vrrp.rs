@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use super::super::args::Ctx;
 use super::super::tree::Node;
-use super::keywords::{each, Block, Keyword, KeywordTable};
+use super::global_defs::GARP;
+use super::keywords::{Block, Keyword, KeywordTable, UNKNOWN_DONE};
 use super::shared::{self, Draft, Scripts};
 use crate::config::{
     defaults, Config, IpPrefix, Script, TrackInterface, TrackScript, VirtualIp, VrrpInstance, VrrpState,
@@ -21,6 +22,8 @@ struct InstanceDraft {
     v: VrrpInstance,
     vrid: Option<u8>,
     syncd: Option<SyncDaemonInterface>,
+    /// The vrrp_scripts converted so far (keepalived looks a tracked script up as it reads).
+    known_scripts: Vec<String>,
 }
 
 type D = InstanceDraft;
@@ -34,8 +37,8 @@ const VRRP_INSTANCE: Block<D> = Block {
         Keyword::converted("virtual_router_id", "1..=255", "virtual_router_id", virtual_router_id),
         Keyword::converted("priority", "1..=255", "priority", priority),
         Keyword::converted("advert_int", "SECONDS", "advert_int", advert_int),
-        Keyword::converted("nopreempt", "", "nopreempt", nopreempt),
-        Keyword::ignored("preempt", "", "preemption is the default", preempt),
+        Keyword::converted("nopreempt", "(an argument is ignored, as keepalived does)", "nopreempt", nopreempt),
+        Keyword::converted("preempt", "", "nopreempt = false (the default)", preempt),
         Keyword::converted("preempt_delay", "SECONDS", "preempt_delay", preempt_delay),
         Keyword::converted("unicast_src_ip", "IP", "unicast_src_ip", unicast_src_ip),
         Keyword::converted("unicast_peer", "{ IP ... }", "unicast_peers", unicast_peer),
@@ -46,7 +49,8 @@ const VRRP_INSTANCE: Block<D> = Block {
             virtual_ipaddress,
         ),
         Keyword::converted("track_interface", "{ IFNAME [weight N [reverse]] ... }", "track_interfaces", tracked),
-        Keyword::converted("track_script", "{ NAME [weight N [reverse]] ... }", "track_scripts", tracked),
+        Keyword::converted("track_script", "{ NAME [weight N [reverse]] ... } (any number)", "track_scripts", tracked)
+            .repeats(),
         shared::script_keyword("notify_master"),
         shared::script_keyword("notify_backup"),
         shared::script_keyword("notify_fault"),
@@ -59,33 +63,69 @@ const VRRP_INSTANCE: Block<D> = Block {
             lvs_sync_daemon_interface,
         ),
         shared::smtp_alert(),
-        Keyword::unsupported("use_vmac"),
-        Keyword::unsupported("vmac_xmit_base"),
+        Keyword::ignored(
+            "notify",
+            "COMMAND",
+            "the director runs notify_master, notify_backup and notify_fault, not notify (issue 22)",
+            ignore,
+        ),
+        Keyword::ignored("notify_stop", "COMMAND", "the director runs no script when it stops (issue 22)", ignore),
+        Keyword::ignored(
+            "mcast_src_ip",
+            "IP",
+            "multicast adverts are sent from the interface's first address (issue 22)",
+            ignore,
+        ),
+        Keyword::ignored(
+            "use_vmac",
+            "[IFNAME]",
+            "the director creates no VMAC interface: it announces from the interface's own MAC address (issue 22)",
+            ignore,
+        ),
+        Keyword::ignored("vmac_xmit_base", "", "concerns a VMAC interface, which the director does not create", ignore),
+        Keyword::ignored(
+            "dont_track_primary",
+            "",
+            "the director faults the instance when its interface goes down, keepalived's default (issue 22)",
+            ignore,
+        ),
+        Keyword::ignored(
+            "debug",
+            "[LEVEL]",
+            "keepalived's debug level of the instance; the director's logs are set with RUST_LOG",
+            ignore,
+        ),
+        Keyword::ignored(
+            "track_process",
+            "{ NAME ... }",
+            "vrrp_track_process is refused, so every process tracked is one keepalived does not find and ignores",
+            ignore,
+        ),
+        Keyword::ignored("virtual_routes", "{ ROUTE ... }", "the director adds no routes (issue 22)", ignore),
+        Keyword::ignored(
+            "virtual_ipaddress_excluded",
+            "{ IP[/LEN] ... }",
+            "the director does not add these addresses (issue 22)",
+            ignore,
+        ),
+        Keyword::ignored("garp_master_delay", "SECONDS", GARP, ignore),
+        Keyword::ignored("garp_master_repeat", "N", GARP, ignore),
+        Keyword::ignored("garp_master_refresh", "SECONDS", GARP, ignore),
+        Keyword::ignored("garp_master_refresh_repeat", "N", GARP, ignore),
+        Keyword::ignored("garp_lower_prio_delay", "SECONDS", GARP, ignore),
+        Keyword::ignored("garp_lower_prio_repeat", "N", GARP, ignore),
         Keyword::unsupported("native_ipv6"),
-        Keyword::unsupported("dont_track_primary"),
-        Keyword::unsupported("mcast_src_ip"),
         Keyword::unsupported("track_file"),
-        Keyword::unsupported("track_process"),
         Keyword::unsupported("track_bfd"),
-        Keyword::unsupported("virtual_ipaddress_excluded"),
-        Keyword::unsupported("virtual_routes"),
         Keyword::unsupported("virtual_rules"),
         Keyword::unsupported("accept"),
         Keyword::unsupported("no_accept"),
         Keyword::unsupported("strict_mode"),
-        Keyword::unsupported("garp_master_delay"),
-        Keyword::unsupported("garp_master_repeat"),
-        Keyword::unsupported("garp_master_refresh"),
-        Keyword::unsupported("garp_master_refresh_repeat"),
-        Keyword::unsupported("garp_lower_prio_delay"),
-        Keyword::unsupported("garp_lower_prio_repeat"),
-        Keyword::unsupported("notify_stop"),
         Keyword::unsupported("notify_deleted"),
-        Keyword::unsupported("notify"),
     ]],
-    unknown: "unknown keyword in vrrp_instance, or not supported by ipvs-director",
+    unknown: "unknown keyword in vrrp_instance",
+    known: super::known::VRRP_INSTANCE,
     counted: true,
-    unknown_once: each,
 };
 
 /// An `authentication` block being read: the line of `auth_type PASS`, and the password.
@@ -103,8 +143,8 @@ const AUTHENTICATION: Block<AuthDraft> = Block {
         Keyword::converted("auth_pass", "PASSWORD (up to 8 bytes)", "auth_pass", auth_pass),
     ]],
     unknown: "unknown keyword in authentication",
+    known: &[],
     counted: false,
-    unknown_once: each,
 };
 
 /// The keywords of `vrrp_instance` and `authentication`, as documented.
@@ -158,10 +198,19 @@ pub(super) fn instance(n: &Node, c: &mut Config, ctx: &mut Ctx) -> Option<SyncDa
         auth_pass: None,
         version: None,
     };
-    let mut d = InstanceDraft { path, v, vrid: None, syncd: None };
+    let known_scripts = c.vrrp_scripts.iter().map(|s| s.name.clone()).collect();
+    let mut d = InstanceDraft { path, v, vrid: None, syncd: None, known_scripts };
     let nodes = ctx.block(n);
     let seen = VRRP_INSTANCE.read(nodes, &mut d, ctx);
-    let InstanceDraft { mut v, vrid, syncd, .. } = d;
+    let InstanceDraft { mut v, vrid, syncd, path, .. } = d;
+    if v.nopreempt && v.state == Some(VrrpState::Master) {
+        // keepalived 2.2.7: "(VI_1) Warning - nopreempt will not work with initial state
+        // MASTER - clearing" (and `keepalived -t` exits with status 5).
+        if let Some((loc, kw)) = ctx.places.get(&format!("{path}.nopreempt")).cloned() {
+            ctx.warn_at(&loc, &kw, "does not work with initial state MASTER: cleared, as keepalived does");
+        }
+        v.nopreempt = false;
+    }
     match vrid {
         Some(id) => v.virtual_router_id = id,
         None if !seen.contains_key("virtual_router_id") => ctx.err(n, "needs virtual_router_id"),
@@ -212,8 +261,14 @@ fn advert_int(k: &Node, d: &mut D, ctx: &mut Ctx) {
     }
 }
 
+/// `nopreempt`: keepalived 2.2.7 ignores an argument (`nopreempt 1`, `nopreempt off`) without
+/// a word and turns nopreempt on; so does the director, with a warning.
 fn nopreempt(k: &Node, d: &mut D, ctx: &mut Ctx) {
-    if ctx.bare(k) {
+    if ctx.no_block(k) {
+        if !k.args().is_empty() {
+            let what = format!("the argument {:?} is ignored and nopreempt is on, as in keepalived", k.raw);
+            ctx.warn(k, what);
+        }
         d.v.nopreempt = true;
         d.place("nopreempt", k, ctx);
     }
@@ -223,6 +278,9 @@ fn nopreempt(k: &Node, d: &mut D, ctx: &mut Ctx) {
 fn preempt(k: &Node, _: &mut D, ctx: &mut Ctx) {
     ctx.bare(k);
 }
+
+/// Accepted without effect, whatever its form.
+fn ignore(_: &Node, _: &mut D, _: &mut Ctx) {}
 
 fn preempt_delay(k: &Node, d: &mut D, ctx: &mut Ctx) {
     if ctx.count(k, 1, 1) {
@@ -280,6 +338,11 @@ fn virtual_ip(a: &Node, ctx: &mut Ctx) -> Option<VirtualIp> {
         match (opt.as_str(), value) {
             ("dev", Some(d)) if vip.dev.is_none() => vip.dev = Some(d),
             ("label", Some(l)) if vip.label.is_none() => vip.label = Some(l),
+            // keepalived 2.2.7 sets the broadcast address; `keepalived -t` says nothing.
+            (o @ ("brd" | "broadcast"), Some(_)) => ctx.warn(
+                a,
+                format!("the address option {o}: accepted without effect: the director adds the address without a broadcast address (issue 22)"),
+            ),
             (o @ ("dev" | "label"), _) => {
                 ctx.err(a, format!("{o} needs one value, given once"));
                 return None;
@@ -302,11 +365,31 @@ fn tracked(k: &Node, d: &mut D, ctx: &mut Ctx) {
         if kw == "track_interface" {
             d.place(&format!("track_interface[{}]", d.v.track_interfaces.len()), t, ctx);
             d.v.track_interfaces.push(TrackInterface { name, weight: weight.unwrap_or(0), reverse });
-        } else {
+        } else if track_script_found(t, &name, d, ctx) {
             d.place(&format!("track_script[{}]", d.v.track_scripts.len()), t, ctx);
             d.v.track_scripts.push(TrackScript { script: name, weight, reverse });
         }
     }
+}
+
+/// Whether a track_script entry is taken: keepalived 2.2.7 looks the script up as it reads
+/// and ignores, with a warning, one not defined before the instance ("(VI_1) track script
+/// chk_x not found, ignoring...") and one tracked twice ("(VI_1) duplicate track_script chk_a
+/// - ignoring"); so does the director.
+fn track_script_found(t: &Node, name: &str, d: &D, ctx: &mut Ctx) -> bool {
+    if d.v.track_scripts.iter().any(|s| s.script == name) {
+        ctx.warn(t, format!("tracked twice in this instance; this one {UNKNOWN_DONE}"));
+        return false;
+    }
+    if d.known_scripts.iter().any(|s| s == name) {
+        return true;
+    }
+    let what = match ctx.script_lines.get(name) {
+        Some(line) => format!("the vrrp_script of this name comes later (line {line}): not found when keepalived reads this instance, so not tracked, as in keepalived"),
+        None => "no vrrp_script of this name: not tracked, as in keepalived".to_owned(),
+    };
+    ctx.warn(t, what);
+    false
 }
 
 /// `NAME [weight N [reverse]]` of track_interface and track_script.
@@ -351,10 +434,18 @@ fn auth_type(a: &Node, d: &mut AuthDraft, ctx: &mut Ctx) {
 fn auth_pass(a: &Node, d: &mut AuthDraft, ctx: &mut Ctx) {
     if ctx.count(a, 1, 1) {
         let p = a.arg(0).unwrap_or_default();
-        if p.len() > 8 {
-            ctx.err(a, "longer than 8 bytes (keepalived would cut it)");
+        if p.len() <= 8 {
+            d.pass = Some(p.to_owned());
+            return;
         }
-        d.pass = Some(p.to_owned());
+        // keepalived 2.2.7: "Truncating auth_pass to 8 characters" (8 bytes).
+        match p.get(..8) {
+            Some(cut) => {
+                ctx.warn(a, "longer than 8 bytes: cut to its first 8, as keepalived does");
+                d.pass = Some(cut.to_owned());
+            }
+            None => ctx.err(a, "longer than 8 bytes, and keepalived's cut at 8 bytes would split a character"),
+        }
     }
 }
 

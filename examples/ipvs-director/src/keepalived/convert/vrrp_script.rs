@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::super::args::Ctx;
 use super::super::tree::Node;
-use super::keywords::{each, Block, Keyword, KeywordTable};
+use super::keywords::{Block, Keyword, KeywordTable};
 use super::shared::Draft;
 use crate::config::{Config, Script, VrrpScript};
 
@@ -32,8 +32,8 @@ const VRRP_SCRIPT: Block<D> = Block {
         Keyword::converted("init_fail", "", "init_fail", init_fail),
     ]],
     unknown: "unknown keyword in vrrp_script",
+    known: &[],
     counted: true,
-    unknown_once: each,
 };
 
 /// The keywords of `vrrp_script`, as documented.
@@ -52,6 +52,16 @@ pub(super) fn script_block(n: &Node, c: &mut Config, ctx: &mut Ctx) {
     let path = format!("vrrp_scripts[{}]", c.vrrp_scripts.len());
     if n.args().len() != 1 {
         return ctx.err(n, "takes one name");
+    }
+    let name = n.arg(0).unwrap_or_default();
+    if let Some(i) = c.vrrp_scripts.iter().position(|s| s.name == name) {
+        // keepalived 2.2.7 keeps both and finds the first by name; the second is never run
+        // (it logs "Warning - script chk_a is not used" when it starts).
+        let first = ctx.places.get(&format!("vrrp_scripts[{i}]")).map_or(0, |(loc, _)| loc.line);
+        let what = format!(
+            "a vrrp_script {name:?} is already defined (line {first}): this one is ignored, keepalived uses the first"
+        );
+        return ctx.warn(n, what);
     }
     ctx.place(&path, n);
     let before = ctx.errors.len();

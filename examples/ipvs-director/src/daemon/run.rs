@@ -95,7 +95,7 @@ pub(super) async fn run_on(
     let again = apply(&host, &shared, &mut clock).await;
     let mut checks = Checks::new();
     checks.sync(&lock(&shared.runtime), Instant::now());
-    let failover = Failover::start(&config, host.clone(), shared.vrrp.clone())?;
+    let failover = Failover::start(&config, host.clone(), shared.vrrp.clone()).await?;
     let web = serve_pages(&options, &shared, transport).await?;
     tracing::info!(checks = checks.len(), "running");
     let retry_at = Instant::now() + Duration::from_secs(1);
@@ -210,7 +210,7 @@ impl Coordinator {
             if let Some(f) = self.failover.take() {
                 f.stop().await;
             }
-            match Failover::start(&config, self.host.clone(), self.shared.vrrp.clone()) {
+            match Failover::start(&config, self.host.clone(), self.shared.vrrp.clone()).await {
                 Ok(f) => self.failover = f,
                 Err(e) => tracing::error!(error = %e, "reload: the VRRP instances cannot start"),
             }

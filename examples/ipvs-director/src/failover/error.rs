@@ -10,6 +10,9 @@ pub enum SetupError {
     /// Reading the links and addresses (or entering the namespace) failed.
     #[error(transparent)]
     Host(#[from] crate::host::HostError),
+    /// The start-up work (run off the event loop) ended without an answer.
+    #[error("the VRRP start-up task failed: {0}")]
+    Interrupted(String),
     /// One instance cannot run as configured.
     #[error("vrrp_instance {instance}: {problem}")]
     Instance {

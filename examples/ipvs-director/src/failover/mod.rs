@@ -153,21 +153,21 @@ pub struct Failover {
 }
 
 impl Failover {
-    /// Starts the configuration's instances (none: `Ok(None)`) on `host`; call within the
-    /// async runtime. (The links and addresses are read, and the sockets opened, right here:
-    /// start-up work, done once.)
-    pub fn start(config: &Config, host: Arc<dyn Host>, board: Board) -> Result<Option<Failover>, SetupError> {
+    /// Starts the configuration's instances (none: `Ok(None)`) on `host`. The links and
+    /// addresses are read, and the sockets opened, off the event loop.
+    pub async fn start(config: &Config, host: Arc<dyn Host>, board: Board) -> Result<Option<Failover>, SetupError> {
         if config.vrrp_instances.is_empty() {
             lock(&board).clear();
             return Ok(None);
         }
-        let links = host.links()?;
-        let addrs = host.addresses()?;
-        let setups = config
-            .vrrp_instances
-            .iter()
-            .map(|i| setup(config, i, &links, &addrs, host.as_ref()))
-            .collect::<Result<Vec<_>, _>>()?;
+        let (cfg, h) = (config.clone(), host.clone());
+        let setups = tokio::task::spawn_blocking(move || -> Result<Vec<Setup>, SetupError> {
+            let links = h.links()?;
+            let addrs = h.addresses()?;
+            cfg.vrrp_instances.iter().map(|i| setup(&cfg, i, &links, &addrs, h.as_ref())).collect()
+        })
+        .await
+        .map_err(|e| SetupError::Interrupted(e.to_string()))??;
         let mut instances = Vec::new();
         let mut helpers = Vec::new();
         let mut slots = Vec::new();

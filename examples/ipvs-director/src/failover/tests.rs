@@ -54,11 +54,11 @@ fn machine() -> Arc<Fake> {
 }
 
 /// The instances of [`CONFIG`] started on `fake`.
-fn start(fake: &Arc<Fake>) -> (Failover, Board) {
+async fn start(fake: &Arc<Fake>) -> (Failover, Board) {
     let config = Config::from_toml(CONFIG).unwrap_or_else(|e| panic!("{e}"));
     let board: Board = Arc::default();
     let host: Arc<dyn Host> = fake.clone();
-    let failover = Failover::start(&config, host, board.clone()).unwrap_or_else(|e| panic!("{e}"));
+    let failover = Failover::start(&config, host, board.clone()).await.unwrap_or_else(|e| panic!("{e}"));
     (failover.unwrap_or_else(|| panic!("no instances started")), board)
 }
 
@@ -122,7 +122,7 @@ async fn both_master(fake: &Arc<Fake>, board: &Board) -> Vec<Effect> {
 #[tokio::test(start_paused = true)]
 async fn a_backup_hearing_no_master_takes_the_addresses_announces_them_and_masters_the_sync_daemon() {
     let fake = machine();
-    let (failover, board) = start(&fake);
+    let (failover, board) = start(&fake).await;
     until("both instances backup", || state(&board, 0) == State::Backup && state(&board, 1) == State::Backup).await;
     assert!(!fake.holds(ip("192.0.2.100")));
     assert_eq!(daemons(&fake), [(DaemonState::Backup, "eth0".to_string(), 51)]);
@@ -174,7 +174,7 @@ async fn a_backup_hearing_no_master_takes_the_addresses_announces_them_and_maste
 #[tokio::test(start_paused = true)]
 async fn a_master_hearing_a_higher_priority_gives_the_addresses_up_and_backs_the_sync_daemon() {
     let fake = machine();
-    let (failover, board) = start(&fake);
+    let (failover, board) = start(&fake).await;
     both_master(&fake, &board).await;
     fake.take_effects();
     assert_eq!(peer_advert(&fake, 200), 1, "only VI_4's receiver is IPv4 on eth0");
@@ -205,7 +205,7 @@ async fn a_master_hearing_a_higher_priority_gives_the_addresses_up_and_backs_the
 #[tokio::test(start_paused = true)]
 async fn a_stopping_master_sends_priority_0_and_gives_the_addresses_up() {
     let fake = machine();
-    let (failover, board) = start(&fake);
+    let (failover, board) = start(&fake).await;
     both_master(&fake, &board).await;
     fake.take_effects();
     failover.stop().await;
@@ -228,7 +228,7 @@ async fn a_stopping_master_sends_priority_0_and_gives_the_addresses_up() {
 #[tokio::test(start_paused = true)]
 async fn an_interface_going_down_faults_its_instances_and_they_give_the_addresses_up() {
     let fake = machine();
-    let (failover, board) = start(&fake);
+    let (failover, board) = start(&fake).await;
     both_master(&fake, &board).await;
     fake.take_effects();
     assert!(fake.set_link_up("eth0", false));

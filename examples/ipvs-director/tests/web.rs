@@ -121,6 +121,19 @@ fn status_and_metrics_show_servers_checks_and_counters() {
 
     // /metrics: OpenMetrics, the director's families and the exporter's.
     let (code, ct, m) = d.get("/metrics");
+    check_metrics(code, &ct, &m);
+
+    // The index links both; anything else is not found.
+    let (code, _, index) = d.get("/");
+    assert!(code == 200 && index.contains("/status") && index.contains("/metrics"));
+    assert_eq!(d.get("/nothing").0, 404);
+    drop(up);
+}
+
+/// The director's /metrics after the test's run: OpenMetrics, the director's families and the
+/// exporter's, with the values of the run.
+fn check_metrics(code: u16, ct: &str, m: &str) {
+    let m = m.to_owned();
     assert_eq!(code, 200);
     assert!(ct.starts_with("application/openmetrics-text"), "{ct}");
     assert!(m.trim_end().ends_with("# EOF"), "{m}");
@@ -158,10 +171,4 @@ fn status_and_metrics_show_servers_checks_and_counters() {
     assert!(sample(&m, "ipvs_director_applies_total").is_some_and(|n| n >= 2.0), "{m}");
     assert_eq!(sample(&m, "ipvs_services"), Some(1.0), "{m}");
     assert_eq!(sample(&m, "ipvs_destinations"), Some(1.0), "{m}");
-
-    // The index links both; anything else is not found.
-    let (code, _, index) = d.get("/");
-    assert!(code == 200 && index.contains("/status") && index.contains("/metrics"));
-    assert_eq!(d.get("/nothing").0, 404);
-    drop(up);
 }

@@ -226,7 +226,9 @@ fn a_byte_order_mark_is_part_of_the_first_keyword_as_in_keepalived() {
     assert!(!shown.contains('\u{feff}'), "{shown:?}");
 }
 
-// Row 15: every path that names something other than a regular file is refused as such.
+// Row 15: every path that names something other than a regular file is refused as such
+// (with includer: plain include skips it with a warning, as keepalived; see
+// keepalived_preprocessor.rs).
 
 #[test]
 fn includes_of_special_files_are_refused_without_blocking_or_echoing() {
@@ -241,7 +243,7 @@ fn includes_of_special_files_are_refused_without_blocking_or_echoing() {
         ("/proc/kmsg".to_owned(), "/proc/kmsg"),
     ];
     for (target, shown) in cases {
-        let main = d.write("main.conf", format!("include {target}\n{VS}"));
+        let main = d.write("main.conf", format!("includer {target}\n{VS}"));
         let e = read_file_within(30, main).unwrap_err();
         let all = messages(&e);
         assert_eq!(all.len(), 1, "{target}: {all:?}");
@@ -253,16 +255,16 @@ fn includes_of_special_files_are_refused_without_blocking_or_echoing() {
     }
     // Through a glob, neither the FIFO nor the directory is skipped.
     std::fs::remove_file(d.path().join("main.conf")).unwrap();
-    let main = d.write("top.txt", format!("include {}/*.conf\n{VS}", d.path().display()));
+    let main = d.write("top.txt", format!("includer {}/*.conf\n{VS}", d.path().display()));
     let e = read_file_within(30, main).unwrap_err();
     let all = messages(&e);
     assert_eq!(all.len(), 2, "{all:?}");
     assert!(all.iter().all(|m| m.contains("not a regular file")), "{all:?}");
     // A missing plain file keeps its message.
-    let main = d.write("top.txt", format!("include {}/none.conf\n{VS}", d.path().display()));
+    let main = d.write("top.txt", format!("includem {}/none.conf\n{VS}", d.path().display()));
     let all = messages(&read_file_within(30, main).unwrap_err());
     assert_eq!(all.len(), 1, "{all:?}");
-    assert!(all[0].contains("none.conf (keepalived would skip it silently)"), "{all:?}");
+    assert!(all[0].contains("none.conf (keepalived: \"Config files missing\")"), "{all:?}");
 }
 
 #[test]

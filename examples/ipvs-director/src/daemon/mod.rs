@@ -47,8 +47,8 @@ pub use state::{CheckKey, Runtime, ServerKey};
 pub enum Source {
     /// The native TOML file.
     Native(PathBuf),
-    /// keepalived.conf.
-    Keepalived(PathBuf),
+    /// keepalived.conf, and how to read it (the configuration id).
+    Keepalived(PathBuf, crate::keepalived::ReadOptions),
 }
 
 impl Source {
@@ -57,7 +57,7 @@ impl Source {
     pub fn load(&self) -> Result<Config, Error> {
         let config = match self {
             Source::Native(p) => Config::load(p)?,
-            Source::Keepalived(p) => crate::keepalived::read_file(p)?,
+            Source::Keepalived(p, o) => o.read_file(p)?,
         };
         config.check_script_security()?;
         Ok(config)

@@ -257,7 +257,7 @@ pub fn status(shared: &Shared) -> Value {
     }
     let source = match &shared.source {
         super::Source::Native(p) => json!({"native": p.display().to_string()}),
-        super::Source::Keepalived(p) => json!({"keepalived": p.display().to_string()}),
+        super::Source::Keepalived(p, _) => json!({"keepalived": p.display().to_string()}),
     };
     json!({
         "configuration": source,

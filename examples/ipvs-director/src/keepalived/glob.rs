@@ -165,13 +165,40 @@ fn class(p: &[char], c: char) -> Option<(bool, usize)> {
     }
 }
 
+/// Whether the pattern has a `{` not escaped by `\\` (keepalived's `have_brace`).
+pub(crate) fn has_brace(p: &str) -> bool {
+    let mut chars = p.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                chars.next();
+            }
+            '{' => return true,
+            _ => {}
+        }
+    }
+    false
+}
+
+/// What a pattern names: the paths that exist, and how many paths or directories it names
+/// that do not (keepalived counts them through glob's `gl_lstat` and `gl_opendir`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Found {
+    /// The paths that exist, sorted within each brace alternative.
+    pub files: Vec<PathBuf>,
+    /// Paths named without wildcards that do not exist, and directories that cannot be
+    /// listed.
+    pub missing: usize,
+}
+
 /// The paths a pattern names, relative patterns taken from `base`; sorted. Components
 /// without wildcards are taken as they are. Whatever matches is returned, a directory or a
-/// FIFO too (reading it then says what it is): nothing that exists is skipped. More than
+/// FIFO too (the reader says what it is): nothing that exists is skipped. More than
 /// [`MAX_EXPANSIONS`] brace alternatives, or more than `max_matches` paths, is an error.
-pub(crate) fn glob(pattern: &str, base: &Path, max_matches: usize) -> Result<Vec<PathBuf>, GlobError> {
+pub(crate) fn glob(pattern: &str, base: &Path, max_matches: usize) -> Result<Found, GlobError> {
     let too_many = || GlobError::TooManyMatches { pattern: pattern.to_owned(), limit: max_matches };
     let mut out = Vec::new();
+    let mut missing = 0;
     for p in expand_braces(pattern)? {
         let full = if Path::new(&p).is_absolute() { PathBuf::from(&p) } else { base.join(&p) };
         let mut found = vec![PathBuf::new()];
@@ -182,6 +209,7 @@ pub(crate) fn glob(pattern: &str, base: &Path, max_matches: usize) -> Result<Vec
                 if is_pattern(&text) {
                     let Ok(entries) = std::fs::read_dir(if dir.as_os_str().is_empty() { Path::new(".") } else { dir })
                     else {
+                        missing += 1;
                         continue;
                     };
                     let mut names: Vec<String> =
@@ -197,14 +225,16 @@ pub(crate) fn glob(pattern: &str, base: &Path, max_matches: usize) -> Result<Vec
             }
             found = next;
         }
+        let before = found.len();
         let mut files: Vec<PathBuf> = found.into_iter().filter(|f| std::fs::symlink_metadata(f).is_ok()).collect();
+        missing += before - files.len();
         files.sort();
         out.extend(files);
         if out.len() > max_matches {
             return Err(too_many());
         }
     }
-    Ok(out)
+    Ok(Found { files: out, missing })
 }
 
 #[cfg(test)]
@@ -244,13 +274,18 @@ mod tests {
         for f in ["b.conf", "a.conf", "c.txt", "d/x.conf"] {
             std::fs::write(dir.join(f), "").unwrap();
         }
-        let names = |v: Vec<PathBuf>| -> Vec<String> {
-            v.iter().map(|p| p.strip_prefix(&dir).unwrap().display().to_string()).collect()
+        let names = |v: Found| -> Vec<String> {
+            v.files.iter().map(|p| p.strip_prefix(&dir).unwrap().display().to_string()).collect()
         };
         assert_eq!(names(glob("*.conf", &dir, 10).unwrap()), ["a.conf", "b.conf"]);
         assert_eq!(names(glob("{c.txt,*/x.conf}", &dir, 10).unwrap()), ["c.txt", "d/x.conf"]);
         assert_eq!(names(glob("?", &dir, 10).unwrap()), ["d"], "a directory is not skipped");
-        assert!(glob("nothing*", &dir, 10).unwrap().is_empty());
+        assert_eq!(glob("nothing*", &dir, 10).unwrap(), Found::default(), "a wildcard matching nothing: not missing");
+        assert_eq!(glob("none.conf", &dir, 10).unwrap().missing, 1);
+        assert_eq!(glob("nodir/*.conf", &dir, 10).unwrap().missing, 1);
+        let some = glob("{a,zz}.conf", &dir, 10).unwrap();
+        assert_eq!((some.files.len(), some.missing), (1, 1));
+        assert!(has_brace("{a,b}") && !has_brace("\\{a") && !has_brace("a"));
         assert!(glob("*", &dir, 2).unwrap_err().to_string().contains("matches more than 2 paths"));
         std::fs::remove_dir_all(&dir).unwrap();
     }

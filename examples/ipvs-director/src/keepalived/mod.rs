@@ -11,8 +11,10 @@
 //!
 //! * lexical: keepalived's (comments from an unquoted `#` or `!`, `"..."` words, braces
 //!   anywhere, `include` with glob patterns relative to the including file, line numbers
-//!   kept across includes; bytes that are not UTF-8 are taken in comments); its
-//!   preprocessor (`@`, `$NAME=`, `~SEQ`) is refused;
+//!   kept across includes, the include variants `includer` ... `includea`; bytes that are
+//!   not UTF-8 are taken in comments and in a keyword, which is then unknown) and its
+//!   preprocessor (`@ID` lines against [`ReadOptions::config_id`], `$NAME=` definitions and
+//!   their substitution, `~SEQ`/`~LST`): see docs/director-config.md;
 //! * an unknown keyword is a warning and is ignored, as keepalived ignores it (with a block
 //!   it is refused: keepalived would read the block's statements as the enclosing block's);
 //! * keepalived's fallbacks are taken with a warning: no scheduler (wlc), no or an unknown
@@ -55,6 +57,7 @@ mod convert;
 mod error;
 mod glob;
 mod lexer;
+mod preprocess;
 mod tree;
 
 use std::path::Path;
@@ -65,6 +68,7 @@ pub use convert::{keyword_tables, KeywordDoc, KeywordStatus, KeywordTable, IGNOR
 pub use error::{KeepalivedError, KeepalivedErrors, KeepalivedWarning, Loc};
 pub use glob::MAX_EXPANSIONS;
 pub use lexer::{MAX_ERRORS, MAX_FILES, MAX_FILE_BYTES, MAX_INCLUDE_DEPTH, MAX_LINE_BYTES, MAX_TOTAL_BYTES, MAX_WORDS};
+pub use preprocess::{MAX_EXPANDED_LINE, MAX_GENERATED_LINES, MAX_SUBSTITUTIONS};
 pub use tree::MAX_BLOCK_DEPTH;
 
 use crate::config::Config;
@@ -91,10 +95,57 @@ pub fn set_strict(strict: bool) {
     STRICT.store(strict, Ordering::Relaxed);
 }
 
-/// Reads a keepalived.conf and its includes into a validated native configuration; the
-/// warnings are logged (with [`set_strict`], they refuse the file).
+/// How a keepalived.conf is read: what keepalived takes from its command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadOptions {
+    /// keepalived's `-i, --config-id`: a line `@ID ...` is read only when ID is this, a
+    /// line `@^ID ...` only when it is not; `${_INSTANCE}` gives it. By default, as
+    /// keepalived, the host name up to its first dot.
+    pub config_id: String,
+}
+
+impl Default for ReadOptions {
+    fn default() -> ReadOptions {
+        ReadOptions { config_id: preprocess::default_config_id() }
+    }
+}
+
+impl ReadOptions {
+    /// [`read_file`] with these options.
+    pub fn read_file(&self, path: impl AsRef<Path>) -> Result<Config, KeepalivedErrors> {
+        settle(self.read_file_with_warnings(path)?)
+    }
+
+    /// [`read_file_with_warnings`] with these options.
+    pub fn read_file_with_warnings(&self, path: impl AsRef<Path>) -> Result<Reading, KeepalivedErrors> {
+        let mut lexed = Lexed::new(&self.config_id);
+        lexed.file(path.as_ref(), None);
+        finish(lexed)
+    }
+
+    /// [`read_str_with_warnings`] with these options.
+    pub fn read_str_with_warnings(&self, text: &str, path: impl AsRef<Path>) -> Result<Reading, KeepalivedErrors> {
+        let mut lexed = Lexed::new(&self.config_id);
+        lexed.text(text, path.as_ref());
+        finish(lexed)
+    }
+
+    /// [`import_file`] with these options.
+    pub fn import_file(&self, path: impl AsRef<Path>) -> Result<String, KeepalivedErrors> {
+        let config = self.read_file(path.as_ref())?;
+        Ok(format!(
+            "# ipvs-director configuration, converted from {} by import-keepalived.\n# Schema: docs/director-config.md.\n\n{}",
+            path.as_ref().display(),
+            config.to_toml()
+        ))
+    }
+}
+
+/// Reads a keepalived.conf and its includes into a validated native configuration;
+/// the warnings are logged (with [`set_strict`], they refuse the file). The configuration
+/// id is the default one ([`ReadOptions`]).
 pub fn read_file(path: impl AsRef<Path>) -> Result<Config, KeepalivedErrors> {
-    settle(read_file_with_warnings(path)?)
+    ReadOptions::default().read_file(path)
 }
 
 /// Reads keepalived.conf text; `path` names it in errors and its directory is where
@@ -106,16 +157,12 @@ pub fn read_str(text: &str, path: impl AsRef<Path>) -> Result<Config, Keepalived
 
 /// [`read_file`], with the warnings returned (never logged, whatever [`set_strict`] says).
 pub fn read_file_with_warnings(path: impl AsRef<Path>) -> Result<Reading, KeepalivedErrors> {
-    let mut lexed = Lexed::default();
-    lexed.file(path.as_ref(), None);
-    finish(lexed)
+    ReadOptions::default().read_file_with_warnings(path)
 }
 
 /// [`read_str`], with the warnings returned (never logged, whatever [`set_strict`] says).
 pub fn read_str_with_warnings(text: &str, path: impl AsRef<Path>) -> Result<Reading, KeepalivedErrors> {
-    let mut lexed = Lexed::default();
-    lexed.text(text, path.as_ref());
-    finish(lexed)
+    ReadOptions::default().read_str_with_warnings(text, path)
 }
 
 /// The configuration, its warnings logged; with [`set_strict`], refused if it has any.
@@ -133,16 +180,12 @@ fn settle(reading: Reading) -> Result<Config, KeepalivedErrors> {
 /// `import-keepalived`: a keepalived.conf converted to a native TOML file (reading that file
 /// back gives the same configuration).
 pub fn import_file(path: impl AsRef<Path>) -> Result<String, KeepalivedErrors> {
-    let config = read_file(path.as_ref())?;
-    Ok(format!(
-        "# ipvs-director configuration, converted from {} by import-keepalived.\n# Schema: docs/director-config.md.\n\n{}",
-        path.as_ref().display(),
-        config.to_toml()
-    ))
+    ReadOptions::default().import_file(path)
 }
 
 fn finish(mut lexed: Lexed) -> Result<Reading, KeepalivedErrors> {
     let files = std::mem::take(&mut lexed.files);
+    let read_warnings = std::mem::take(&mut lexed.warnings);
     let stopped = lexed.errors.stopped();
     let (nodes, mut errors) = lexed.finish();
     // The error that stopped the reading (a limit reached) stays last.
@@ -150,6 +193,9 @@ fn finish(mut lexed: Lexed) -> Result<Reading, KeepalivedErrors> {
     if stop.is_none() {
         // What was read whole is converted, unless the errors are already at their limit.
         let mut ctx = Ctx { prior: errors.len(), ..Ctx::default() };
+        for w in read_warnings {
+            ctx.warn_at(&Loc { file: Arc::new(w.file), line: w.line }, &w.keyword, w.what);
+        }
         let config = convert::convert(&nodes, &mut ctx);
         drop(nodes);
         errors.append(&mut ctx.errors);

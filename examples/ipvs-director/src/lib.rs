@@ -16,6 +16,7 @@
 #![deny(missing_docs)]
 
 pub mod check;
+pub mod cli;
 pub mod config;
 pub mod daemon;
 mod error;

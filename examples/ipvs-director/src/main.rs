@@ -4,6 +4,7 @@
 //! ```text
 //! ipvs-director --config FILE | --keepalived FILE [--check-config] [--strict] [--listen ADDR]
 //!               [--no-listen] [--netns PATH] [--mock[=FILE]] [--release-on-exit] [--log-format text|json]
+//!               [--config-id ID]
 //! ipvs-director [--strict] import-keepalived FILE      # keepalived.conf as the native TOML file
 //! ```
 //!
@@ -15,65 +16,15 @@
 #![forbid(unsafe_code)]
 
 use std::io::Write;
-use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use clap::{Parser, Subcommand};
+use clap::Parser;
 use ipvs::transport::Transport;
+use ipvs_director::cli::{Args, Cmd};
 use ipvs_director::daemon::{self, Options, Source};
+use ipvs_director::keepalived::ReadOptions;
 use ipvs_director::Error;
-use ipvs_exporter::serve::LogFormat;
-
-/// Health checks and failure policies for IPVS (keepalived's load-balancing half).
-#[derive(Parser, Debug)]
-#[command(name = "ipvs-director", version, about)]
-struct Args {
-    #[command(subcommand)]
-    command: Option<Cmd>,
-    /// The native configuration (TOML; see docs/director-config.md).
-    #[arg(long, value_name = "FILE", conflicts_with = "keepalived")]
-    config: Option<PathBuf>,
-    /// Run from keepalived.conf directly (its supported subset).
-    #[arg(long, value_name = "FILE")]
-    keepalived: Option<PathBuf>,
-    /// Validate the configuration, print any problem and every warning, and exit (0: valid,
-    /// 1: not).
-    #[arg(long)]
-    check_config: bool,
-    /// Refuse a keepalived.conf with anything keepalived would warn about (every warning is
-    /// an error: status 1), at start, on reload and in import-keepalived.
-    #[arg(long, global = true)]
-    strict: bool,
-    /// Where to serve /metrics and /status.
-    #[arg(long, default_value = "127.0.0.1:9745", value_name = "ADDR")]
-    listen: SocketAddr,
-    /// Serve nothing.
-    #[arg(long)]
-    no_listen: bool,
-    /// Manage the IPVS table of the network namespace at this path.
-    #[arg(long, value_name = "PATH")]
-    netns: Option<PathBuf>,
-    /// Use the in-memory kernel (empty, or holding FILE's ipvsadm rules): for demos.
-    #[arg(long, value_name = "FILE", num_args = 0..=1, require_equals = true, default_missing_value = "")]
-    mock: Option<String>,
-    /// On SIGTERM, delete the services it manages (keepalived's behaviour).
-    #[arg(long)]
-    release_on_exit: bool,
-    /// Log format.
-    #[arg(long, value_enum, default_value = "text")]
-    log_format: LogFormat,
-}
-
-#[derive(Subcommand, Debug)]
-enum Cmd {
-    /// Prints keepalived.conf as the native configuration file.
-    ImportKeepalived {
-        /// The keepalived.conf file.
-        file: PathBuf,
-    },
-}
 
 /// The largest `--mock=FILE` seed read (ipvsadm rules; 20,000 services with 5 real servers
 /// each take about 4 MB).
@@ -120,8 +71,8 @@ fn say(line: impl std::fmt::Display) {
 
 /// Says the warnings about a keepalived.conf on standard error, `FILE:LINE: warning: KEYWORD:
 /// what was done` (its errors are said where it is read again).
-fn say_warnings(path: &std::path::Path) {
-    if let Ok(reading) = ipvs_director::keepalived::read_file_with_warnings(path) {
+fn say_warnings(path: &std::path::Path, options: &ReadOptions) {
+    if let Ok(reading) = options.read_file_with_warnings(path) {
         reading.warnings.iter().for_each(say);
     }
 }
@@ -157,11 +108,15 @@ fn main() -> ExitCode {
         let _ = held.thread_unblock();
     }
     ipvs_director::keepalived::set_strict(args.strict);
+    let mut read_options = ReadOptions::default();
+    if let Some(id) = &args.config_id {
+        read_options.config_id = id.clone();
+    }
     if let Some(Cmd::ImportKeepalived { file }) = &args.command {
         if !args.strict {
-            say_warnings(file);
+            say_warnings(file, &read_options);
         }
-        return match ipvs_director::keepalived::import_file(file) {
+        return match read_options.import_file(file) {
             Ok(text) => match print_out(&text) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => output_error(e),
@@ -174,15 +129,15 @@ fn main() -> ExitCode {
     }
     let source = match (&args.config, &args.keepalived) {
         (Some(p), None) => Source::Native(p.clone()),
-        (None, Some(p)) => Source::Keepalived(p.clone()),
+        (None, Some(p)) => Source::Keepalived(p.clone(), read_options),
         _ => {
             say("ipvs-director: give --config FILE or --keepalived FILE");
             return ExitCode::from(2);
         }
     };
     if args.check_config {
-        if let (false, Source::Keepalived(p)) = (args.strict, &source) {
-            say_warnings(p);
+        if let (false, Source::Keepalived(p, o)) = (args.strict, &source) {
+            say_warnings(p, o);
         }
         return match source.load() {
             Ok(c) => {

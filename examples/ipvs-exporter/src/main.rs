@@ -11,8 +11,6 @@
 //! netlink transport again (after the ip_vs module was reloaded, say).
 #![forbid(unsafe_code)]
 
-use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex, RwLock};
 
@@ -20,30 +18,10 @@ use clap::Parser;
 use ipvs::command::{open_transport, read_rules_seed, OpenError, Opened};
 use ipvs::transport::Transport;
 use ipvs::Client;
-use ipvs_exporter::serve::{serve, Body, LogFormat, Page, Pages, Reading, Writer, OPENMETRICS};
+use ipvs_exporter::cli::Args;
+use ipvs_exporter::serve::{serve, Body, Page, Pages, Reading, Writer, OPENMETRICS};
 use ipvs_exporter::{page, Options, Scraper, Snapshot};
 use tokio::signal::unix::{signal, SignalKind};
-
-/// IPVS metrics for Prometheus.
-#[derive(Parser, Debug)]
-#[command(name = "ipvs-exporter", version, about)]
-struct Args {
-    /// Where to listen.
-    #[arg(long, default_value = "127.0.0.1:9744", value_name = "ADDR")]
-    listen: SocketAddr,
-    /// Read the IPVS table of the network namespace at this path.
-    #[arg(long, value_name = "PATH")]
-    netns: Option<PathBuf>,
-    /// Also serve node_exporter's node_ipvs_* series (its names, labels and label formats).
-    #[arg(long)]
-    node_exporter_names: bool,
-    /// Read the in-memory kernel model (empty, or holding FILE's table) instead: for demos.
-    #[arg(long, value_name = "FILE", num_args = 0..=1, require_equals = true, default_missing_value = "")]
-    mock: Option<String>,
-    /// Log format.
-    #[arg(long, value_enum, default_value = "text")]
-    log_format: LogFormat,
-}
 
 type Shared = Arc<RwLock<Scraper<Box<dyn Transport>>>>;
 

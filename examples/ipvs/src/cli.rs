@@ -122,6 +122,11 @@ struct Target {
 
 type Ipvs = Client<Box<dyn Transport>>;
 
+/// The command line as a `clap::Command` (for manual pages and completions).
+pub fn command() -> clap::Command {
+    <Cli as clap::CommandFactory>::command()
+}
+
 /// The longest `apply --wait=SECS`: a day (a drain longer than that is not waited for by a
 /// command; and a deadline must fit the clock).
 const MAX_WAIT_SECS: u64 = 86_400;

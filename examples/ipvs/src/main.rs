@@ -17,20 +17,8 @@
 //! in-memory kernel model, `--mock=FILE` (or `IPVS_MOCK=FILE`) on one holding FILE's table.
 #![forbid(unsafe_code)]
 
-mod cli;
-mod files;
-mod realserver;
-mod show;
-mod top;
-
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    match cli::run(std::env::args_os()) {
-        Ok(code) => ExitCode::from(code),
-        Err(e) => {
-            eprintln!("ipvs: {e}");
-            ExitCode::from(2)
-        }
-    }
+    ipvs_cli::run(std::env::args_os())
 }

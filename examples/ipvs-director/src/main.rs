@@ -107,8 +107,7 @@ fn main() -> ExitCode {
         // Not the daemon: the signals act as they do on any command.
         let _ = held.thread_unblock();
     }
-    ipvs_director::keepalived::set_strict(args.strict);
-    let mut read_options = ReadOptions::default();
+    let mut read_options = ReadOptions { strict: args.strict, ..ReadOptions::default() };
     if let Some(id) = &args.config_id {
         read_options.config_id = id.clone();
     }

@@ -15,12 +15,12 @@ fn vs(algo: &str, body: &str) -> String {
 }
 
 fn read(text: &str, id: &str) -> Reading {
-    let o = ReadOptions { config_id: id.to_owned() };
+    let o = ReadOptions { config_id: id.to_owned(), strict: false };
     o.read_str_with_warnings(text, "/nonexistent/k.conf").unwrap_or_else(|e| panic!("{text}\n{e}"))
 }
 
 fn refused(text: &str, id: &str) -> Vec<String> {
-    let o = ReadOptions { config_id: id.to_owned() };
+    let o = ReadOptions { config_id: id.to_owned(), strict: false };
     let e = o.read_str_with_warnings(text, "/nonexistent/k.conf").expect_err(text);
     e.0.iter().map(ToString::to_string).collect()
 }
@@ -67,7 +67,7 @@ fn builtins() {
     // "Unknown keyword 'kw_a'" (the # starts a comment once substituted).
     let d = TempDir::new("pre", "builtins");
     let f = d.write("k.conf", format!("${{_PWD}} x\n${{_INSTANCE}} y\nkw_a${{_HASH}}b\n{}", vs("rr", "")));
-    let r = ReadOptions { config_id: "main".into() }.read_file_with_warnings(&f).unwrap();
+    let r = ReadOptions { config_id: "main".into(), strict: false }.read_file_with_warnings(&f).unwrap();
     let w = warnings(&r);
     let dir = d.path().canonicalize().unwrap();
     assert!(w[0].contains(&format!(":1: warning: {}: unknown keyword", dir.display())), "{w:?}");
@@ -254,7 +254,7 @@ fn include_variants_as_keepalived() {
     // sub/k.conf", "$I sub/k.conf": both read k.conf); "include" alone is a keyword it does
     // not know ("Unknown keyword 'include'").
     let f = main("$D2=5\n@main include sub/b.conf\n$D2=6\n$I=include\n$I sub/b.conf\ninclude\n");
-    let r = ReadOptions { config_id: "main".into() }.read_file_with_warnings(&f).unwrap();
+    let r = ReadOptions { config_id: "main".into(), strict: false }.read_file_with_warnings(&f).unwrap();
     assert_eq!(servers(&r), ["198.51.100.5", "198.51.100.6", "198.51.100.1"]);
     assert_eq!(warnings(&r), [format!("{shown}/main.conf:10: warning: include: unknown keyword in virtual_server; ignored, as keepalived ignores it")]);
 }

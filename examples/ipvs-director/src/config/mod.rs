@@ -44,7 +44,7 @@
 
 mod accounts;
 mod check;
-mod error;
+pub(crate) mod error;
 mod file;
 mod global;
 mod resolve;

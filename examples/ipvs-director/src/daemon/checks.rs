@@ -42,6 +42,9 @@ struct Slot {
     url: usize,
     /// Suspended (`ha_suspend`, its virtual address not here).
     suspended: bool,
+    /// With `ha_suspend`: the virtual address that must be here for it to run (looked up
+    /// when the check is added, not at every attempt).
+    suspend: Option<IpAddr>,
 }
 
 /// Every check's timer and attempt under way.
@@ -72,13 +75,18 @@ fn salt(key: &CheckKey) -> u64 {
     h.finish()
 }
 
-/// The address a check of a virtual server runs only while local (`ha_suspend`).
-fn suspend_address(rt: &Runtime, id: &VirtualServerId) -> Option<IpAddr> {
-    let vs = rt.config.virtual_servers.iter().find(|vs| vs.id == *id).filter(|vs| vs.ha_suspend)?;
-    match vs.id {
-        VirtualServerId::Address { address, .. } => Some(address),
-        _ => None,
-    }
+/// The virtual servers with `ha_suspend`, and the address that must be here for their checks
+/// to run (read once per sync, not once per check).
+fn suspend_addresses(rt: &Runtime) -> HashMap<&VirtualServerId, IpAddr> {
+    rt.config
+        .virtual_servers
+        .iter()
+        .filter(|vs| vs.ha_suspend)
+        .filter_map(|vs| match vs.id {
+            VirtualServerId::Address { address, .. } => Some((&vs.id, address)),
+            _ => None,
+        })
+        .collect()
 }
 
 impl Checks {
@@ -107,10 +115,17 @@ impl Checks {
                 }
             }
         }
+        // `ha_suspend` is a setting of the virtual server, not of the check: a reload may
+        // change it for a check that stays.
+        let suspending = suspend_addresses(rt);
         for (k, c) in &rt.checks {
-            if !self.slots.contains_key(k) {
+            let suspend = suspending.get(&k.server.virtual_server).copied();
+            if let Some(slot) = self.slots.get_mut(k) {
+                slot.suspend = suspend;
+            } else {
                 let first = Duration::from_secs(1) + jitter(k.settings.warmup, salt(k));
-                let slot = Slot { due: None, running: None, delay: first, url: c.health.url(), suspended: false };
+                let slot =
+                    Slot { due: None, running: None, delay: first, url: c.health.url(), suspended: false, suspend };
                 self.slots.insert(k.clone(), slot);
                 self.schedule(k, now + first);
             }
@@ -133,7 +148,7 @@ impl Checks {
     }
 
     /// Starts the attempts due by `now`.
-    pub(super) fn start_due(&mut self, rt: &Runtime, host: &Arc<dyn Host>, now: Instant) {
+    pub(super) fn start_due(&mut self, host: &Arc<dyn Host>, now: Instant) {
         while let Some(entry) = self.queue.first_entry() {
             if entry.key().0 > now {
                 return;
@@ -143,9 +158,8 @@ impl Checks {
             slot.due = None;
             self.serial += 1;
             let serial = self.serial;
-            let (settings, url, tx, host) = (key.settings.clone(), slot.url, self.tx.clone(), host.clone());
-            let suspend = suspend_address(rt, &key.server.virtual_server);
-            let k = key.clone();
+            let (url, suspend, tx, host) = (slot.url, slot.suspend, self.tx.clone(), host.clone());
+            let k = key;
             let task = tokio::spawn(async move {
                 let here = match suspend {
                     Some(addr) => {
@@ -156,7 +170,7 @@ impl Checks {
                 };
                 let attempt = match here {
                     Some((_, false)) => None,
-                    _ => Some(attempt(&settings, url).await),
+                    _ => Some(attempt(&k.settings, url).await),
                 };
                 let _ = tx.send(Outcome { key: k, serial, here, attempt });
             });

@@ -241,8 +241,17 @@ mod tests {
     #[test]
     fn an_unknown_check_is_not_recorded() {
         let mut rt = runtime("");
-        let (mut tcp, _) = keys(&rt);
-        tcp.nth = 1;
-        assert_eq!(rt.record(&tcp, &failed(), SystemTime::UNIX_EPOCH), None);
+        let (tcp, _) = keys(&rt);
+        let other = CheckKey::new(tcp.server.clone(), tcp.settings.clone(), 1);
+        assert_eq!(rt.record(&other, &failed(), SystemTime::UNIX_EPOCH), None);
+    }
+
+    #[test]
+    fn a_key_made_again_from_its_parts_finds_the_same_check() {
+        let rt = runtime("");
+        let (tcp, _) = keys(&rt);
+        let again = CheckKey::new(tcp.server.clone(), tcp.settings.clone(), tcp.nth);
+        assert_eq!(again, tcp);
+        assert!(rt.checks.contains_key(&again));
     }
 }

@@ -136,7 +136,7 @@ impl Coordinator {
             tokio::select! {
                 Some(o) = self.checks.outcome() => dirty = self.outcome(o),
                 () = tokio::time::sleep_until(due.unwrap_or(self.retry_at)), if due.is_some() => {
-                    self.checks.start_due(&lock(&self.shared.runtime), &self.host, Instant::now());
+                    self.checks.start_due(&self.host, Instant::now());
                 }
                 Some(()) = self.reload.recv() => {
                     if self.reading.is_some() {

@@ -19,14 +19,55 @@ use crate::policy::ServerState;
 /// A check's identity across reloads: its real server, every setting, and which of the
 /// server's checks with these same settings it is (0 but for a check given twice). A changed
 /// setting makes a new check; an unchanged one keeps its state.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct CheckKey {
+///
+/// Shared and hashed once: every attempt looks its check up several times (its timer, its
+/// state, its server), so a clone is a reference count and a hash is the one computed when
+/// the key was made, not a walk over every setting.
+#[derive(Debug, Clone)]
+pub struct CheckKey(Arc<CheckId>);
+
+/// What a [`CheckKey`] names (reached through the key: `key.server`, `key.settings`).
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct CheckId {
     /// Its real server.
     pub server: ServerKey,
     /// Its settings.
     pub settings: ResolvedCheck,
     /// Among the server's checks with the same settings, which one.
     pub nth: usize,
+    /// The hash of the three above.
+    hash: u64,
+}
+
+impl CheckKey {
+    /// The key of check `nth` with `settings` of real server `server`.
+    pub fn new(server: ServerKey, settings: ResolvedCheck, nth: usize) -> CheckKey {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        (&server, &settings, nth).hash(&mut h);
+        CheckKey(Arc::new(CheckId { server, settings, nth, hash: h.finish() }))
+    }
+}
+
+impl std::ops::Deref for CheckKey {
+    type Target = CheckId;
+    fn deref(&self) -> &CheckId {
+        &self.0
+    }
+}
+
+impl PartialEq for CheckKey {
+    fn eq(&self, other: &CheckKey) -> bool {
+        Arc::ptr_eq(&self.0, &other.0) || (self.0.hash == other.0.hash && self.0 == other.0)
+    }
+}
+
+impl Eq for CheckKey {}
+
+impl std::hash::Hash for CheckKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write_u64(self.0.hash);
+    }
 }
 
 impl fmt::Display for CheckKey {
@@ -47,7 +88,7 @@ pub fn check_keys(config: &Config, vs: &VirtualServer, rs: &RealServer) -> Vec<C
     for c in &rs.checks {
         let settings = ResolvedCheck::new(&config.global, vs, rs, c);
         let nth = keys.iter().filter(|k| k.settings == settings).count();
-        keys.push(CheckKey { server: server.clone(), settings, nth });
+        keys.push(CheckKey::new(server.clone(), settings, nth));
     }
     keys
 }

@@ -159,13 +159,7 @@ pub struct KeepalivedErrors(pub Vec<KeepalivedError>);
 
 impl fmt::Display for KeepalivedErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, e) in self.0.iter().enumerate() {
-            if i > 0 {
-                f.write_str("\n")?;
-            }
-            write!(f, "{e}")?;
-        }
-        Ok(())
+        crate::config::error::one_per_line(f, &self.0)
     }
 }
 

@@ -31,7 +31,8 @@
 //!   refused, naming the problem.
 //!
 //! [`read_file`] logs the warnings (tracing) and returns the configuration;
-//! [`read_file_with_warnings`] returns them; with [`set_strict`], a warning refuses the file.
+//! [`read_file_with_warnings`] returns them; with [`ReadOptions::strict`] (`--strict`), a
+//! warning refuses the file.
 //!
 //! Each block is read through a table of its keywords (keepalived's `install_keyword`
 //! shape), which also says what each keyword is for: [`keyword_tables`] gives them, and
@@ -61,7 +62,6 @@ mod preprocess;
 mod tree;
 
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 pub use convert::{keyword_tables, KeywordDoc, KeywordStatus, KeywordTable, IGNORED_GLOBAL_DEFS, IGNORED_KEYWORDS};
@@ -85,16 +85,6 @@ pub struct Reading {
     pub warnings: Vec<KeepalivedWarning>,
 }
 
-/// Whether [`read_file`], [`read_str`] and [`import_file`] refuse a file with warnings
-/// (`--strict`).
-static STRICT: AtomicBool = AtomicBool::new(false);
-
-/// `--strict`: from now on, [`read_file`], [`read_str`] and [`import_file`] (the daemon's
-/// start and reloads) refuse a file with any warning, each warning an error.
-pub fn set_strict(strict: bool) {
-    STRICT.store(strict, Ordering::Relaxed);
-}
-
 /// How a keepalived.conf is read: what keepalived takes from its command line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReadOptions {
@@ -102,21 +92,31 @@ pub struct ReadOptions {
     /// line `@^ID ...` only when it is not; `${_INSTANCE}` gives it. By default, as
     /// keepalived, the host name up to its first dot.
     pub config_id: String,
+    /// `--strict`: [`ReadOptions::read_file`] and [`ReadOptions::import_file`] (the daemon's
+    /// start and reloads) refuse a file with any warning, each warning an error. Off by
+    /// default.
+    pub strict: bool,
 }
 
 impl Default for ReadOptions {
     fn default() -> ReadOptions {
-        ReadOptions { config_id: preprocess::default_config_id() }
+        ReadOptions { config_id: preprocess::default_config_id(), strict: false }
     }
 }
 
 impl ReadOptions {
-    /// [`read_file`] with these options.
+    /// [`read_file`] with these options: the warnings logged, or with `strict`, errors.
     pub fn read_file(&self, path: impl AsRef<Path>) -> Result<Config, KeepalivedErrors> {
-        settle(self.read_file_with_warnings(path)?)
+        self.settle(self.read_file_with_warnings(path)?)
     }
 
-    /// [`read_file_with_warnings`] with these options.
+    /// [`read_str`] with these options.
+    pub fn read_str(&self, text: &str, path: impl AsRef<Path>) -> Result<Config, KeepalivedErrors> {
+        self.settle(self.read_str_with_warnings(text, path)?)
+    }
+
+    /// [`read_file_with_warnings`] with these options (the warnings returned, whatever
+    /// `strict` says).
     pub fn read_file_with_warnings(&self, path: impl AsRef<Path>) -> Result<Reading, KeepalivedErrors> {
         let mut lexed = Lexed::new(&self.config_id);
         lexed.file(path.as_ref(), None);
@@ -139,42 +139,41 @@ impl ReadOptions {
             config.to_toml()
         ))
     }
+
+    /// The configuration, its warnings logged; with `strict`, refused if it has any.
+    fn settle(&self, reading: Reading) -> Result<Config, KeepalivedErrors> {
+        let Reading { config, warnings } = reading;
+        if self.strict && !warnings.is_empty() {
+            return Err(KeepalivedErrors(warnings.into_iter().map(KeepalivedWarning::into_error).collect()));
+        }
+        for w in &warnings {
+            tracing::warn!(file = %w.file.display(), line = w.line, keyword = %w.keyword, "{w}");
+        }
+        Ok(config)
+    }
 }
 
 /// Reads a keepalived.conf and its includes into a validated native configuration;
-/// the warnings are logged (with [`set_strict`], they refuse the file). The configuration
-/// id is the default one ([`ReadOptions`]).
+/// the warnings are logged. The default [`ReadOptions`] (not strict; the configuration id
+/// from the host name).
 pub fn read_file(path: impl AsRef<Path>) -> Result<Config, KeepalivedErrors> {
     ReadOptions::default().read_file(path)
 }
 
 /// Reads keepalived.conf text; `path` names it in errors and its directory is where
-/// relative includes are looked for. The warnings are logged (with [`set_strict`], they
-/// refuse the text).
+/// relative includes are looked for. The warnings are logged.
 pub fn read_str(text: &str, path: impl AsRef<Path>) -> Result<Config, KeepalivedErrors> {
-    settle(read_str_with_warnings(text, path)?)
+    ReadOptions::default().read_str(text, path)
 }
 
-/// [`read_file`], with the warnings returned (never logged, whatever [`set_strict`] says).
+/// [`read_file`], with the warnings returned (never logged).
 pub fn read_file_with_warnings(path: impl AsRef<Path>) -> Result<Reading, KeepalivedErrors> {
     ReadOptions::default().read_file_with_warnings(path)
 }
 
-/// [`read_str`], with the warnings returned (never logged, whatever [`set_strict`] says).
+/// [`read_str`], with the warnings returned (never logged).
 pub fn read_str_with_warnings(text: &str, path: impl AsRef<Path>) -> Result<Reading, KeepalivedErrors> {
     ReadOptions::default().read_str_with_warnings(text, path)
-}
-
-/// The configuration, its warnings logged; with [`set_strict`], refused if it has any.
-fn settle(reading: Reading) -> Result<Config, KeepalivedErrors> {
-    let Reading { config, warnings } = reading;
-    if STRICT.load(Ordering::Relaxed) && !warnings.is_empty() {
-        return Err(KeepalivedErrors(warnings.into_iter().map(KeepalivedWarning::into_error).collect()));
-    }
-    for w in &warnings {
-        tracing::warn!(file = %w.file.display(), line = w.line, keyword = %w.keyword, "{w}");
-    }
-    Ok(config)
 }
 
 /// `import-keepalived`: a keepalived.conf converted to a native TOML file (reading that file

@@ -282,9 +282,18 @@ impl Worker {
         });
     }
 
-    /// Carries the actions out in order, each through the host off the event loop, and
-    /// logs a change of state once they are.
+    /// Logs a change of state and shows it (`/status`), then carries the actions out in
+    /// order, each through the host off the event loop: as keepalived enters a state before
+    /// it sets or removes the addresses, so that whoever sees an address move (a client
+    /// reaching the VIP through this director) finds the new state already shown.
     async fn step(&mut self, actions: Vec<Action>) {
+        if self.vr.state() != self.last_state {
+            self.last_state = self.vr.state();
+            self.since = SystemTime::now();
+            let (n, vr) = (self.name(), &self.vr);
+            tracing::info!(instance = %n, state = state_name(self.last_state), priority = vr.priority(), master = ?vr.master_address(), "({n}) Entering {} STATE", state_name(self.last_state));
+            self.publish();
+        }
         for a in actions {
             if let Action::Notify(n) = a {
                 self.notify(n);
@@ -294,12 +303,6 @@ impl Worker {
             if let Err(e) = tokio::task::spawn_blocking(move || shell.carry_out(a)).await {
                 tracing::error!(instance = %self.name(), error = %e, "({}) an action could not be carried out", self.name());
             }
-        }
-        if self.vr.state() != self.last_state {
-            self.last_state = self.vr.state();
-            self.since = SystemTime::now();
-            let (n, vr) = (self.name(), &self.vr);
-            tracing::info!(instance = %n, state = state_name(self.last_state), priority = vr.priority(), master = ?vr.master_address(), "({n}) Entering {} STATE", state_name(self.last_state));
         }
     }
 
@@ -376,6 +379,17 @@ pub async fn run(
                 None => break,
             },
             () = async { match deadline { Some(d) => tokio::time::sleep_until(d).await, None => std::future::pending().await } } => {
+                // Adverts already handed over came before this moment: take them first (a
+                // bounded number), so that a timer that ran out while they waited (the loop
+                // busy or not scheduled) does not act on what they would have changed: a
+                // backup taking over from a master whose advert was waiting, then giving way
+                // to it again at once.
+                for _ in 0..64 {
+                    match adverts.try_recv() {
+                        Ok(incoming) => w.receive(incoming).await,
+                        Err(_) => break,
+                    }
+                }
                 w.handle(Event::Timer).await;
             }
             c = ctl.recv() => match c {

@@ -125,7 +125,13 @@ pub fn teardown() {
 /// Makes `n` HTTP requests to `vip:80` from the client namespace, each on a new connection,
 /// and counts which server answered.
 pub fn requests(vip: Ipv4Addr, n: usize) -> Res<BTreeMap<String, usize>> {
-    in_client(|| {
+    requests_from("/run/netns/client", vip, n)
+}
+
+/// Makes `n` HTTP requests to `vip:80` from the network namespace at the path `netns`, each
+/// on a new connection (5 s bounds), and counts which server answered (the page's body).
+pub fn requests_from(netns: &str, vip: Ipv4Addr, n: usize) -> Res<BTreeMap<String, usize>> {
+    in_netns(netns, || {
         let mut counts = BTreeMap::new();
         for _ in 0..n {
             let addr = SocketAddr::new(IpAddr::V4(vip), 80);
@@ -143,15 +149,7 @@ pub fn requests(vip: Ipv4Addr, n: usize) -> Res<BTreeMap<String, usize>> {
 
 /// Runs `f` in a thread that has entered the client's namespace.
 pub fn in_client<T: Send>(f: impl FnOnce() -> Res<T> + Send) -> Res<T> {
-    let ns = File::open("/run/netns/client")?;
-    std::thread::scope(|s| {
-        s.spawn(|| -> Res<T> {
-            nix::sched::setns(&ns, nix::sched::CloneFlags::CLONE_NEWNET)?;
-            f()
-        })
-        .join()
-        .map_err(|_| "client thread panicked")?
-    })
+    in_netns("/run/netns/client", f)
 }
 
 /// Prints a check and notes it if it failed.
@@ -205,11 +203,22 @@ pub fn http_get_within(netns: &str, addr: &str, path: &str, limit: Duration) -> 
 /// when its first byte came (after the request was sent): the time this takes is the time to
 /// the reply's last byte, nothing done with it yet.
 pub fn http_fetch(netns: &str, addr: &str, path: &str, limit: Duration) -> Res<(Vec<u8>, Duration)> {
+    http_fetch_asking(netns, addr, path, "", limit)
+}
+
+/// [`http_fetch`] with more header lines in the request (`headers`: each ending in CRLF).
+pub fn http_fetch_asking(
+    netns: &str,
+    addr: &str,
+    path: &str,
+    headers: &str,
+    limit: Duration,
+) -> Res<(Vec<u8>, Duration)> {
     in_netns(netns, || {
         let sock: SocketAddr = addr.parse()?;
         let mut c = TcpStream::connect_timeout(&sock, Duration::from_secs(5))?;
         c.set_read_timeout(Some(limit))?;
-        c.write_all(format!("GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").as_bytes())?;
+        c.write_all(format!("GET {path} HTTP/1.0\r\nHost: {addr}\r\n{headers}\r\n").as_bytes())?;
         let sent = std::time::Instant::now();
         let mut reply = Vec::with_capacity(1 << 20);
         let mut first = None;
@@ -224,6 +233,24 @@ pub fn http_fetch(netns: &str, addr: &str, path: &str, limit: Duration) -> Res<(
         }
         Ok((reply, first.unwrap_or_else(|| sent.elapsed())))
     })
+}
+
+/// The body of a reply [`http_fetch_asking`] got for `path` asking for gzip, if its status
+/// is 200 and it came as `Content-Encoding: gzip`: the text and the size it came in.
+pub fn http_gzip_body(path: &str, reply: &[u8]) -> Res<(String, usize)> {
+    let at = reply.windows(4).position(|w| w == b"\r\n\r\n").ok_or("no HTTP header end")?;
+    let head = String::from_utf8_lossy(&reply[..at]).to_lowercase();
+    if !head.starts_with("http/1.1 200") && !head.starts_with("http/1.0 200") {
+        return Err(format!("GET {path}: {}", head.lines().next().unwrap_or("")).into());
+    }
+    if !head.lines().any(|l| l.starts_with("content-encoding:") && l.contains("gzip")) {
+        return Err(format!("GET {path}: asked for gzip, the reply is not gzip-encoded").into());
+    }
+    let body = &reply[at + 4..];
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(body), &mut text)
+        .map_err(|e| format!("GET {path}: the gzip stream: {e}"))?;
+    Ok((text, body.len()))
 }
 
 /// The body of a reply [`http_fetch`] got for `path`, if its status is 200 and it is text.

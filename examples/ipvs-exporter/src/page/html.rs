@@ -49,8 +49,9 @@ details{border-top:1px solid #bbb}summary{cursor:pointer;padding:4px 0}summary b
 .spark{font-family:monospace;color:#1a5fb4}.fail{color:#7a1209}\
 #filter{width:22em}#stale{color:#7a1209}";
 
-/// The script: the filter box, and the refresh of `#main` (filter and open sections kept;
-/// `data-refreshes` on `<body>` counts the refreshes done).
+/// The script: the filter box (also set from `#filter=TEXT` in the address), and the refresh
+/// of `#main` (filter and open sections kept; `data-refreshes` on `<body>` counts the
+/// refreshes done).
 const SCRIPT: &str = r#"(function () {
   var filter = document.getElementById('filter');
   function apply() {
@@ -68,7 +69,17 @@ const SCRIPT: &str = r#"(function () {
       if (q && !whole && shown > 0) d.open = true;
     });
   }
-  filter.addEventListener('input', apply);
+  // A filter in the address (#filter=TEXT) is applied on load, and the box keeps the
+  // address in step: a filtered view can be bookmarked or sent.
+  var asked = /(?:^#|&)filter=([^&]*)/.exec(location.hash);
+  if (asked) {
+    try { filter.value = decodeURIComponent(asked[1]); } catch (e) { filter.value = asked[1]; }
+  }
+  filter.addEventListener('input', function () {
+    var q = filter.value.trim();
+    history.replaceState(null, '', q ? '#filter=' + encodeURIComponent(q) : location.pathname + location.search);
+    apply();
+  });
   apply();
   var refreshes = 0;
   function refresh() {

@@ -3,10 +3,13 @@
 
 use std::collections::VecDeque;
 use std::fmt;
+use std::io::Write as _;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use flate2::write::GzEncoder;
+use flate2::Compression;
 use hyper::body::{Bytes, Frame};
 
 use super::limit::Slot;
@@ -73,14 +76,25 @@ impl hyper::body::Body for Pieces {
     }
 }
 
-/// The writer's side: collects text into pieces of [`PIECE`] bytes and hands each on when
-/// full, waiting while four are ahead of the client; fails once the reply is gone (the
-/// client left, or was cut off for taking nothing), which stops the writer.
+/// The writer's side: collects the page into pieces of about [`PIECE`] bytes (text, or the
+/// gzip stream of it) and hands each on when full, waiting while four are ahead of the
+/// client; fails once the reply is gone (the client left, or was cut off for taking
+/// nothing), which stops the writer.
 struct PieceWriter {
     to: tokio::sync::mpsc::Sender<Piece>,
     runtime: tokio::runtime::Handle,
-    piece: String,
+    out: Out,
     slot: Arc<Slot>,
+}
+
+/// What a piece is made of: the text itself, or its gzip stream (`Content-Encoding: gzip`).
+enum Out {
+    Text(String),
+    Gzip(Box<GzEncoder<Vec<u8>>>),
+}
+
+fn piece_buffer() -> Vec<u8> {
+    Vec::with_capacity(PIECE + 4096)
 }
 
 impl PieceWriter {
@@ -89,44 +103,93 @@ impl PieceWriter {
         self.runtime.block_on(self.to.send(piece)).map_err(|_| fmt::Error)
     }
 
+    /// Hands on what has been collected (the gzip stream's bytes so far, for a gzip page).
     fn hand_on(&mut self) -> fmt::Result {
-        let piece = std::mem::replace(&mut self.piece, String::with_capacity(PIECE + 4096));
-        self.send(Piece::Text(Bytes::from(piece)))
+        let piece = match &mut self.out {
+            Out::Text(t) => Bytes::from(std::mem::replace(t, String::with_capacity(PIECE + 4096))),
+            Out::Gzip(z) => Bytes::from(std::mem::replace(z.get_mut(), piece_buffer())),
+        };
+        self.send(Piece::Text(piece))
+    }
+
+    /// Ends the page: what is left (for gzip, the end of the stream), then the word that the
+    /// page is complete.
+    fn finish(&mut self) -> fmt::Result {
+        let left = match &mut self.out {
+            Out::Text(t) => !t.is_empty(),
+            Out::Gzip(z) => {
+                z.try_finish().map_err(|_| fmt::Error)?;
+                !z.get_ref().is_empty()
+            }
+        };
+        if left {
+            self.hand_on()?;
+        }
+        self.send(Piece::End)
     }
 }
 
 impl fmt::Write for PieceWriter {
     fn write_str(&mut self, mut s: &str) -> fmt::Result {
         // A long text is cut into pieces (at character boundaries), never held as one.
-        while self.piece.len() + s.len() > PIECE {
-            let mut at = PIECE.saturating_sub(self.piece.len());
-            while !s.is_char_boundary(at) {
-                at -= 1;
+        loop {
+            let full = match &mut self.out {
+                Out::Text(t) => {
+                    if t.len() + s.len() <= PIECE {
+                        t.push_str(s);
+                        s = "";
+                    } else {
+                        let mut at = PIECE.saturating_sub(t.len());
+                        while !s.is_char_boundary(at) {
+                            at -= 1;
+                        }
+                        let (now, rest) = s.split_at(at);
+                        t.push_str(now);
+                        s = rest;
+                    }
+                    t.len() >= PIECE
+                }
+                Out::Gzip(z) => {
+                    let mut at = s.len().min(PIECE);
+                    while !s.is_char_boundary(at) {
+                        at -= 1;
+                    }
+                    let (now, rest) = s.split_at(at);
+                    z.write_all(now.as_bytes()).map_err(|_| fmt::Error)?;
+                    s = rest;
+                    z.get_ref().len() >= PIECE
+                }
+            };
+            if full {
+                self.hand_on()?;
             }
-            let (now, rest) = s.split_at(at);
-            self.piece.push_str(now);
-            self.hand_on()?;
-            s = rest;
+            if s.is_empty() {
+                return Ok(());
+            }
         }
-        self.piece.push_str(s);
-        if self.piece.len() >= PIECE {
-            self.hand_on()?;
-        }
-        Ok(())
     }
 }
 
-/// Runs `write` on a blocking thread under `slot`; the body it makes, as it makes it, once
-/// the page has ended or four pieces are ready.
-pub(crate) async fn written(write: Writer, slot: Arc<Slot>) -> Pieces {
+/// Gzip as the pages use it: the fastest level (a scrape is read once, at once; most of
+/// the size goes at level 1 and the page is not held up).
+pub(crate) fn gzip_level() -> Compression {
+    Compression::fast()
+}
+
+/// Runs `write` on a blocking thread under `slot`; the body it makes (gzip-compressed if
+/// `gzip`), as it makes it, once the page has ended or four pieces are ready.
+pub(crate) async fn written(write: Writer, slot: Arc<Slot>, gzip: bool) -> Pieces {
     let (to, mut from) = tokio::sync::mpsc::channel(4);
     let runtime = tokio::runtime::Handle::current();
     let for_writer = slot.clone();
     tokio::task::spawn_blocking(move || {
-        let mut w = PieceWriter { to, runtime, piece: String::with_capacity(PIECE + 4096), slot: for_writer };
-        let done = write(&mut w)
-            .and_then(|()| if w.piece.is_empty() { Ok(()) } else { w.hand_on() })
-            .and_then(|()| w.send(Piece::End));
+        let out = if gzip {
+            Out::Gzip(Box::new(GzEncoder::new(piece_buffer(), gzip_level())))
+        } else {
+            Out::Text(String::with_capacity(PIECE + 4096))
+        };
+        let mut w = PieceWriter { to, runtime, out, slot: for_writer };
+        let done = write(&mut w).and_then(|()| w.finish());
         if done.is_err() && !w.to.is_closed() {
             tracing::warn!("writing the page failed; the reply is cut off");
         }

@@ -17,7 +17,9 @@ use std::time::Duration;
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
-use hyper::header::{HeaderValue, CONTENT_TYPE, RETRY_AFTER as RETRY_AFTER_HEADER};
+use hyper::header::{
+    HeaderMap, HeaderValue, ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER as RETRY_AFTER_HEADER, VARY,
+};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
@@ -112,6 +114,7 @@ async fn handle(
         return Ok(plain(StatusCode::METHOD_NOT_ALLOWED, "GET only\n"));
     }
     let path = req.uri().path().to_owned();
+    let gzip = accepts_gzip(req.headers());
     // A `format` in the query picks a form of the page: `PATH?format=VALUE` if `pages` has it.
     let format = req.uri().query().and_then(|q| q.split('&').find_map(|p| p.strip_prefix("format=")));
     let format = format.map(|f| format!("{path}?format={f}"));
@@ -125,9 +128,12 @@ async fn handle(
         }
     };
     let body = match page.body {
-        Body::Text(t) => Full::new(Bytes::from(t)).map_err(|never| match never {}).boxed(),
+        Body::Text(t) => {
+            let t = if gzip { gzipped(t.as_bytes()) } else { Bytes::from(t) };
+            Full::new(t).map_err(|never| match never {}).boxed()
+        }
         Body::Written(w) => match slots.take(cut) {
-            Some(slot) => body::written(w, slot).await.boxed(),
+            Some(slot) => body::written(w, slot, gzip).await.boxed(),
             None => {
                 let mut r = plain(
                     StatusCode::SERVICE_UNAVAILABLE,
@@ -139,8 +145,62 @@ async fn handle(
         },
     };
     let mut r = Response::new(body);
-    r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(page.content_type));
+    let headers = r.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(page.content_type));
+    // Pages come gzip-compressed to a client that asks (a cache must key on the asking).
+    headers.insert(VARY, HeaderValue::from_static("accept-encoding"));
+    if gzip {
+        headers.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    }
     Ok(r)
+}
+
+/// `text` as a gzip stream (a small page, made whole).
+fn gzipped(text: &[u8]) -> Bytes {
+    use std::io::Write as _;
+    let mut z = flate2::write::GzEncoder::new(Vec::with_capacity(text.len() / 4 + 64), body::gzip_level());
+    // Writing into a Vec does not fail.
+    let done = z.write_all(text).and_then(|()| z.finish());
+    Bytes::from(done.unwrap_or_default())
+}
+
+/// Whether a request's `Accept-Encoding` takes gzip: `gzip` (or `x-gzip`) with a weight
+/// above 0, or `*` above 0 when gzip is not named (RFC 9110, section 12.5.3). No header, a
+/// header that is not text, or a weight that is not a number: no.
+///
+/// ```
+/// use hyper::header::{HeaderMap, HeaderValue, ACCEPT_ENCODING};
+/// use ipvs_exporter::serve::accepts_gzip;
+/// let asking = |v: &'static str| HeaderMap::from_iter([(ACCEPT_ENCODING, HeaderValue::from_static(v))]);
+/// assert!(accepts_gzip(&asking("gzip")));
+/// assert!(accepts_gzip(&asking("deflate, GZIP;q=0.5")));
+/// assert!(accepts_gzip(&asking("*")));
+/// assert!(!accepts_gzip(&asking("gzip;q=0, *")));
+/// assert!(!accepts_gzip(&asking("identity")));
+/// assert!(!accepts_gzip(&HeaderMap::new()));
+/// ```
+pub fn accepts_gzip(headers: &HeaderMap) -> bool {
+    let mut star = None;
+    for value in headers.get_all(ACCEPT_ENCODING) {
+        let Ok(value) = value.to_str() else { continue };
+        for coding in value.split(',') {
+            let mut parts = coding.split(';');
+            let name = parts.next().unwrap_or_default().trim();
+            let weight = parts
+                .find_map(|p| {
+                    let (k, v) = p.split_once('=')?;
+                    k.trim().eq_ignore_ascii_case("q").then(|| v.trim().parse::<f32>().unwrap_or(0.0))
+                })
+                .unwrap_or(1.0);
+            if name.eq_ignore_ascii_case("gzip") || name.eq_ignore_ascii_case("x-gzip") {
+                return weight > 0.0;
+            }
+            if name == "*" {
+                star = Some(weight > 0.0);
+            }
+        }
+    }
+    star.unwrap_or(false)
 }
 
 /// Serves `pages` on `listener` until `shutdown` completes.

@@ -15,7 +15,10 @@
 //! scraping the table with `ipvs-exporter` (next to this program) against node_exporter's
 //! ipvs collector, and one-request commands (`-C`, `-A`) of our ipvsadm and the real one,
 //! start-up included.
-//! Runs in a network namespace of its own; every table it makes is checked.
+//! Every table is written into a fresh network namespace of its own (after a flush, the
+//! kernel's destination trash slows every add: see `Bench::fresh`); every table it makes is
+//! checked. With `IPVS_FLOOR_PROBE=PATH` (lab/floor-probe.c, compiled), the write floor is
+//! checked against that independent C probe, which also measures the floor after a flush.
 
 mod floor;
 
@@ -174,11 +177,66 @@ struct Bench {
     counting: Arc<Counting<NetlinkTransport>>,
     probe: Probe,
     ours_ipvsadm: String,
+    /// The clients of the namespaces left behind, each table flushed (see [`Bench::fresh`]).
+    retired: Vec<Ipvs>,
+    /// The independent C probe of the write floor (`lab/floor-probe.c`), if given.
+    c_probe: Option<String>,
+}
+
+fn counting() -> Res<Arc<Counting<NetlinkTransport>>> {
+    Ok(Arc::new(Counting {
+        inner: NetlinkTransport::builder().timeout(Duration::from_secs(600)).open()?,
+        dumps: AtomicUsize::new(0),
+        requests: AtomicUsize::new(0),
+        writes: AtomicUsize::new(0),
+    }))
+}
+
+/// Moves this thread into a new network namespace with its loopback up; programs started
+/// from it afterwards run there too.
+fn new_namespace() -> Res<()> {
+    nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNET)?;
+    // With its loopback down, a namespace has no route for any address, and the kernel
+    // refuses every destination as not unicast (EINVAL).
+    run("ip", &["link", "set", "lo", "up"], "")?;
+    Ok(())
 }
 
 impl Bench {
+    /// A fresh network namespace for the next figure, the client and the floor probe
+    /// reopened there. After a flush the kernel keeps the deleted destinations on the
+    /// namespace's trash list and every add walks it (50,000 adds took 39 s instead of 0.9 s
+    /// in one lab run), so a write measured in a namespace that held a table measures the
+    /// trash. The previous table is flushed (its rate estimators stop) and its namespace
+    /// kept until the end, so that the kernel does not tear it down during the next figure.
+    fn fresh(&mut self) -> Res<()> {
+        self.client.flush()?;
+        new_namespace()?;
+        let counting = counting()?;
+        let family = counting.inner.family_id();
+        let old = std::mem::replace(&mut self.client, Client::with_transport(counting.clone()));
+        self.retired.push(old);
+        self.counting = counting;
+        self.probe = Probe::open(family)?;
+        Ok(())
+    }
+
+    /// The C probe's figures for `n` services: (fresh namespace, after a flush), seconds.
+    fn c_probe(&self, n: u32) -> Res<Option<(f64, f64)>> {
+        let Some(probe) = &self.c_probe else { return Ok(None) };
+        let (_, out) = run(probe, &[&n.to_string(), "after-flush"], "")?;
+        let out = String::from_utf8(out)?;
+        let figure = |label: &str| -> Res<f64> {
+            let at = out.find(label).ok_or_else(|| format!("no {label:?} in the C probe's {out:?}"))? + label.len();
+            let word = out[at..].split_whitespace().next().unwrap_or("");
+            Ok(word.parse::<f64>().map_err(|e| format!("C probe {word:?}: {e}"))?)
+        };
+        Ok(Some((figure("fresh namespace ")?, figure("after a flush ")?)))
+    }
+
     fn read(&mut self, n: u32) -> Res<()> {
         let t = table(n);
+        self.fresh()?;
         install(&self.client, &t)?;
         let ids: Vec<ServiceId> = t.entries().map(|e| e.service().id).collect();
         let (s, d, floor) = self.probe.read_table(&ids)?;
@@ -237,11 +295,12 @@ impl Bench {
         let t = table(n);
         let rules = t.to_rules();
         // The write floor.
-        self.client.flush()?;
+        self.fresh()?;
         let floor = self.probe.write(&t.requests())?;
         check(&self.client, &t, "write floor")?;
+        let c_probe = self.c_probe(n)?;
         // Ours: plan from the (empty) kernel table, then apply with verification.
-        self.client.flush()?;
+        self.fresh()?;
         self.counting.take();
         let start = Instant::now();
         let plan = self.client.plan(&t, &Scope::All, &Policy::default())?;
@@ -259,14 +318,18 @@ impl Bench {
             return Err(format!("apply into empty: {}", report.summary()).into());
         }
         check(&self.client, &t, "apply into empty")?;
-        self.client.flush()?;
+        self.fresh()?;
         let (ipvsadm, _) = run("ipvsadm", &["-R"], &rules)?;
         check(&self.client, &t, "ipvsadm -R")?;
-        self.client.flush()?;
+        self.fresh()?;
         let (our_restore, _) = run(&self.ours_ipvsadm.clone(), &["-R"], &rules)?;
         check(&self.client, &t, "our ipvsadm -R")?;
+        let c_floor = match c_probe {
+            Some((fresh, _)) => format!("C probe {fresh:.2} s, ours/C {:.2}", secs(floor) / fresh),
+            None => "no C probe: IPVS_FLOOR_PROBE unset".into(),
+        };
         println!(
-            "bench apply into empty {n}x4: write floor {:.2} s | ours {:.2} s ({:.2}x floor; plan {:.2} s, writes {:.2} s ({:.2}x floor), verification {:.2} s; {writes} writes) | our ipvsadm -R {:.2} s ({:.2}x floor) | ipvsadm -R {:.2} s ({:.2}x floor)",
+            "bench apply into empty {n}x4 (each into a fresh namespace): write floor {:.2} s ({c_floor}) | ours {:.2} s ({:.2}x floor; plan {:.2} s, writes {:.2} s ({:.2}x floor), verification {:.2} s; {writes} writes) | our ipvsadm -R {:.2} s ({:.2}x floor) | ipvsadm -R {:.2} s ({:.2}x floor)",
             secs(floor),
             secs(ours),
             secs(ours) / secs(floor),
@@ -279,9 +342,16 @@ impl Bench {
             secs(ipvsadm),
             secs(ipvsadm) / secs(floor)
         );
+        if let Some((fresh, flushed)) = c_probe {
+            println!(
+                "bench write floor after a flush {n}x4 (C probe, the same namespace: the kernel's destination trash): {flushed:.2} s ({:.1}x its fresh-namespace {fresh:.2} s)",
+                flushed / fresh
+            );
+        }
 
         // A 1 % change, end to end.
         let (new, changes) = changed(&t, n);
+        self.fresh()?;
         install(&self.client, &t)?;
         self.counting.take();
         let start = Instant::now();
@@ -293,6 +363,9 @@ impl Bench {
         if writes != changes || !report.converged {
             return Err(format!("1 % change: {writes} writes for {changes} changes; {}", report.summary()).into());
         }
+        // What `ipvsadm -C` then `-R` users pay: the second write walks the trash the flush
+        // left.
+        self.fresh()?;
         install(&self.client, &t)?;
         let start = Instant::now();
         run("ipvsadm", &["-C"], "")?;
@@ -324,8 +397,9 @@ impl Bench {
     }
 
     /// Scrapes of the table now installed: ours (ipvs-exporter, with node_exporter's series
-    /// too) against node_exporter's ipvs collector, each the median of `rounds`.
-    fn scrape(&mut self, n: u32, exporter: &str, rounds: usize) -> Res<()> {
+    /// too) against node_exporter's ipvs collector, each the median of `rounds`; then asking
+    /// for gzip, the median of `gzip_rounds`.
+    fn scrape(&mut self, n: u32, exporter: &str, rounds: usize, gzip_rounds: usize) -> Res<()> {
         let spawn = |prog: &str, args: &[&str]| {
             Command::new(prog).args(args).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).spawn()
         };
@@ -371,6 +445,43 @@ impl Bench {
                 series(&their_body),
                 their_body.len() as f64 / 1e6,
                 secs(theirs) / secs(mine)
+            );
+            // The same, asking for gzip (as Prometheus does): the time to the last compressed
+            // byte, and the page unpacked must hold the series the plain one holds. One
+            // scrape each (./test.sh's time); `gzip_rounds` for more.
+            let zipped = |addr: &str, plain: &str| -> Res<(Duration, usize)> {
+                let mut times = Vec::new();
+                let mut size = 0;
+                for _ in 0..gzip_rounds {
+                    let start = Instant::now();
+                    let (reply, _) = ipvs_lab_tools::http_fetch_asking(
+                        here,
+                        addr,
+                        "/metrics",
+                        "Accept-Encoding: gzip\r\n",
+                        Duration::from_secs(120),
+                    )?;
+                    times.push(start.elapsed());
+                    let (text, sent) = ipvs_lab_tools::http_gzip_body("/metrics", &reply)?;
+                    if series(&text) != series(plain) {
+                        return Err(format!("{addr}: {} series gzipped, {} plain", series(&text), series(plain)).into());
+                    }
+                    size = sent;
+                }
+                Ok((median(times), size))
+            };
+            let (mine_z, my_size) = zipped("127.0.0.1:9744", &my_body)?;
+            let (theirs_z, their_size) = zipped("127.0.0.1:9100", &their_body)?;
+            println!(
+                "bench scrape gzip {n}x4 ({}): ours {:.2} s ({:.1} MB sent, {:.0}x smaller) | node_exporter {:.2} s ({:.1} MB sent, {:.0}x smaller) ({:.2}x ours)",
+                if gzip_rounds == 1 { "one scrape each".to_owned() } else { format!("median of {gzip_rounds}") },
+                secs(mine_z),
+                my_size as f64 / 1e6,
+                my_body.len() as f64 / my_size.max(1) as f64,
+                secs(theirs_z),
+                their_size as f64 / 1e6,
+                their_body.len() as f64 / their_size.max(1) as f64,
+                secs(theirs_z) / secs(mine_z)
             );
             Ok(())
         })();
@@ -427,19 +538,18 @@ fn main_() -> Res<()> {
         .map(|s| s.parse::<u32>().map_err(|e| format!("size {s:?}: {e}")))
         .collect::<Result<_, _>>()?;
     // A network namespace of our own: an IPVS table nobody else writes to (children too).
-    nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNET)?;
-    // With its loopback down, a namespace has no route for any address, and the kernel
-    // refuses every destination as not unicast (EINVAL).
-    run("ip", &["link", "set", "lo", "up"], "")?;
-    let counting = Arc::new(Counting {
-        inner: NetlinkTransport::builder().timeout(Duration::from_secs(600)).open()?,
-        dumps: AtomicUsize::new(0),
-        requests: AtomicUsize::new(0),
-        writes: AtomicUsize::new(0),
-    });
+    // Each table is written into a fresh one (Bench::fresh).
+    new_namespace()?;
+    let counting = counting()?;
     let family = counting.inner.family_id();
-    let mut b =
-        Bench { client: Client::with_transport(counting.clone()), counting, probe: Probe::open(family)?, ours_ipvsadm };
+    let mut b = Bench {
+        client: Client::with_transport(counting.clone()),
+        counting,
+        probe: Probe::open(family)?,
+        ours_ipvsadm,
+        retired: Vec::new(),
+        c_probe: std::env::var("IPVS_FLOOR_PROBE").ok(),
+    };
     // Everything, or only the reads ("read"), or the reads and the scrape ("scrape").
     let part = args.next().unwrap_or_default();
     let (read_only, scrape_only) = (part == "read", part == "scrape");
@@ -447,7 +557,7 @@ fn main_() -> Res<()> {
     for (i, &n) in sizes.iter().enumerate() {
         b.read(n)?;
         if i == 0 && !read_only {
-            b.scrape(n, &exporter.to_string_lossy(), 3)?;
+            b.scrape(n, &exporter.to_string_lossy(), 3, 1)?;
             if !scrape_only {
                 b.apply(n)?;
             }

@@ -23,7 +23,7 @@ fn arp_entry(ip: Ipv4Addr) -> Option<String> {
 }
 
 /// One HTTP request to the VIP from the calling thread (in the client's namespace).
-fn http_ok(timeout: Duration) -> bool {
+pub(crate) fn http_ok(timeout: Duration) -> bool {
     let attempt = || -> Res<bool> {
         let mut c = TcpStream::connect_timeout(&SocketAddr::new(IpAddr::V4(VIP), 80), timeout)?;
         c.set_read_timeout(Some(Duration::from_secs(1)))?;

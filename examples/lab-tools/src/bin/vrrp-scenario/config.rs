@@ -3,7 +3,7 @@
 
 use ipvs_lab_tools::{in_ns, Res};
 
-use crate::{Node, RS1, RS2, STREAM_PORT, VIP, VRID};
+use crate::{Node, RS1, STREAM_PORT, VIP, VRID, WEB};
 
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Vrrp {
@@ -38,11 +38,10 @@ pub(crate) fn keepalived_conf(v: Vrrp) -> String {
     let nopreempt = if v.nopreempt { "    nopreempt\n" } else { "" };
     format!(
         "{global}vrrp_instance VI_1 {{\n    state {state}\n    interface eth0\n    virtual_router_id {VRID}\n    priority {}\n    advert_int 1\n{nopreempt}    virtual_ipaddress {{\n        {VIP}/24 dev eth0\n    }}\n}}\n\n\
-         virtual_server {VIP} 80 {{\n    delay_loop 1\n    lb_algo rr\n    lb_kind DR\n    protocol TCP\n    ha_suspend\n{}{}}}\n\n\
+         virtual_server {VIP} 80 {{\n    delay_loop 1\n    lb_algo rr\n    lb_kind DR\n    protocol TCP\n    ha_suspend\n{}}}\n\n\
          virtual_server {VIP} {STREAM_PORT} {{\n    delay_loop 1\n    lb_algo rr\n    lb_kind DR\n    protocol TCP\n{}}}\n",
         v.priority,
-        real_server(RS1, 80),
-        real_server(RS2, 80),
+        WEB.iter().map(|rs| real_server(*rs, 80)).collect::<String>(),
         real_server(RS1, STREAM_PORT),
     )
 }
@@ -53,7 +52,7 @@ pub(crate) fn load_table(node: Node) -> Res<()> {
     let vip_stream = format!("{VIP}:{STREAM_PORT}");
     in_ns(node.ns, &["ipvsadm", "-C"])?;
     in_ns(node.ns, &["ipvsadm", "-A", "-t", &vip80, "-s", "rr"])?;
-    for rs in [RS1, RS2] {
+    for rs in WEB {
         in_ns(node.ns, &["ipvsadm", "-a", "-t", &vip80, "-r", &format!("{}:80", rs.addr), "-g", "-w", "1"])?;
     }
     in_ns(node.ns, &["ipvsadm", "-A", "-t", &vip_stream, "-s", "rr"])?;

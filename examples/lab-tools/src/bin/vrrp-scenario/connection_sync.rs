@@ -12,7 +12,7 @@ use ipvs_lab_tools::{check, ns_output, Res};
 
 use crate::client::{secs, wait_vip_via};
 use crate::config::{Vrrp, BASE};
-use crate::director::{Director, Kind};
+use crate::director::start_ours_pair;
 use crate::network::{clean, sync_daemons};
 use crate::{master_down, ns_path, sleep, Node, CLIENT, D1, D2, MARGIN, STREAM_PORT, VIP};
 
@@ -23,14 +23,14 @@ struct StreamState {
 }
 
 /// A client connection to VIP:9000, read continuously by a thread.
-struct Stream {
+pub(crate) struct Stream {
     state: Arc<Mutex<StreamState>>,
     stop: Arc<AtomicBool>,
-    port: u16,
+    pub(crate) port: u16,
 }
 
 impl Stream {
-    fn open() -> Res<Stream> {
+    pub(crate) fn open() -> Res<Stream> {
         let state = Arc::new(Mutex::new(StreamState::default()));
         let stop = Arc::new(AtomicBool::new(false));
         let ns = File::open(ns_path(CLIENT.ns))?;
@@ -81,11 +81,11 @@ impl Stream {
         Ok(Stream { state, stop, port })
     }
 
-    fn bytes(&self) -> u64 {
+    pub(crate) fn bytes(&self) -> u64 {
         self.state.lock().map(|s| s.bytes).unwrap_or(0)
     }
 
-    fn end(&self) -> Option<String> {
+    pub(crate) fn end(&self) -> Option<String> {
         self.state.lock().ok().and_then(|s| s.end.clone())
     }
 }
@@ -97,7 +97,7 @@ impl Drop for Stream {
 }
 
 /// Whether `node`'s IPVS connection table has the client's stream connection.
-fn has_connection(node: Node, port: u16) -> bool {
+pub(crate) fn has_connection(node: Node, port: u16) -> bool {
     ns_output(node.ns, &["ipvsadm", "-Lnc"]).is_ok_and(|t| {
         t.lines().any(|l| l.contains(&format!("{}:{port}", CLIENT.addr)) && l.contains(&format!("{VIP}:{STREAM_PORT}")))
     })
@@ -108,48 +108,14 @@ pub(crate) fn sync(program: &str, with_sync: bool, f: &mut Vec<String>) -> Res<(
     println!("\n== a long TCP stream through the VIP (direct routing to rs1:{STREAM_PORT}) across a SIGKILL failover, {label}");
     clean()?;
     let v = Vrrp { sync: with_sync, ..BASE };
-    let mut d1 = Director::start(program, Kind::Ours, D1, v, "sync")?;
-    let t = d1.wait_state("MASTER", Duration::from_secs(20))?;
-    check(t.is_some(), format!("d1 becomes MASTER ({})", secs(t)), f);
-    let mut d2 = Director::start(program, Kind::Ours, D2, Vrrp { priority: 100, ..v }, "sync")?;
-    let t = d2.wait_state("BACKUP", Duration::from_secs(20))?;
-    check(t.is_some(), format!("d2 joins as BACKUP ({})", secs(t)), f);
+    let (mut d1, mut d2) = start_ours_pair(program, v, "sync", f)?;
     if with_sync {
-        let until = Instant::now() + Duration::from_secs(10);
-        let (mut m, mut b) = (String::new(), String::new());
-        while Instant::now() < until {
-            (m, b) = (sync_daemons(D1), sync_daemons(D2));
-            if m.contains("master sync daemon") && b.contains("backup sync daemon") {
-                break;
-            }
-            sleep(200);
-        }
-        check(
-            m.contains("master sync daemon") && b.contains("backup sync daemon"),
-            format!("sync daemons: d1 {:?}, d2 {:?}", m.trim(), b.trim()),
-            f,
-        );
+        check_sync_daemons(f);
     }
     if wait_vip_via(D1, Instant::now(), Duration::from_secs(10), 5.0)?.is_none() {
         return Err("the client does not reach the VIP through d1".into());
     }
-    let stream = Stream::open()?;
-    let until = Instant::now() + Duration::from_secs(15);
-    while stream.bytes() < 100_000 && stream.end().is_none() && Instant::now() < until {
-        sleep(100);
-    }
-    check(stream.bytes() >= 100_000, format!("the stream flows through d1 ({} bytes)", stream.bytes()), f);
-    let until = Instant::now() + Duration::from_secs(10);
-    let mut synced = has_connection(D2, stream.port);
-    while with_sync && !synced && Instant::now() < until {
-        sleep(200);
-        synced = has_connection(D2, stream.port);
-    }
-    if with_sync {
-        check(synced, "the backup d2 has the connection in its IPVS table (synced)".into(), f);
-    } else {
-        println!("      the backup d2 has the connection in its IPVS table: {synced}");
-    }
+    let stream = stream_through_d1(with_sync, f)?;
     let at = Instant::now();
     d1.kill();
     let took = wait_vip_via(D2, at, Duration::from_secs(15), master_down(100, 1.0) + MARGIN)?;
@@ -204,4 +170,45 @@ pub(crate) fn sync(program: &str, with_sync: bool, f: &mut Vec<String>) -> Res<(
     drop(stream);
     d2.stop()?;
     Ok(())
+}
+
+/// Waits (at most 10 s) until d1 runs the master sync daemon and d2 the backup one.
+pub(crate) fn check_sync_daemons(f: &mut Vec<String>) {
+    let until = Instant::now() + Duration::from_secs(10);
+    let (mut m, mut b) = (String::new(), String::new());
+    while Instant::now() < until {
+        (m, b) = (sync_daemons(D1), sync_daemons(D2));
+        if m.contains("master sync daemon") && b.contains("backup sync daemon") {
+            break;
+        }
+        sleep(200);
+    }
+    check(
+        m.contains("master sync daemon") && b.contains("backup sync daemon"),
+        format!("sync daemons: d1 {:?}, d2 {:?}", m.trim(), b.trim()),
+        f,
+    );
+}
+
+/// Opens the stream through the VIP (d1 master) and waits until it flows and, `with_sync`,
+/// until the backup d2 has its connection.
+pub(crate) fn stream_through_d1(with_sync: bool, f: &mut Vec<String>) -> Res<Stream> {
+    let stream = Stream::open()?;
+    let until = Instant::now() + Duration::from_secs(15);
+    while stream.bytes() < 100_000 && stream.end().is_none() && Instant::now() < until {
+        sleep(100);
+    }
+    check(stream.bytes() >= 100_000, format!("the stream flows through d1 ({} bytes)", stream.bytes()), f);
+    let until = Instant::now() + Duration::from_secs(10);
+    let mut synced = has_connection(D2, stream.port);
+    while with_sync && !synced && Instant::now() < until {
+        sleep(200);
+        synced = has_connection(D2, stream.port);
+    }
+    if with_sync {
+        check(synced, "the backup d2 has the connection in its IPVS table (synced)".into(), f);
+    } else {
+        println!("      the backup d2 has the connection in its IPVS table: {synced}");
+    }
+    Ok(stream)
 }

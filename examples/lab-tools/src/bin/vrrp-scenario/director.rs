@@ -5,13 +5,13 @@ use std::fs::File;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use ipvs_lab_tools::Res;
+use ipvs_lab_tools::{check, Res};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use serde_json::Value;
 
 use crate::config::{keepalived_conf, load_table, Vrrp};
-use crate::{ns_path, sleep, Node, STATUS, WORK};
+use crate::{ns_path, sleep, Node, D1, D2, STATUS, WORK};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Kind {
@@ -184,6 +184,18 @@ impl Drop for Director {
             self.kill();
         }
     }
+}
+
+/// Ours on d1 (the file's priority, 150) until it is MASTER, then ours on d2 (priority 100)
+/// until it is BACKUP, each checked (20 s at most each).
+pub(crate) fn start_ours_pair(program: &str, v: Vrrp, tag: &str, f: &mut Vec<String>) -> Res<(Director, Director)> {
+    let mut d1 = Director::start(program, Kind::Ours, D1, v, tag)?;
+    let t = d1.wait_state("MASTER", Duration::from_secs(20))?;
+    check(t.is_some(), format!("d1 becomes MASTER ({})", crate::client::secs(t)), f);
+    let mut d2 = Director::start(program, Kind::Ours, D2, Vrrp { priority: 100, ..v }, tag)?;
+    let t = d2.wait_state("BACKUP", Duration::from_secs(20))?;
+    check(t.is_some(), format!("d2 joins as BACKUP ({})", crate::client::secs(t)), f);
+    Ok((d1, d2))
 }
 
 /// GET `path` from the director's status listener in `netns` (5 s at most).

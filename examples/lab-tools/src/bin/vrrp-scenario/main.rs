@@ -1,6 +1,6 @@
 //! VRRP failover of `ipvs-director`, with real packets between network namespaces on one
 //! bridge: two directors (d1 priority 150, d2 priority 100) holding the VIP 192.0.2.10 in
-//! turn, two direct-routing real servers, a client, and a namespace that crafts adverts.
+//! turn, three direct-routing real servers, a client, and a namespace that crafts adverts.
 //!
 //! * **Failover**: SIGKILL of the master, its link unplugged, SIGTERM (priority 0): the backup
 //!   takes over and the client reaches the VIP through it (its ARP entry names the new
@@ -22,8 +22,12 @@
 //!
 //!     vrrp-scenario PATH-TO-ipvs-director
 //!
+//! * **The story** `./demo.sh` tells: health checks take a stopped web server out of the
+//!   table and put it back, then the master is killed while a client keeps requesting and a
+//!   long download goes on through the VIP (with `lvs_sync_daemon`).
+//!
 //! `IPVS_VRRP_SECTIONS` (comma-separated: baseline, failover, nopreempt, equal, sync, interop,
-//! malformed) runs a subset. Needs root and a kernel with IPVS (the lab runs it). Exits
+//! malformed, story) runs a subset. Needs root and a kernel with IPVS (the lab runs it). Exits
 //! non-zero if a check fails.
 
 mod client;
@@ -34,6 +38,7 @@ mod failover;
 mod interop;
 mod malformed;
 mod network;
+mod story;
 
 use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
@@ -45,6 +50,7 @@ use interop::interop;
 use ipvs_lab_tools::Res;
 use malformed::malformed;
 use network::{build_network, teardown};
+use story::story;
 
 const WORK: &str = "/tmp/ipvs-vrrp-lab";
 const STATUS: &str = "127.0.0.1:9745";
@@ -66,9 +72,12 @@ const D1: Node = Node { name: "d1", ns: "vr-d1", addr: Ipv4Addr::new(192, 0, 2, 
 const D2: Node = Node { name: "d2", ns: "vr-d2", addr: Ipv4Addr::new(192, 0, 2, 2) };
 const RS1: Node = Node { name: "rs1", ns: "vr-rs1", addr: Ipv4Addr::new(192, 0, 2, 11) };
 const RS2: Node = Node { name: "rs2", ns: "vr-rs2", addr: Ipv4Addr::new(192, 0, 2, 12) };
+const RS3: Node = Node { name: "rs3", ns: "vr-rs3", addr: Ipv4Addr::new(192, 0, 2, 13) };
+/// The real servers of the web service (port 80).
+const WEB: [Node; 3] = [RS1, RS2, RS3];
 const CLIENT: Node = Node { name: "cl", ns: "vr-cl", addr: Ipv4Addr::new(192, 0, 2, 100) };
 const CRAFT: Node = Node { name: "x", ns: "vr-x", addr: Ipv4Addr::new(192, 0, 2, 99) };
-const NODES: [Node; 6] = [D1, D2, RS1, RS2, CLIENT, CRAFT];
+const NODES: [Node; 7] = [D1, D2, RS1, RS2, RS3, CLIENT, CRAFT];
 
 fn ns_path(ns: &str) -> String {
     format!("/run/netns/{ns}")
@@ -89,11 +98,11 @@ fn skew(priority: u8, advert_int: f64) -> f64 {
 
 fn run(program: &str) -> Res<Vec<String>> {
     let sections = std::env::var("IPVS_VRRP_SECTIONS")
-        .unwrap_or_else(|_| "baseline,failover,nopreempt,equal,sync,interop,malformed".into());
+        .unwrap_or_else(|_| "baseline,failover,nopreempt,equal,sync,interop,malformed,story".into());
     let on = |s: &str| sections.split(',').any(|x| x.trim() == s);
     let mut f = Vec::new();
-    println!("== building the network: d1, d2, rs1, rs2, a client and a crafting namespace on one bridge");
-    let net = build_network()?;
+    println!("== building the network: d1, d2, rs1-rs3, a client and a crafting namespace on one bridge");
+    let net = std::cell::RefCell::new(build_network()?);
     type Section<'a> = (&'a str, Box<dyn Fn(&mut Vec<String>) -> Res<()> + 'a>);
     let sections_run: Vec<Section> = vec![
         ("baseline", Box::new(|f| failover(program, Kind::Keepalived, f))),
@@ -107,12 +116,14 @@ fn run(program: &str) -> Res<Vec<String>> {
         ("interop", Box::new(|f| interop(program, 2, f))),
         ("interop", Box::new(|f| interop(program, 3, f))),
         ("malformed", Box::new(|f| malformed(program, f))),
+        ("story", Box::new(|f| story(program, &net, f))),
     ];
     for (name, section) in sections_run.iter().filter(|(name, _)| on(name)) {
         let at = Instant::now();
         section(&mut f)?;
         println!("   ({name}: {:.0} s)", at.elapsed().as_secs_f64());
     }
+    drop(sections_run);
     drop(net);
     Ok(f)
 }

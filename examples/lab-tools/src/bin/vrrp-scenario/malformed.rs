@@ -10,10 +10,10 @@ use ipvs_vrrp::packet::internet_checksum;
 use ipvs_vrrp::{Addresses, Advert, Auth, MULTICAST_V4};
 
 use crate::client::secs;
-use crate::config::{Vrrp, BASE};
-use crate::director::{get, Director, Kind};
+use crate::config::BASE;
+use crate::director::{get, start_ours_pair, Director};
 use crate::network::clean;
-use crate::{ns_path, sleep, CRAFT, D1, D2, VIP, VRID};
+use crate::{ns_path, sleep, CRAFT, D1, VIP, VRID};
 
 /// Sends whole IPv4 packets (our own header; the kernel fills in its checksum and total
 /// length) from the crafting namespace to 224.0.0.18.
@@ -86,12 +86,7 @@ pub(crate) fn malformed(program: &str, f: &mut Vec<String>) -> Res<()> {
         CRAFT.addr
     );
     clean()?;
-    let mut d1 = Director::start(program, Kind::Ours, D1, BASE, "malformed")?;
-    let t = d1.wait_state("MASTER", Duration::from_secs(20))?;
-    check(t.is_some(), format!("d1 becomes MASTER ({})", secs(t)), f);
-    let mut d2 = Director::start(program, Kind::Ours, D2, Vrrp { priority: 100, ..BASE }, "malformed")?;
-    let t = d2.wait_state("BACKUP", Duration::from_secs(20))?;
-    check(t.is_some(), format!("d2 joins as BACKUP ({})", secs(t)), f);
+    let (mut d1, mut d2) = start_ours_pair(program, BASE, "malformed", f)?;
     sleep(1000);
 
     let good = advert_packet(&v2(VRID, 1, Auth::None)?);

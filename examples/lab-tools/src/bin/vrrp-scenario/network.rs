@@ -12,18 +12,19 @@ use std::time::Duration;
 use ipvs_lab_tools::{in_netns, in_ns, ns_output, sh, Res};
 use ipvs_realserver::{Method, Request};
 
-use crate::{ns_path, sleep, Node, CLIENT, CRAFT, D1, D2, NODES, RS1, RS2, STREAM_PORT, SWITCH, VIP, WORK};
+use crate::{ns_path, sleep, Node, CLIENT, CRAFT, D1, D2, NODES, RS1, STREAM_PORT, SWITCH, VIP, WEB, WORK};
 
 /// What runs for the whole scenario: the web servers and the stream server.
 pub(crate) struct Network {
-    httpd: Vec<Child>,
+    /// Each real server's web server, while it runs.
+    httpd: Vec<(Node, Child)>,
     stop: Arc<AtomicBool>,
 }
 
 impl Drop for Network {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
-        for c in &mut self.httpd {
+        for (_, c) in &mut self.httpd {
             let _ = c.kill();
             let _ = c.wait();
         }
@@ -38,8 +39,8 @@ pub(crate) fn teardown() {
 }
 
 /// One bridge (in `vr-sw`), every node on it through a veth `eth0` (the switch side is
-/// `p-NAME`), all in 192.0.2.0/24. The real servers are made ready for direct routing of
-/// the VIP by the `ipvs realserver prepare` code and serve HTTP on 80 and a stream on 9000.
+/// `p-NAME`), all in 192.0.2.0/24. The real servers rs1..rs3 are made ready for direct routing of
+/// the VIP by the `ipvs realserver prepare` code and serve HTTP on 80, rs1 also a stream on 9000.
 pub(crate) fn build_network() -> Res<Network> {
     teardown();
     std::fs::create_dir_all(WORK)?;
@@ -60,7 +61,7 @@ pub(crate) fn build_network() -> Res<Network> {
     // The crafted adverts leave by eth0 (a raw socket with its own IP header routes them).
     in_ns(CRAFT.ns, &["ip", "route", "add", "224.0.0.0/4", "dev", "eth0"])?;
     let mut net = Network { httpd: Vec::new(), stop: Arc::new(AtomicBool::new(false)) };
-    for rs in [RS1, RS2] {
+    for rs in WEB {
         let req = Request::new(Method::Dr).vip(IpAddr::V4(VIP)).dev("eth0").netns(ns_path(rs.ns));
         ipvs_realserver::prepare(&req).map_err(|f| format!("{}: prepare: {}", rs.name, f.error))?;
         let problems = ipvs_realserver::check(&req)?;
@@ -71,19 +72,33 @@ pub(crate) fn build_network() -> Res<Network> {
         let root = format!("{WORK}/{}", rs.name);
         std::fs::create_dir_all(&root)?;
         std::fs::write(format!("{root}/index.html"), format!("{}\n", rs.name))?;
-        net.httpd.push(
-            Command::new("nsenter")
-                .arg(format!("--net={}", ns_path(rs.ns)))
-                .args(["busybox", "httpd", "-f", "-p", "80", "-h", &root])
-                .stdin(Stdio::null())
-                .spawn()?,
-        );
+        net.start_web(rs)?;
     }
     serve_stream(RS1, net.stop.clone())?;
-    for rs in [RS1, RS2] {
-        ipvs_lab_tools::wait_listening(&ns_path(rs.ns), &format!("{}:80", rs.addr), Duration::from_secs(10))?;
-    }
     Ok(net)
+}
+
+impl Network {
+    /// Starts `rs`'s web server on port 80 (busybox httpd serving a page that names it) and
+    /// waits until it listens.
+    pub(crate) fn start_web(&mut self, rs: Node) -> Res<()> {
+        let child = Command::new("nsenter")
+            .arg(format!("--net={}", ns_path(rs.ns)))
+            .args(["busybox", "httpd", "-f", "-p", "80", "-h", &format!("{WORK}/{}", rs.name)])
+            .stdin(Stdio::null())
+            .spawn()?;
+        self.httpd.push((rs, child));
+        ipvs_lab_tools::wait_listening(&ns_path(rs.ns), &format!("{}:80", rs.addr), Duration::from_secs(10))
+    }
+
+    /// Stops `rs`'s web server (SIGKILL): its port 80 refuses connections from then on.
+    pub(crate) fn stop_web(&mut self, rs: Node) -> Res<()> {
+        let at = self.httpd.iter().position(|(n, _)| *n == rs).ok_or_else(|| format!("{}: no web server", rs.name))?;
+        let (_, mut child) = self.httpd.remove(at);
+        child.kill()?;
+        child.wait()?;
+        Ok(())
+    }
 }
 
 /// A server on `node`:9000 that writes 1 KiB every 10 ms to each connection until it fails.

@@ -18,6 +18,8 @@ need=()
 command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
 [ -x /bin/busybox ] && /bin/busybox --list | grep -qx nsenter || need+=(busybox-static)
 command -v cpio >/dev/null || need+=(cpio)
+# gcc: the lab's independent C probe of the write floor (lab/floor-probe.c).
+command -v gcc >/dev/null || need+=(gcc libc6-dev)
 command -v depmod >/dev/null || need+=(kmod)
 command -v ipvsadm >/dev/null || need+=(ipvsadm)
 command -v ip >/dev/null || need+=(iproute2)

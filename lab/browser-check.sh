@@ -8,7 +8,8 @@
 # port: down) and .13 (a closed port, on_failure = "inhibit": inhibited); virtual server
 # 192.0.2.20:80 whose two servers fail, so its quorum is lost and its sorry server is in.
 # chromium loads the page (--dump-dom, after its script refreshed it): every server row must
-# be there with its state; a screenshot is saved as target/status-page.png. Then the port .11
+# be there with its state; loaded as /#filter=198.51.100.12, only .12's row and section may
+# stay shown; a screenshot is saved as target/status-page.png. Then the port .11
 # is checked on is closed, and a second load must show .11 down (target/status-page-after.png);
 # so must the page as served, without JavaScript (its rows and its meta refresh).
 # No chromium is a failure, not a skip. Prints `browser-check: N passed, 0 failed` on success.
@@ -96,9 +97,9 @@ sys.exit(1)
 PY
 }
 
-browse() {  # what to add to chromium's arguments; loads $url
+browse() {  # what to add to chromium's arguments; loads $at (default $url)
   chromium --headless --disable-gpu --no-sandbox --no-first-run --hide-scrollbars \
-    --user-data-dir="$work/profile" --window-size=1400,900 "$@" "$url" 2>> "$work/chromium.log"
+    --user-data-dir="$work/profile" --window-size=1400,900 "$@" "${at:-$url}" 2>> "$work/chromium.log"
 }
 
 passed=0
@@ -129,6 +130,16 @@ check_rows target/status-page.dom.html "198.51.100.11 up" "198.51.100.12 down" "
   "198.51.100.21 down" "198.51.100.22 down"
 grep -q 'sorry server 203.0.113.50 in' target/status-page.dom.html || fail "the sorry server is not shown in"
 grep -q 'quorum lost' target/status-page.dom.html || fail "the lost quorum is not shown"
+passed=$((passed + 1))
+# The filter box, from the address: only the rows that match stay shown, and a section with
+# none of them is hidden.
+hidden_row() { grep -q "<tr data-server=\"$2:80\"[^>]*hidden" "$1"; }
+at="$url#filter=198.51.100.12" browse --virtual-time-budget=2000 --dump-dom > target/status-page-filtered.dom.html ||
+  fail "chromium could not load $url#filter=198.51.100.12"
+hidden_row target/status-page-filtered.dom.html 198.51.100.12 && fail "the filter hid the row it matches"
+hidden_row target/status-page-filtered.dom.html 198.51.100.11 || fail "the filter did not hide a row it does not match"
+grep -q '<details[^>]*data-section[^>]*hidden' target/status-page-filtered.dom.html ||
+  fail "the filter did not hide the section without a match"
 passed=$((passed + 1))
 rm -f target/status-page.png
 browse --screenshot="$PWD/target/status-page.png" >/dev/null || fail "chromium could not take a screenshot"

@@ -32,22 +32,46 @@ if ! rustup run nightly cargo build --quiet --release -p ipvs-fuzz --features li
   echo "fuzz: FAILED to build the fuzz targets"; exit 1
 fi
 crashes="$CARGO_TARGET_DIR/crashes"; mkdir -p "$crashes"
-failed=0
-for t in "${targets[@]}"; do
+results="$(mktemp -d)"
+trap 'rm -rf "$results"' EXIT
+# One target: its seeds copied to scratch, fuzzed for $secs, its line of result in
+# $results/NAME (and status 1 if it crashed).
+fuzz_one() {
+  local t="$1" work log rc runs
   work="$(mktemp -d)"
   cp fuzz/corpus/"$t"/* "$work"/ 2>/dev/null
   log="$(mktemp)"
-  seeds=("$work"); [ -d "fuzz/regressions/$t" ] && seeds+=("fuzz/regressions/$t")
+  local seeds=("$work"); [ -d "fuzz/regressions/$t" ] && seeds+=("fuzz/regressions/$t")
   timeout -k 10 $((secs + 60)) "$CARGO_TARGET_DIR/$triple/release/$t" "${seeds[@]}" \
     -max_total_time="$secs" -print_final_stats=1 -artifact_prefix="$crashes/$t-" >"$log" 2>&1
   rc=$?
   runs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n1)"
   if [ "$rc" -ne 0 ]; then
-    failed=1
-    echo "fuzz $t: CRASH after ${runs:-?} executions:"; grep -E "panicked|deadly|Test unit written" -A 3 "$log" | head -20
+    { echo "fuzz $t: CRASH after ${runs:-?} executions:"; grep -E "panicked|deadly|Test unit written" -A 3 "$log" | head -20; } > "$results/$t"
   else
-    echo "fuzz $t: ${runs:-?} executions in ${secs} s, no crash"
+    echo "fuzz $t: ${runs:-?} executions in ${secs} s, no crash" > "$results/$t"
   fi
   rm -rf "$work" "$log"
+  return $(( rc != 0 ))
+}
+# libFuzzer runs a target on one thread: as many targets at once as there are cores (each
+# still gets its $secs), and the results printed in the targets' order.
+jobs_at_once="$(nproc)"
+failed=0
+running=0
+for t in "${targets[@]}"; do
+  if [ "$running" -ge "$jobs_at_once" ]; then
+    wait -n || failed=1
+    running=$((running - 1))
+  fi
+  fuzz_one "$t" &
+  running=$((running + 1))
+done
+while [ "$running" -gt 0 ]; do
+  wait -n || failed=1
+  running=$((running - 1))
+done
+for t in "${targets[@]}"; do
+  cat "$results/$t" 2>/dev/null || { echo "fuzz $t: no result"; failed=1; }
 done
 exit "$failed"

@@ -12,8 +12,6 @@ here="$(cd "$(dirname "$0")" && pwd)"
 real="$(command -v ipvsadm)"
 [ -x "$real" ] || { echo "no real ipvsadm"; exit 1; }
 [ $# -gt 0 ] || set -- "$here"/ipvsadm-cases/*.sh
-work="$(mktemp -d)"
-passed=0 failed=0
 
 # Whether an ipvsadm command line lists (-L, -l, -S, --list, --save, or nothing at all).
 is_listing() {
@@ -29,6 +27,43 @@ is_listing() {
   return 1
 }
 
+# One side of one case, run inside its network namespace (entered once per side: `ip netns
+# exec` per command made this suite take minutes in the emulated lab).
+run_side() {  # SIDE DIR CASE
+  local side="$1" dir="$2" case="$3"
+  n=0
+  # Each call of `ipvsadm` in a case script runs the tool of this side, argv[0] "ipvsadm".
+  ipvsadm() {
+    n=$((n + 1))
+    printf '%s\n' "ipvsadm $*" > "$dir/$n.cmd"
+    if [ "$side" = real ]; then
+      command ipvsadm "$@" > "$dir/$n.out" 2> "$dir/$n.err"
+      echo $? > "$dir/$n.rc"
+      return
+    fi
+    (exec -a ipvsadm "$ours" "$@") > "$dir/$n.out" 2> "$dir/$n.err"
+    echo $? > "$dir/$n.rc"
+    # A listing's order depends on the kernel's hash order, which depends on the namespace:
+    # with --nosort directly, and sorted too, since ipvsadm's comparison (a signed
+    # difference of addresses) is not transitive. So a listing is compared byte for byte
+    # against the real ipvsadm reading this same namespace (and below, the two namespaces
+    # must hold the same lines).
+    if is_listing "$@"; then
+      command ipvsadm "$@" > "$dir/$n.same.out" 2> "$dir/$n.same.err"
+      echo $? > "$dir/$n.same.rc"
+    fi
+  }
+  # shellcheck disable=SC1090
+  . "$case" < /dev/null
+}
+if [ "${IPVSADM_COMPARE_SIDE:-}" ]; then
+  # Inside the namespace (see below): `real`, `ours` and the side come from the caller.
+  run_side "$IPVSADM_COMPARE_SIDE" "$IPVSADM_COMPARE_DIR" "$1"
+  exit 0
+fi
+
+work="$(mktemp -d)"
+passed=0 failed=0
 for case in "$@"; do
   name="$(basename "$case" .sh)"
   for side in real ours; do
@@ -38,31 +73,8 @@ for case in "$@"; do
     ip -n "$ns" link add dummy0 type dummy
     ip -n "$ns" link set dummy0 up multicast on
     dir="$work/$name/$side"; mkdir -p "$dir"
-    n=0
-    # Each call of `ipvsadm` in a case script runs the tool of this side, argv[0] "ipvsadm".
-    ipvsadm() {
-      n=$((n + 1))
-      printf '%s\n' "ipvsadm $*" > "$dir/$n.cmd"
-      if [ "$side" = real ]; then
-        ip netns exec "$ns" ipvsadm "$@" > "$dir/$n.out" 2> "$dir/$n.err"
-      else
-        ip netns exec "$ns" bash -c 'exec -a ipvsadm "$0" "$@"' "$ours" "$@" > "$dir/$n.out" 2> "$dir/$n.err"
-        echo $? > "$dir/$n.rc"
-        # A listing's order depends on the kernel's hash order, which depends on the
-        # namespace: with --nosort directly, and sorted too, since ipvsadm's comparison (a
-        # signed difference of addresses) is not transitive. So a listing is compared byte
-        # for byte against the real ipvsadm reading this same namespace (and below, the two
-        # namespaces must hold the same lines).
-        if is_listing "$@"; then
-          ip netns exec "$ns" ipvsadm "$@" > "$dir/$n.same.out" 2> "$dir/$n.same.err"
-          echo $? > "$dir/$n.same.rc"
-        fi
-        return
-      fi
-      echo $? > "$dir/$n.rc"
-    }
-    # shellcheck disable=SC1090
-    . "$case" < /dev/null
+    IPVSADM_COMPARE_SIDE="$side" IPVSADM_COMPARE_DIR="$dir" \
+      ip netns exec "$ns" bash "$here/ipvsadm-compare.sh" "$ours" "$case"
     ip netns del "$ns"
   done
   for cmd in "$work/$name"/real/*.cmd; do

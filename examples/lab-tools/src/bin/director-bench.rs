@@ -22,14 +22,26 @@ const HTTP_PORT: u16 = 18080;
 const TCP_PORT: u16 = 18081;
 const WORK: &str = "/tmp/ipvs-director-bench";
 
+/// A listener on 127.0.0.1:`port` with a backlog of 4096 (std's 128 drops connections when
+/// a thousand checks a second arrive in bursts on an emulated machine: they would then fail
+/// for the listener's sake, not the checker's).
+fn listen(port: u16) -> Res<TcpListener> {
+    use socket2::{Domain, Socket, Type};
+    let s = Socket::new(Domain::IPV4, Type::STREAM, None)?;
+    s.set_reuse_address(true)?;
+    s.bind(&std::net::SocketAddr::from(([127, 0, 0, 1], port)).into())?;
+    s.listen(4096)?;
+    Ok(s.into())
+}
+
 /// Answers every connection on 127.0.0.1:HTTP_PORT with a small page, and accepts (and
 /// closes) every one on TCP_PORT; threads that live as long as the program. A thread serves
 /// one connection at a time and waits for its request, so there are enough of them that a
 /// checker slow to send its request does not hold up the others' connections.
 fn serve() -> Res<()> {
-    let http = TcpListener::bind(("127.0.0.1", HTTP_PORT))?;
-    let tcp = TcpListener::bind(("127.0.0.1", TCP_PORT))?;
-    for _ in 0..16 {
+    let http = listen(HTTP_PORT)?;
+    let tcp = listen(TCP_PORT)?;
+    for _ in 0..64 {
         let h = http.try_clone()?;
         std::thread::spawn(move || {
             for mut c in h.incoming().flatten() {
@@ -46,7 +58,7 @@ fn serve() -> Res<()> {
             }
         });
     }
-    for _ in 0..4 {
+    for _ in 0..8 {
         let t = tcp.try_clone()?;
         std::thread::spawn(move || for _c in t.incoming() {});
     }

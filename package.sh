@@ -5,6 +5,7 @@
 #   ipvs-exporter_*.deb  the exporter and its unit             /usr/sbin/ipvs-exporter
 #   ipvs-ipvsadm_*.deb   the ipvsadm drop-in (Conflicts: ipvsadm) /usr/sbin/ipvsadm
 #   ipvs-*.whl, ipvs-*.tar.gz   the Python wheel (abi3) and sdist, built with maturin
+#   ipvs-ipvs-*.tar.gz   the Ansible collection ipvs.ipvs (ansible-galaxy collection build)
 # each .deb with its manual pages (made from the clap definitions by gen-manpages) and
 # bash/zsh/fish completions. Then it checks them: the units with `systemd-analyze verify`
 # in a root holding the packages' files, the packages with lintian (tags explained in
@@ -14,7 +15,7 @@
 #   ./package.sh OUTDIR        # exits non-zero if a build or a check fails
 #
 # Installs what it lacks (as ./test.sh does): lintian and systemd from Debian, cargo-deb from
-# crates.io, maturin from PyPI. Everything runs at nice 19.
+# crates.io, maturin and ansible-core from PyPI. Everything runs at nice 19.
 set -euo pipefail
 [ $# -eq 1 ] || { echo "usage: $0 OUTDIR" >&2; exit 2; }
 mkdir -p "$1"
@@ -35,6 +36,8 @@ if [ ${#need[@]} -gt 0 ]; then
   n apt-get install -y -qq --no-install-recommends "${need[@]}"
 fi
 cargo deb --version >/dev/null 2>&1 || n cargo install cargo-deb --locked --version 3.8.0
+command -v ansible-galaxy >/dev/null ||
+  n python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore -r ansible/requirements.txt
 python3 -m maturin --version >/dev/null 2>&1 ||
   n python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore \
     "$(grep -E '^maturin\b' ipvs-py/requirements-dev.txt)"
@@ -59,6 +62,10 @@ step "Python wheel and sdist"
 rm -f "$out"/ipvs-*.whl "$out"/ipvs-*.tar.gz
 (cd ipvs-py && n python3 -m maturin build --release --locked --out "$out" &&
   n python3 -m maturin sdist --out "$out")
+
+step "Ansible collection"
+rm -f "$out"/ipvs-ipvs-*.tar.gz
+n ansible-galaxy collection build ansible/ansible_collections/ipvs/ipvs --output-path "$out" --force
 
 bash packaging/check.sh "$out"
 echo "package: built and checked in $(( $(date +%s) - started ))s:"

@@ -6,7 +6,9 @@
 # 1. Unpacks every .deb of DIR into a fresh root (dpkg-deb -x) and adds the shared libraries
 #    its programs load (copied from this machine, as a base system would provide them).
 # 2. Runs each program from that root (chroot): versions, ipvsadm and ipvs on the in-memory
-#    kernel, the manual pages render, the bash completions load.
+#    kernel and, where the kernel has IPVS (the lab), on the kernel in a namespace of their
+#    own (the drop-in's listing compared with Debian's ipvsadm's), the manual pages render,
+#    the bash completions load.
 # 3. Starts ipvs-director the way its unit does: ExecStart= of the packaged unit, with the
 #    unit's Environment= and its EnvironmentFile (/etc/default/ipvs-director) from the root,
 #    systemd's PATH, root with the unit's capability bounding set and no new privileges;
@@ -46,6 +48,26 @@ check "ipvsadm -A on the in-memory kernel" in_root IPVSADM_MOCK=1 ipvsadm -A -t 
 check "ipvs show on the in-memory kernel" in_root IPVS_MOCK=1 ipvs show
 check "ipvs-director --check-config of the shipped file" \
   in_root ipvs-director --config /etc/ipvs-director/director.toml --check-config
+if [ -e /proc/net/ip_vs ]; then
+  # On the kernel (the lab), in a namespace of its own: the drop-in and ipvs from the root
+  # write and read the kernel's table, and the drop-in's listing is Debian's ipvsadm's.
+  ns="deb-check-$$"
+  ip netns add "$ns"
+  # With lo up the namespace has its local routing table: without one the kernel takes
+  # every address for a broadcast one and refuses real servers (EINVAL).
+  ip -n "$ns" link set lo up
+  in_ns() { ip netns exec "$ns" chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin "$@"; }
+  debians() { ip netns exec "$ns" /usr/sbin/ipvsadm "$@"; }
+  kernel_add() { in_ns ipvsadm -A -t 203.0.113.7:80 -s wrr && in_ns ipvsadm -a -t 203.0.113.7:80 -r 198.51.100.7:80 -m -w 3; }
+  kernel_list() { [ "$(in_ns ipvsadm -Ln)" = "$(debians -Ln)" ] && debians -Ln | grep -q '198.51.100.7:80 *Masq *3'; }
+  kernel_show() { in_ns ipvs show | grep -q '203.0.113.7:80'; }
+  kernel_clear() { in_ns ipvsadm -C && [ -z "$(debians -Sn)" ]; }
+  check "ipvsadm -A, -a on the kernel" kernel_add
+  check "ipvsadm -Ln from the root is Debian's ipvsadm -Ln" kernel_list
+  check "ipvs show on the kernel" kernel_show
+  check "ipvsadm -C on the kernel" kernel_clear
+  ip netns delete "$ns"
+fi
 for page in "$root"/usr/share/man/man*/*.gz; do
   check "man $(basename "$page")" sh -c "MANWIDTH=80 man -l '$page' | grep -q ."
 done

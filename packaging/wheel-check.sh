@@ -6,8 +6,9 @@
 #   packaging/wheel-check.sh DIST/ipvs-*.whl
 #
 # On the in-memory kernel by default; with IPVS_TEST_TARGET=kernel (root, a kernel with IPVS:
-# the lab) the tests run on the kernel. Ends with pytest's summary line; exits non-zero on
-# any failure.
+# the lab) the tests run on the kernel; IPVS_WHEELHOUSE=DIR takes pytest and mypy from DIR
+# (pip download) instead of PyPI. Ends with pytest's summary line; exits non-zero on any
+# failure.
 set -euo pipefail
 [ $# -eq 1 ] && [ -f "$1" ] || { echo "usage: $0 WHEEL" >&2; exit 2; }
 wheel="$(realpath "$1")"
@@ -26,10 +27,15 @@ for tool in cargo rustc rustup; do
 done
 
 pip=("${clean[@]}" python -m pip -q --disable-pip-version-check install --root-user-action=ignore)
-# The wheel alone, never a source build; then the test tools ipvs-py pins.
+# The wheel alone, never a source build; then the test tools ipvs-py pins (from PyPI, or from
+# the folder $IPVS_WHEELHOUSE without a network: the lab, see packaging/lab-check.sh).
 "${pip[@]}" --no-deps --only-binary=:all: "$wheel"
 mapfile -t tools < <(grep -E '^(pytest|mypy)\b' "$repo/ipvs-py/requirements-dev.txt")
-"${pip[@]}" "${tools[@]}"
+if [ -n "${IPVS_WHEELHOUSE:-}" ]; then
+  "${pip[@]}" --no-index --find-links "$IPVS_WHEELHOUSE" "${tools[@]}"
+else
+  "${pip[@]}" "${tools[@]}"
+fi
 
 # From a folder of its own, so that nothing but the installed package can be imported.
 cd "$work"

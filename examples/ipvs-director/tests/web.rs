@@ -13,7 +13,7 @@ use common::{server, Daemon, VS};
 use serde_json::Value;
 
 /// The `ipvs_director_*` families docs/director.md lists (counters with OpenMetrics' `_total`).
-const FAMILIES: [(&str, &str); 11] = [
+const FAMILIES: [(&str, &str); 12] = [
     ("ipvs_director_real_server_up", "gauge"),
     ("ipvs_director_check_up", "gauge"),
     ("ipvs_director_check_latency_seconds", "gauge"),
@@ -25,6 +25,7 @@ const FAMILIES: [(&str, &str); 11] = [
     ("ipvs_director_apply_failures", "counter"),
     ("ipvs_director_reloads", "counter"),
     ("ipvs_director_reload_errors", "counter"),
+    ("ipvs_director_probes", "counter"),
 ];
 
 /// The value of the sample `series` (name and labels exactly as printed; a series without
@@ -65,7 +66,7 @@ fn status_and_metrics_show_servers_checks_and_counters() {
 
     // The document as docs/director.md describes it.
     assert_eq!(s["configuration"]["native"], d.file.path().display().to_string());
-    for counter in ["applies", "writes", "apply_failures", "reloads", "reload_errors"] {
+    for counter in ["applies", "writes", "apply_failures", "reloads", "reload_errors", "probes"] {
         assert!(s[counter].is_u64(), "{counter}: {s:#}");
     }
     assert!(s["applies"].as_u64() >= Some(2), "the start and the removal of .12");

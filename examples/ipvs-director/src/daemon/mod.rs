@@ -92,6 +92,9 @@ pub struct Counters {
     pub reloads: u64,
     /// Reloads refused (a bad file).
     pub reload_errors: u64,
+    /// Check attempts made: an attempt shared by identical checks counts once (each check
+    /// counts it among its own attempts).
+    pub probes: u64,
 }
 
 /// What the web pages read.

@@ -97,7 +97,7 @@ pub(super) async fn run_on(
     checks.sync(&lock(&shared.runtime), Instant::now());
     let failover = Failover::start(&config, host.clone(), shared.vrrp.clone()).await?;
     let web = serve_pages(&options, &shared, transport).await?;
-    tracing::info!(checks = checks.len(), "running");
+    tracing::info!(checks = checks.len(), probes = checks.probes(), "running");
     let retry_at = Instant::now() + Duration::from_secs(1);
     let mut c = Coordinator {
         options,
@@ -136,7 +136,8 @@ impl Coordinator {
             tokio::select! {
                 Some(o) = self.checks.outcome() => dirty = self.outcome(o),
                 () = tokio::time::sleep_until(due.unwrap_or(self.retry_at)), if due.is_some() => {
-                    self.checks.start_due(&self.host, Instant::now());
+                    let started = self.checks.start_due(&self.host, Instant::now());
+                    lock(&self.shared.counters).probes += started;
                 }
                 Some(()) = self.reload.recv() => {
                     if self.reading.is_some() {
@@ -171,10 +172,11 @@ impl Coordinator {
     /// Returns whether the table may have changed.
     fn outcome(&mut self, o: super::checks::Outcome) -> bool {
         let now = Instant::now();
-        match self.checks.take(o, now) {
-            Some((key, a)) => record_result(&self.shared, &mut self.checks, &key, &a, now),
-            None => false,
+        let mut dirty = false;
+        for (key, a) in self.checks.take(o, now) {
+            dirty |= record_result(&self.shared, &mut self.checks, &key, &a, now);
         }
+        dirty
     }
 
     /// Starts reading the configuration for a reload; None (an error logged and counted)
@@ -221,7 +223,7 @@ impl Coordinator {
             self.checks.sync(&rt, Instant::now());
         }
         lock(&self.shared.counters).reloads += 1;
-        tracing::info!(checks = self.checks.len(), "Reloaded");
+        tracing::info!(checks = self.checks.len(), probes = self.checks.probes(), "Reloaded");
         true
     }
 

@@ -37,6 +37,8 @@ pub struct CheckId {
     pub nth: usize,
     /// The hash of the three above.
     hash: u64,
+    /// The hash of the settings alone (checks with equal settings share their attempts).
+    settings_hash: u64,
 }
 
 impl CheckKey {
@@ -44,8 +46,17 @@ impl CheckKey {
     pub fn new(server: ServerKey, settings: ResolvedCheck, nth: usize) -> CheckKey {
         use std::hash::{Hash, Hasher};
         let mut h = std::collections::hash_map::DefaultHasher::new();
-        (&server, &settings, nth).hash(&mut h);
-        CheckKey(Arc::new(CheckId { server, settings, nth, hash: h.finish() }))
+        settings.hash(&mut h);
+        let settings_hash = h.finish();
+        (&server, nth).hash(&mut h);
+        CheckKey(Arc::new(CheckId { server, settings, nth, hash: h.finish(), settings_hash }))
+    }
+}
+
+impl CheckId {
+    /// The hash of [`CheckId::settings`]: equal settings, equal hashes.
+    pub fn settings_hash(&self) -> u64 {
+        self.settings_hash
     }
 }
 

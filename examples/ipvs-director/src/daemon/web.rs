@@ -91,6 +91,7 @@ impl Collector for Families {
             ("ipvs_director_apply_failures", "Applies that failed or did not converge.", c.apply_failures),
             ("ipvs_director_reloads", "Configurations reloaded.", c.reloads),
             ("ipvs_director_reload_errors", "Reloads refused (a bad configuration).", c.reload_errors),
+            ("ipvs_director_probes", "Check attempts made (one shared by identical checks counts once).", c.probes),
         ] {
             counter(&mut enc, name, help, &[(&none, v)])?;
         }
@@ -267,6 +268,7 @@ pub fn status(shared: &Shared) -> Value {
         "apply_failures": c.apply_failures,
         "reloads": c.reloads,
         "reload_errors": c.reload_errors,
+        "probes": c.probes,
         "vrrp": lock(&shared.vrrp).iter().map(vrrp_status).collect::<Vec<_>>(),
     })
 }

@@ -203,7 +203,7 @@ impl Model {
             .and_then(|o| o.iter().next())
             .map(|(k, v)| format!("{k} {}", v.as_str().unwrap_or_default()))
             .unwrap_or_default();
-        let counters = ["applies", "writes", "apply_failures", "reloads", "reload_errors"]
+        let counters = ["applies", "writes", "apply_failures", "reloads", "reload_errors", "probes"]
             .iter()
             .map(|k| (k.replace('_', " "), number(status, k)))
             .collect();

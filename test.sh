@@ -105,6 +105,8 @@ list=target/lab/tests.list
   echo "realserver-traffic $(exe kernel_traffic) --include-ignored --test-threads 1"
   # Our keepalived.conf reader against keepalived's own config test (keepalived -t).
   echo "keepalived-config $(exe keepalived_cross_check) --include-ignored"
+  # The real-world keepalived.conf corpus: keepalived -t and ours side by side (figures).
+  echo "keepalived-corpus bash $PWD/lab/keepalived-corpus.sh $PWD/target/debug/ipvs-director"
   echo "seed-scenario $PWD/target/debug/seed-scenario"
   echo "desired-state $PWD/target/debug/desired-state-scenario"
   echo "monitoring $PWD/target/debug/monitoring-scenario $PWD/target/debug/ipvs-exporter"
@@ -135,6 +137,7 @@ echo "${summary:-lab: did not report (the guest failed to boot or run)}"
 echo "python vs rust, 10,000 services x 4 destinations on the mock: add one by one $(sed -n 's/ *ratio *//p' target/bench-python.txt); apply $(sed -n 's/ *ratio *//p' target/bench-python-apply.txt)"
 cat target/bench-director-reload.txt
 grep -E '^bench ' "$lab_log" || true
+grep -E '^corpus: ' "$lab_log" || true
 grep -E '^fuzz' "$fuzz_log" || true
 echo "time: $(( $(date +%s) - started ))s"
 # Last, so that the summary's tail (all a CI page may show) names what failed: the lab's count

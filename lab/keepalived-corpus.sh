@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# The keepalived.conf corpus side by side (issue 22): for each file of lab/keepalived-corpus/,
+# in a throwaway network namespace holding a dummy interface for each interface name the file
+# uses, keepalived's own config test (`keepalived -t -l -f FILE`) and ours
+# (`ipvs-director --check-config --keepalived FILE`). Needs root and the dummy module (the
+# lab guest has both).
+#
+#   lab/keepalived-corpus.sh PATH-TO-ipvs-director [FILE...]
+#
+# keepalived "starts" on a file when `-t` exits 0, 5 or 6 (0: nothing to say; 5 and 6: it
+# reported problems it falls back from and runs), and "accepts it without a word" when it
+# exits 0 and prints nothing; ours starts when --check-config exits 0, and accepts without a
+# word when it also prints no warning. Warnings are compared by line: each line keepalived
+# names, "(FILE: Line N)" or "(Line N)", against the lines ours names, "FILE:N: warning:".
+# Prints one line per file that differs, then the totals:
+#   corpus: N files; keepalived starts on K, ours on O (on every file keepalived starts on: X)
+#   corpus: accepted without a word: keepalived A, ours B
+#   corpus: warnings at the same lines on W of the K files keepalived starts on
+# Exits 0: the figures are the goal's measurement, not a pass/fail (the differences listed
+# are issue 22's work list); a file that makes ours crash or hang (past 20 s) is a failure.
+# keepalived's own config test hangs on some files: killed after 20 s, it counts as not
+# starting, and the line says so.
+set -uo pipefail
+director="${1:?usage: keepalived-corpus.sh PATH-TO-ipvs-director [FILE...]}"; shift
+here="$(cd "$(dirname "$0")" && pwd)"
+[ $# -gt 0 ] || set -- "$here"/keepalived-corpus/*.conf
+command -v keepalived >/dev/null || { echo "corpus: no keepalived"; exit 1; }
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
+# The interface names a file uses: `interface X`, `dev X` (addresses, routes), the entries of
+# track_interface blocks, lvs_sync_daemon's interface. Names a link cannot have (an alias
+# with ':', longer than 15 bytes) are left out.
+interfaces() {
+  awk '
+    /track_interface[ \t]*\{/ { inblock = 1; next }
+    inblock && /\}/ { inblock = 0; next }
+    inblock { print $1; next }
+    { for (i = 1; i < NF; i++) if ($i == "interface" || $i == "dev" || $i == "lvs_sync_daemon") print $(i + 1) }
+  ' "$1" | tr -d '"' | grep -E '^[A-Za-z0-9_.@-]{1,15}$' | grep -vE '^(lo|weight)$' | sort -u
+}
+
+# The lines a program's output names: keepalived's "(FILE: Line N)" / "(Line N)", ours'
+# "FILE:N: warning:".
+keepalived_lines() { sed -nE 's/^\(([^)]*: )?Line ([0-9]+)\).*/\2/p' "$1" | sort -un; }
+our_lines() { sed -nE 's/^[^ ]*:([0-9]+): warning: .*/\1/p' "$1" | sort -un; }
+
+files=0 k_starts=0 o_starts=0 o_covers=0 k_quiet=0 o_quiet=0 same_lines=0 broken=0
+for f in "$@"; do
+  name="$(basename "$f")"
+  files=$((files + 1))
+  ns="corpus$$"
+  ip netns add "$ns"
+  ip -n "$ns" link set lo up
+  for i in $(interfaces "$f"); do
+    ip -n "$ns" link add "$i" type dummy 2>/dev/null && ip -n "$ns" link set "$i" up
+  done
+  ip netns exec "$ns" timeout -k 5 20 keepalived -t -l -f "$f" > "$work/k" 2>&1
+  k=$?
+  ip netns exec "$ns" timeout -k 5 20 "$director" --check-config --keepalived "$f" > "$work/o" 2>&1
+  o=$?
+  ip netns del "$ns"
+  if [ "$o" -ge 124 ]; then
+    echo "corpus $name: ours CRASHED OR HUNG (exit $o; keepalived exit $k)"; sed 's/^/    /' "$work/o" | head -5
+    broken=$((broken + 1)); continue
+  fi
+  [ "$k" -lt 124 ] || echo "corpus $name: keepalived's config test hung or crashed (exit $k): counted as not starting"
+  case "$k" in 0|5|6) k_run=1 ;; *) k_run=0 ;; esac
+  o_run=$(( o == 0 ))
+  k_silent=$(( k == 0 && ! $(wc -c < "$work/k") ))
+  o_silent=$(( o == 0 && ! $(grep -c ': warning: ' "$work/o") ))
+  k_starts=$((k_starts + k_run)); o_starts=$((o_starts + o_run))
+  k_quiet=$((k_quiet + k_silent)); o_quiet=$((o_quiet + o_silent))
+  [ "$k_run" = 1 ] && [ "$o_run" = 1 ] && o_covers=$((o_covers + 1))
+  kl="$(keepalived_lines "$work/k" | tr '\n' ' ')"; ol="$(our_lines "$work/o" | tr '\n' ' ')"
+  if [ "$k_run" = 1 ] && [ "$o_run" = 1 ] && [ "$kl" = "$ol" ]; then
+    same_lines=$((same_lines + 1)); continue
+  fi
+  if [ "$k_run" != "$o_run" ]; then
+    echo "corpus $name: keepalived $( [ "$k_run" = 1 ] && echo starts || echo refuses) (exit $k), ours $( [ "$o_run" = 1 ] && echo starts || echo refuses) (exit $o)"
+  else
+    echo "corpus $name: warnings at other lines: keepalived at [${kl% }], ours at [${ol% }]"
+  fi
+  # What each said, at most 6 lines each (keepalived's unnumbered lines too).
+  grep -v '^$' "$work/k" | head -6 | sed 's/^/    keepalived: /'
+  grep -v '^configuration valid' "$work/o" | head -6 | sed "s|^$f|    ours: $name|"
+done
+echo "corpus: $files files; keepalived starts on $k_starts, ours on $o_starts (on every file keepalived starts on: $o_covers of $k_starts)"
+echo "corpus: accepted without a word: keepalived $k_quiet, ours $o_quiet"
+echo "corpus: warnings at the same lines on $same_lines of the $k_starts files keepalived starts on"
+[ "$broken" -eq 0 ]

@@ -52,6 +52,18 @@ fn one(r: &Reading) -> String {
 /// (config, line, keyword, a part of what was done).
 fn cases() -> Vec<(String, usize, &'static str, &'static str)> {
     vec![
+        // Braces keepalived reads on from (it exits with status 5 and runs): "(Line 1) Extra
+        // '}' found", "(Line 1) Unknown keyword '}'"; "There are 1 missing '}'s or extra
+        // '{'s" (a block not closed at the end, which it closes).
+        (format!("}}\n{}", nat("", "")), 1, "}", "a '}' that closes no block: ignored, as keepalived ignores it"),
+        (nat("", "").trim_end().trim_end_matches('}').to_owned(), 1, "virtual_server", "its block is not closed (missing '}'): closed at the end"),
+        // "(Line 1) Unexpected '{' - ignoring": x is read at the top level.
+        (format!("{{ colour }}\n{}", nat("", "")), 1, "{", "a '{' with no keyword before it: ignored"),
+        // "(Line 1) Unknown keyword 'shade'", "(Line 1) Unexpected '{' - ignoring", "(Line 2)
+        // Unknown keyword 'dark'", "(Line 3) Unknown keyword '}'".
+        (format!("shade {{\n    dark 1\n}}\n{}", nat("", "")), 1, "shade", "unknown keyword at the top level; ignored, as keepalived ignores it: its '{' too"),
+        (format!("shade {{\n    dark 1\n}}\n{}", nat("", "")), 2, "dark", "unknown keyword at the top level; ignored"),
+        (format!("shade {{\n    dark 1\n}}\n{}", nat("", "")), 3, "}", "the end of an ignored block: ignored"),
         // "(k.conf: Line 1) Unknown keyword 'colour'"
         (format!("colour red\n{}", nat("", "")), 1, "colour", "unknown keyword at the top level; ignored"),
         // "(Line 2) Unknown keyword 'lvs_id'" (a keepalived 1.x keyword)
@@ -311,4 +323,19 @@ fn warnings_come_in_file_order_and_turn_into_errors() {
         e.to_string(),
         "k.conf:1: shade: unknown keyword at the top level; ignored, as keepalived ignores it (a warning: refused with --strict)"
     );
+}
+
+#[test]
+fn an_unknown_top_level_block_is_read_as_top_level_statements() {
+    // keepalived 2.2.7 on a global_defs misspelt `bal_defs` (two files of the corpus): every
+    // statement of the block is an unknown top-level keyword, and a block known at the top
+    // level inside it (here a vrrp_script) is read as such; it runs.
+    let conf = format!(
+        "bal_defs {{\n    router_id LVS_1\n    vrrp_script chk {{\n        script \"/bin/true\"\n    }}\n}}\n{}",
+        vrrp("    track_script {\n        chk\n    }")
+    );
+    let r = read(&conf);
+    let got: Vec<(usize, &str)> = r.warnings.iter().map(|w| (w.line, w.keyword.as_str())).collect();
+    assert_eq!(got, [(1, "bal_defs"), (2, "router_id"), (6, "}")], "{:?}", r.warnings);
+    assert_eq!(r.config.vrrp_scripts.len(), 1, "the vrrp_script inside is read");
 }

@@ -13,7 +13,7 @@ use ipvs::fs::{read_regular_file, ReadFileError};
 use super::error::{Errors, KeepalivedError, KeepalivedWarning, Loc};
 use super::glob;
 use super::preprocess::{Gen, Preprocessor};
-use super::tree::{Builder, Node};
+use super::tree::{BlockWarnings, Builder, Node};
 
 /// How deep includes may nest (the main file is depth 1).
 pub const MAX_INCLUDE_DEPTH: usize = 16;
@@ -324,13 +324,14 @@ impl Lexed {
         }
     }
 
-    /// The statements and every problem found (the error that stopped the reading last).
-    pub(crate) fn finish(self) -> (Vec<Node>, Vec<KeepalivedError>) {
-        let Lexed { tree, mut errors, .. } = self;
-        let nodes = tree.finish(&mut errors);
+    /// The statements, every problem found (the error that stopped the reading last) and
+    /// the warnings about blocks (see [`Builder::finish`]).
+    pub(crate) fn finish(self) -> (Vec<Node>, Vec<KeepalivedError>, BlockWarnings) {
+        let Lexed { tree, errors, .. } = self;
+        let (nodes, warnings) = tree.finish();
         let Errors { mut list, stop, .. } = errors;
         list.extend(stop);
-        (nodes, list)
+        (nodes, list, warnings)
     }
 }
 
@@ -487,7 +488,7 @@ mod tests {
         }
         let mut l = Lexed::default();
         l.text(text, Path::new("/nonexistent/k.conf"));
-        let (_, errors) = l.finish();
+        let (_, errors, _) = l.finish();
         (toks, errors.iter().map(|e| e.to_string()).collect())
     }
 
@@ -535,7 +536,7 @@ mod tests {
         assert_eq!(statement_text(b"bad \xff\x1b # ok"), Err(0xff));
         let mut l = Lexed::default();
         l.lines(b"virtual_server 192.0.2.10 80 { # \xc3\x28 \xff\n}\n", Path::new("k.conf"));
-        let (nodes, errors) = l.finish();
+        let (nodes, errors, _) = l.finish();
         assert!(errors.is_empty(), "{errors:?}");
         assert_eq!(nodes[0].words, ["virtual_server", "192.0.2.10", "80"]);
     }

@@ -184,14 +184,15 @@ pub fn import_file(path: impl AsRef<Path>) -> Result<String, KeepalivedErrors> {
 
 fn finish(mut lexed: Lexed) -> Result<Reading, KeepalivedErrors> {
     let files = std::mem::take(&mut lexed.files);
-    let read_warnings = std::mem::take(&mut lexed.warnings);
+    let mut read_warnings = std::mem::take(&mut lexed.warnings);
     let stopped = lexed.errors.stopped();
-    let (nodes, mut errors) = lexed.finish();
+    let (nodes, mut errors, block_warnings) = lexed.finish();
+    read_warnings.extend(block_warnings.list);
     // The error that stopped the reading (a limit reached) stays last.
     let mut stop = if stopped || errors.len() > MAX_ERRORS { errors.pop() } else { None };
     if stop.is_none() {
         // What was read whole is converted, unless the errors are already at their limit.
-        let mut ctx = Ctx { prior: errors.len(), ..Ctx::default() };
+        let mut ctx = Ctx { prior: errors.len(), unlisted: block_warnings.unlisted, ..Ctx::default() };
         for w in read_warnings {
             ctx.warn_at(&Loc { file: Arc::new(w.file), line: w.line }, &w.keyword, w.what);
         }

@@ -3,7 +3,8 @@
 
 use std::sync::Arc;
 
-use super::error::{Errors, Loc};
+use super::error::{Errors, KeepalivedWarning, Loc};
+use super::lexer::MAX_ERRORS;
 use super::lexer::{Token, TokenKind};
 
 /// How deep `{ ... }` blocks may nest (keepalived's deepest is 4: `virtual_server`,
@@ -20,6 +21,8 @@ pub(crate) struct Node {
     /// them.
     pub raw: String,
     pub block: Option<Vec<Node>>,
+    /// Where the `}` that closed its block is (None: no block, or closed at the end).
+    pub end: Option<Loc>,
 }
 
 impl Node {
@@ -52,12 +55,12 @@ impl Pending {
         let raw = self.args.and_then(|(a, b)| self.line.get(a..b)).unwrap_or_default().to_owned();
         let mut words = self.words;
         words.shrink_to_fit();
-        Node { loc: self.loc, words, raw, block: None }
+        Node { loc: self.loc, words, raw, block: None, end: None }
     }
 }
 
-/// An open block: the statement it belongs to (none for a stray `{`, whose statements are
-/// dropped), and its statements so far.
+/// An open block: the statement it belongs to (none for a stray `{` in a block, whose
+/// statements are dropped), and its statements so far.
 struct Frame {
     owner: Option<Node>,
     opener: (Loc, String),
@@ -73,6 +76,26 @@ pub(crate) struct Builder {
     pending: Option<Pending>,
     /// Set once blocks nest too deeply: the rest is not read.
     dead: bool,
+    /// What keepalived warns about and reads on from: a `}` that closes no block, a `{` with
+    /// no keyword at the top level, a block still open at the end.
+    warnings: BlockWarnings,
+}
+
+/// The warnings about braces: the first [`MAX_ERRORS`], and how many more there were.
+#[derive(Default)]
+pub(crate) struct BlockWarnings {
+    pub list: Vec<KeepalivedWarning>,
+    pub unlisted: usize,
+}
+
+impl BlockWarnings {
+    fn push(&mut self, loc: &Loc, keyword: &str, what: &str) {
+        if self.list.len() < MAX_ERRORS {
+            self.list.push(KeepalivedWarning::new(loc, keyword, what));
+        } else {
+            self.unlisted += 1;
+        }
+    }
 }
 
 impl Builder {
@@ -123,6 +146,13 @@ impl Builder {
                             let opener = (node.loc.clone(), node.keyword().to_owned());
                             (Some(node), opener)
                         }
+                        None if self.open.is_empty() => {
+                            // keepalived: "Unexpected '{' - ignoring"; what follows is read at
+                            // the top level, and its `}` is an extra one.
+                            let what = "a '{' with no keyword before it: ignored, as keepalived ignores it (what follows is read at the top level)";
+                            self.warnings.push(loc, "{", what);
+                            continue;
+                        }
                         None => {
                             errors.push(loc, "{", "a '{' with no keyword before it");
                             (None, (loc.clone(), "{".to_owned()))
@@ -144,32 +174,41 @@ impl Builder {
                 TokenKind::Close => {
                     self.flush();
                     match self.open.pop() {
-                        Some(frame) => self.close(frame),
-                        None => errors.push(loc, "}", "a '}' closes no block"),
+                        Some(frame) => self.close(frame, Some(loc)),
+                        None => {
+                            let what =
+                                "a '}' that closes no block: ignored, as keepalived ignores it (\"Extra '}' found\")";
+                            self.warnings.push(loc, "}", what);
+                        }
                     }
                 }
             }
         }
     }
 
-    fn close(&mut self, frame: Frame) {
+    fn close(&mut self, frame: Frame, end: Option<&Loc>) {
         let Frame { owner, mut nodes, .. } = frame;
         if let Some(mut node) = owner {
             nodes.shrink_to_fit();
             node.block = Some(nodes);
+            node.end = end.cloned();
             self.current().push(node);
         }
     }
 
-    /// The statements, every block still open reported (and closed).
-    pub fn finish(mut self, errors: &mut Errors) -> Vec<Node> {
+    /// The statements and the warnings, every block still open warned about and closed
+    /// (keepalived: "There are N missing '}'s or extra '{'s", and it runs).
+    pub fn finish(mut self) -> (Vec<Node>, BlockWarnings) {
         self.flush();
         while let Some(frame) = self.open.pop() {
-            errors.push(&frame.opener.0, &frame.opener.1, "its block is not closed (missing '}')");
-            self.close(frame);
+            if !self.dead {
+                let what = "its block is not closed (missing '}'): closed at the end, as keepalived closes it";
+                self.warnings.push(&frame.opener.0, &frame.opener.1, what);
+            }
+            self.close(frame, None);
         }
         self.top.shrink_to_fit();
-        self.top
+        (self.top, self.warnings)
     }
 }
 
@@ -180,11 +219,12 @@ mod tests {
     use super::super::lexer::Lexed;
     use super::*;
 
+    /// The statements, then the errors and the warnings.
     fn tree(text: &str) -> (Vec<Node>, Vec<String>) {
         let mut l = Lexed::default();
         l.text(text, Path::new("k.conf"));
-        let (nodes, errors) = l.finish();
-        (nodes, errors.iter().map(|e| e.to_string()).collect())
+        let (nodes, errors, warnings) = l.finish();
+        (nodes, errors.iter().map(|e| e.to_string()).chain(warnings.list.iter().map(|w| w.to_string())).collect())
     }
 
     #[test]
@@ -201,16 +241,24 @@ mod tests {
     }
 
     #[test]
-    fn brace_errors() {
-        let (_, e) = tree("}\n{ x }\na {\n");
+    fn brace_problems_keepalived_reads_on_from() {
+        // keepalived 2.2.7: "Extra '}' found", "Unexpected '{' - ignoring" (x and the '}' then
+        // read at the top level), "There are 1 missing '}'s or extra '{'s"; it runs.
+        let (n, e) = tree("}\n{ x }\na {\n");
         assert_eq!(
             e,
             [
-                "k.conf:1: }: a '}' closes no block",
-                "k.conf:2: {: a '{' with no keyword before it",
-                "k.conf:3: a: its block is not closed (missing '}')"
+                "k.conf:1: warning: }: a '}' that closes no block: ignored, as keepalived ignores it (\"Extra '}' found\")",
+                "k.conf:2: warning: {: a '{' with no keyword before it: ignored, as keepalived ignores it (what follows is read at the top level)",
+                "k.conf:2: warning: }: a '}' that closes no block: ignored, as keepalived ignores it (\"Extra '}' found\")",
+                "k.conf:3: warning: a: its block is not closed (missing '}'): closed at the end, as keepalived closes it"
             ]
         );
+        assert_eq!(n.iter().map(|n| n.keyword()).collect::<Vec<_>>(), ["x", "a"]);
+        // In a block, a '{' with no keyword is still refused (keepalived would end the block
+        // at its '}').
+        let (_, e) = tree("a {\n{ x }\n}\n");
+        assert_eq!(e, ["k.conf:2: {: a '{' with no keyword before it"]);
         let (_, e) = tree(&"a {".repeat(100));
         assert_eq!(e, ["k.conf:1: a: reading stopped: blocks nest deeper than 32 (the block depth limit)"]);
         let (n, e) = tree("a { b\n}\n");

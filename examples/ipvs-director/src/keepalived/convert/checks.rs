@@ -54,6 +54,7 @@ const TCP_CHECK: Block<D> = Block {
     unknown: "unknown keyword in TCP_CHECK",
     known: &[],
     counted: true,
+    top: false,
 };
 
 const HTTP_GET: Block<D> = Block {
@@ -62,6 +63,7 @@ const HTTP_GET: Block<D> = Block {
     unknown: "unknown keyword in HTTP_GET",
     known: &[],
     counted: true,
+    top: false,
 };
 
 const SSL_GET: Block<D> = Block {
@@ -70,6 +72,7 @@ const SSL_GET: Block<D> = Block {
     unknown: "unknown keyword in SSL_GET",
     known: &[],
     counted: true,
+    top: false,
 };
 
 const DNS_CHECK: Block<D> = Block {
@@ -78,6 +81,7 @@ const DNS_CHECK: Block<D> = Block {
     unknown: "unknown keyword in DNS_CHECK",
     known: &[],
     counted: true,
+    top: false,
 };
 
 const MISC_CHECK: Block<D> = Block {
@@ -86,6 +90,7 @@ const MISC_CHECK: Block<D> = Block {
     unknown: "unknown keyword in MISC_CHECK",
     known: &[],
     counted: true,
+    top: false,
 };
 
 const SMTP_CHECK: Block<D> = Block {
@@ -94,6 +99,7 @@ const SMTP_CHECK: Block<D> = Block {
     unknown: "unknown keyword in SMTP_CHECK",
     known: &[],
     counted: true,
+    top: false,
 };
 
 /// Where a check connects to, and from.

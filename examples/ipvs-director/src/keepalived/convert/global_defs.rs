@@ -143,6 +143,7 @@ const GLOBAL_DEFS: Block<Global> = Block {
     unknown: "unknown keyword in global_defs",
     known: super::known::GLOBAL_DEFS,
     counted: true,
+    top: false,
 };
 
 /// The keywords of `global_defs`, as documented.

@@ -141,6 +141,15 @@ pub(crate) const UNKNOWN_DONE: &str = "ignored, as keepalived ignores it";
 pub(crate) const UNKNOWN_BLOCK: &str =
     "refused: it has a block, whose statements keepalived would read as this block's own (and whose '}' would end this block)";
 
+/// What is done with an unknown keyword that has a block at the top level, where no block
+/// encloses it: keepalived 2.2.7 reports "Unexpected '{' - ignoring" and reads the block's
+/// statements as top-level ones; its `}` is then an extra one ([`UNKNOWN_TOP_BLOCK_END`]).
+pub(crate) const UNKNOWN_TOP_BLOCK: &str =
+    "ignored, as keepalived ignores it: its '{' too, so the statements of its block are read at the top level";
+
+/// The `}` of an unknown top-level keyword's block (keepalived: "Unknown keyword '}'").
+pub(crate) const UNKNOWN_TOP_BLOCK_END: &str = "the end of an ignored block: ignored, as keepalived ignores it";
+
 /// A block: its keyword tables (shared ones and its own), and what it calls a keyword it
 /// does not know.
 pub(crate) struct Block<T: 'static> {
@@ -155,6 +164,9 @@ pub(crate) struct Block<T: 'static> {
     /// Whether statements are counted by the one-per-block rule at all (the top level and
     /// `authentication` take any number of each).
     pub counted: bool,
+    /// The top level: an unknown keyword's block is read as top-level statements
+    /// ([`UNKNOWN_TOP_BLOCK`]), not refused.
+    pub top: bool,
 }
 
 impl<T> Block<T> {
@@ -172,8 +184,17 @@ impl<T> Block<T> {
         for k in nodes {
             let keyword = k.keyword();
             let Some(entry) = self.find(keyword) else {
-                match k.block {
+                match &k.block {
                     _ if self.known.contains(&keyword) => ctx.err(k, format!("{UNSUPPORTED} (keepalived knows it)")),
+                    Some(inner) if self.top => {
+                        // keepalived: "Unexpected '{' - ignoring"; the block's statements are
+                        // read at the top level, and its '}' is an extra one.
+                        ctx.warn(k, format!("{}; {UNKNOWN_TOP_BLOCK}", self.unknown));
+                        self.read(inner, draft, ctx);
+                        if let Some(end) = &k.end {
+                            ctx.warn_at(end, "}", UNKNOWN_TOP_BLOCK_END);
+                        }
+                    }
                     Some(_) => ctx.err(k, format!("{}: {UNKNOWN_BLOCK}", self.unknown)),
                     None => ctx.warn(k, format!("{}; {UNKNOWN_DONE}", self.unknown)),
                 }

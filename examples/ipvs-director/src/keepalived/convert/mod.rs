@@ -108,6 +108,7 @@ const TOP: Block<D> = Block {
     unknown: "unknown keyword at the top level",
     known: &[],
     counted: false,
+    top: true,
 };
 
 /// Converts the statements; problems are recorded in `ctx`.

@@ -31,6 +31,7 @@ pub(super) const REAL_SERVER: Block<D> = Block {
     unknown: "unknown keyword in real_server",
     known: super::known::REAL_SERVER,
     counted: true,
+    top: false,
 };
 
 const OWN: &[Keyword<D>] = &[

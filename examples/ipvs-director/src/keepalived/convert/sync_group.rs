@@ -35,6 +35,7 @@ const VRRP_SYNC_GROUP: Block<D> = Block {
     unknown: "unknown keyword in vrrp_sync_group",
     known: &[],
     counted: true,
+    top: false,
 };
 
 /// The keywords of `vrrp_sync_group`, as documented.

@@ -36,6 +36,7 @@ const URL: Block<D> = Block {
     unknown: "unknown keyword in url",
     known: &[],
     counted: true,
+    top: false,
 };
 
 impl Draft for D {

@@ -36,6 +36,7 @@ pub(super) const VIRTUAL_SERVER: Block<D> = Block {
     unknown: "unknown keyword in virtual_server",
     known: super::known::VIRTUAL_SERVER,
     counted: true,
+    top: false,
 };
 
 const OWN: &[Keyword<D>] = &[

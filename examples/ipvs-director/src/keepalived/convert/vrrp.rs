@@ -126,6 +126,7 @@ const VRRP_INSTANCE: Block<D> = Block {
     unknown: "unknown keyword in vrrp_instance",
     known: super::known::VRRP_INSTANCE,
     counted: true,
+    top: false,
 };
 
 /// An `authentication` block being read: the line of `auth_type PASS`, and the password.
@@ -145,6 +146,7 @@ const AUTHENTICATION: Block<AuthDraft> = Block {
     unknown: "unknown keyword in authentication",
     known: &[],
     counted: false,
+    top: false,
 };
 
 /// The keywords of `vrrp_instance` and `authentication`, as documented.

@@ -34,6 +34,7 @@ const VRRP_SCRIPT: Block<D> = Block {
     unknown: "unknown keyword in vrrp_script",
     known: &[],
     counted: true,
+    top: false,
 };
 
 /// The keywords of `vrrp_script`, as documented.

@@ -2,8 +2,8 @@
 # The keepalived.conf corpus side by side (issue 22): for each file of lab/keepalived-corpus/,
 # in a throwaway network namespace holding a dummy interface for each interface name the file
 # uses, keepalived's own config test (`keepalived -t -l -f FILE`) and ours
-# (`ipvs-director --check-config --keepalived FILE`). Needs root and the dummy module (the
-# lab guest has both).
+# (`ipvs-director --check-config --keepalived FILE`), as many files at once as there are
+# cores. Needs root and the dummy module (the lab guest has both).
 #
 #   lab/keepalived-corpus.sh PATH-TO-ipvs-director [FILE...]
 #
@@ -47,21 +47,42 @@ interfaces() {
 keepalived_lines() { sed -nE 's/^\(([^)]*: )?Line ([0-9]+)\).*/\2/p' "$1" | sort -un; }
 our_lines() { grep -v ': accepted without effect: ' "$1" | sed -nE 's/^[^ ]*:([0-9]+): warning: .*/\1/p' | sort -un; }
 
-no_effect=0 no_effect_files=0 files=0 k_starts=0 o_starts=0 o_covers=0 k_quiet=0 o_quiet=0 same_lines=0 broken=0
-for f in "$@"; do
-  name="$(basename "$f")"
-  files=$((files + 1))
-  ns="corpus$$"
+# One file (number $2): both programs in a namespace of its own; their outputs in
+# $work/N.k and $work/N.o, their exit statuses in $work/N.rc.
+run_one() {
+  local f="$1" n="$2" ns="corpus$$-$2" i k o
   ip netns add "$ns"
   ip -n "$ns" link set lo up
   for i in $(interfaces "$f"); do
     ip -n "$ns" link add "$i" type dummy 2>/dev/null && ip -n "$ns" link set "$i" up
   done
-  ip netns exec "$ns" timeout -k 5 20 keepalived -t -l -f "$f" > "$work/k" 2>&1
+  ip netns exec "$ns" timeout -k 5 20 keepalived -t -l -f "$f" > "$work/$n.k" 2>&1
   k=$?
-  ip netns exec "$ns" timeout -k 5 20 "$director" --check-config --keepalived "$f" > "$work/o" 2>&1
+  ip netns exec "$ns" timeout -k 5 20 "$director" --check-config --keepalived "$f" > "$work/$n.o" 2>&1
   o=$?
   ip netns del "$ns"
+  echo "$k $o" > "$work/$n.rc"
+}
+
+# As many files at once as there are cores (each program runs on one).
+n=0 running=0
+for f in "$@"; do
+  n=$((n + 1))
+  if [ "$running" -ge "$(nproc)" ]; then
+    wait -n; running=$((running - 1))
+  fi
+  run_one "$f" "$n" &
+  running=$((running + 1))
+done
+wait
+
+no_effect=0 no_effect_files=0 files=0 k_starts=0 o_starts=0 o_covers=0 k_quiet=0 o_quiet=0 same_lines=0 broken=0
+n=0
+for f in "$@"; do
+  name="$(basename "$f")"
+  files=$((files + 1)); n=$((n + 1))
+  cp "$work/$n.k" "$work/k"; cp "$work/$n.o" "$work/o"
+  read -r k o < "$work/$n.rc"
   if [ "$o" -ge 124 ]; then
     echo "corpus $name: ours CRASHED OR HUNG (exit $o; keepalived exit $k)"; sed 's/^/    /' "$work/o" | head -5
     broken=$((broken + 1)); continue
@@ -74,8 +95,8 @@ for f in "$@"; do
   k_starts=$((k_starts + k_run)); o_starts=$((o_starts + o_run))
   k_quiet=$((k_quiet + k_silent)); o_quiet=$((o_quiet + o_silent))
   [ "$k_run" = 1 ] && [ "$o_run" = 1 ] && o_covers=$((o_covers + 1))
-  n="$(grep -c ': accepted without effect: ' "$work/o")"
-  no_effect=$((no_effect + n)); [ "$n" -eq 0 ] || no_effect_files=$((no_effect_files + 1))
+  notes="$(grep -c ': accepted without effect: ' "$work/o")"
+  no_effect=$((no_effect + notes)); [ "$notes" -eq 0 ] || no_effect_files=$((no_effect_files + 1))
   kl="$(keepalived_lines "$work/k" | tr '\n' ' ')"; ol="$(our_lines "$work/o" | tr '\n' ' ')"
   if [ "$k_run" = 1 ] && [ "$o_run" = 1 ] && [ "$kl" = "$ol" ]; then
     same_lines=$((same_lines + 1)); continue

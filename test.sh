@@ -116,7 +116,7 @@ list=target/lab/tests.list
   # sync, keepalived as the peer (v2 and v3), malformed adverts.
   echo "vrrp $PWD/target/debug/vrrp-scenario $PWD/target/debug/ipvs-director"
   echo "ipvsadm-compare bash $PWD/lab/ipvsadm-compare.sh $PWD/target/debug/ipvsadm"
-  echo "director-bench $PWD/target/release/director-bench $PWD/target/release/ipvs-director 20"
+  echo "director-bench $PWD/target/release/director-bench $PWD/target/release/ipvs-director 15"
   # Figures side by side with ipvsadm and the floors (it also checks every table it makes).
   # Last: the kernel tears its namespaces down after it, which would load a suite after it.
   echo "state-bench env IPVS_FLOOR_PROBE=$PWD/target/lab/floor-probe $PWD/target/release/state-bench $PWD/target/release/ipvsadm 10000,20000"

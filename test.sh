@@ -106,7 +106,7 @@ list=target/lab/tests.list
   # Our keepalived.conf reader against keepalived's own config test (keepalived -t).
   echo "keepalived-config $(exe keepalived_cross_check) --include-ignored"
   # The real-world keepalived.conf corpus: keepalived -t and ours side by side (figures).
-  echo "keepalived-corpus bash $PWD/lab/keepalived-corpus.sh $PWD/target/debug/ipvs-director"
+  echo "keepalived-corpus bash $PWD/lab/keepalived-corpus.sh $PWD/target/release/ipvs-director"
   echo "seed-scenario $PWD/target/debug/seed-scenario"
   echo "desired-state $PWD/target/debug/desired-state-scenario"
   echo "monitoring $PWD/target/debug/monitoring-scenario $PWD/target/debug/ipvs-exporter"

@@ -81,23 +81,23 @@ n=0
 for f in "$@"; do
   name="$(basename "$f")"
   files=$((files + 1)); n=$((n + 1))
-  cp "$work/$n.k" "$work/k"; cp "$work/$n.o" "$work/o"
+  kout="$work/$n.k" oout="$work/$n.o"
   read -r k o < "$work/$n.rc"
   if [ "$o" -ge 124 ]; then
-    echo "corpus $name: ours CRASHED OR HUNG (exit $o; keepalived exit $k)"; sed 's/^/    /' "$work/o" | head -5
+    echo "corpus $name: ours CRASHED OR HUNG (exit $o; keepalived exit $k)"; sed 's/^/    /' "$oout" | head -5
     broken=$((broken + 1)); continue
   fi
   [ "$k" -lt 124 ] || echo "corpus $name: keepalived's config test hung or crashed (exit $k): counted as not starting"
   case "$k" in 0|5|6) k_run=1 ;; *) k_run=0 ;; esac
   o_run=$(( o == 0 ))
-  k_silent=$(( k == 0 && ! $(wc -c < "$work/k") ))
-  o_silent=$(( o == 0 && ! $(grep -c ': warning: ' "$work/o") ))
+  k_silent=$(( k == 0 && ! $(wc -c < "$kout") ))
+  o_silent=$(( o == 0 && ! $(grep -c ': warning: ' "$oout") ))
   k_starts=$((k_starts + k_run)); o_starts=$((o_starts + o_run))
   k_quiet=$((k_quiet + k_silent)); o_quiet=$((o_quiet + o_silent))
   [ "$k_run" = 1 ] && [ "$o_run" = 1 ] && o_covers=$((o_covers + 1))
-  notes="$(grep -c ': accepted without effect: ' "$work/o")"
+  notes="$(grep -c ': accepted without effect: ' "$oout")"
   no_effect=$((no_effect + notes)); [ "$notes" -eq 0 ] || no_effect_files=$((no_effect_files + 1))
-  kl="$(keepalived_lines "$work/k" | tr '\n' ' ')"; ol="$(our_lines "$work/o" | tr '\n' ' ')"
+  kl="$(keepalived_lines "$kout" | tr '\n' ' ')"; ol="$(our_lines "$oout" | tr '\n' ' ')"
   if [ "$k_run" = 1 ] && [ "$o_run" = 1 ] && [ "$kl" = "$ol" ]; then
     same_lines=$((same_lines + 1)); continue
   fi
@@ -107,8 +107,8 @@ for f in "$@"; do
     echo "corpus $name: warnings at other lines: keepalived at [${kl% }], ours at [${ol% }]"
   fi
   # What each said, at most 6 lines each (keepalived's unnumbered lines too).
-  grep -v '^$' "$work/k" | head -6 | sed 's/^/    keepalived: /'
-  grep -v -e '^configuration valid' -e ': accepted without effect: ' "$work/o" | head -6 | sed "s|^$f|    ours: $name|"
+  grep -v '^$' "$kout" | head -6 | sed 's/^/    keepalived: /'
+  grep -v -e '^configuration valid' -e ': accepted without effect: ' "$oout" | head -6 | sed "s|^$f|    ours: $name|"
 done
 echo "corpus: $files files; keepalived starts on $k_starts, ours on $o_starts (on every file keepalived starts on: $o_covers of $k_starts)"
 echo "corpus: accepted without a word: keepalived $k_quiet, ours $o_quiet"

@@ -4,7 +4,8 @@
 #   2. formatting, clippy, then the unit, property, mock-scenario, fault-injection, fuzz-replay
 #      and doc tests on the host, the Python tests, the status page in headless chromium
 #      (lab/browser-check.sh), the Ansible collection (ansible-test sanity, its modules on
-#      the mock), then bounded fuzzing (nightly toolchain),
+#      the mock), the keepalived.conf corpus beside keepalived -t (in network namespaces; in
+#      the lab when the host cannot make them), then bounded fuzzing (nightly toolchain),
 #   3. boots the real-kernel lab once and runs there, as root: the scenario suite against the
 #      kernel, the kernel-only tests, the Python tests, the seed scenario with real traffic,
 #      the desired-state scenario, the ipvsadm tool compared byte for byte with the real
@@ -61,6 +62,23 @@ IPVS_BIN="$PWD/target/debug/ipvs" IPVS_DIRECTOR_BIN="$PWD/target/debug/ipvs-dire
 ansible_passed=$(sed -n 's/^\([0-9]*\) passed, 0 failed$/\1/p' "$ansible_log")
 host_passed=$((host_passed + ${ansible_passed:-0}))
 
+step "keepalived.conf corpus: keepalived -t and ours side by side (lab/keepalived-corpus.sh)"
+# Each file in a network namespace of its own with veth links for the interfaces it names: on
+# the host when it can make them (seconds, against minutes under the lab's emulation), in the
+# lab guest otherwise (then it is one of the lab's suites).
+corpus_log="$(mktemp)"
+corpus_in_lab=0
+if ip netns add "ipvs-corpus-probe-$$" 2>/dev/null &&
+    ip -n "ipvs-corpus-probe-$$" link add probe0 type veth peer name probe1 2>/dev/null; then
+  ip netns del "ipvs-corpus-probe-$$"
+  bash lab/keepalived-corpus.sh "$PWD/target/debug/ipvs-director" 2>&1 | tee "$corpus_log"
+  host_passed=$((host_passed + 1))
+else
+  ip netns del "ipvs-corpus-probe-$$" 2>/dev/null || true
+  corpus_in_lab=1
+  echo "this host cannot make network namespaces with veth links: the corpus runs in the lab"
+fi
+
 step "fuzzing (bounded; where a nightly toolchain is present)"
 fuzz_log="$(mktemp)"
 bash fuzz/run.sh "${IPVS_FUZZ_SECONDS:-15}" 2>&1 | tee "$fuzz_log"
@@ -105,8 +123,9 @@ list=target/lab/tests.list
   echo "realserver-traffic $(exe kernel_traffic) --include-ignored --test-threads 1"
   # Our keepalived.conf reader against keepalived's own config test (keepalived -t).
   echo "keepalived-config $(exe keepalived_cross_check) --include-ignored"
-  # The real-world keepalived.conf corpus: keepalived -t and ours side by side (figures).
-  echo "keepalived-corpus bash $PWD/lab/keepalived-corpus.sh $PWD/target/release/ipvs-director"
+  # The real-world keepalived.conf corpus, when the host could not run it (above).
+  [ "$corpus_in_lab" = 0 ] ||
+    echo "keepalived-corpus bash $PWD/lab/keepalived-corpus.sh $PWD/target/release/ipvs-director"
   echo "seed-scenario $PWD/target/debug/seed-scenario"
   echo "desired-state $PWD/target/debug/desired-state-scenario"
   echo "monitoring $PWD/target/debug/monitoring-scenario $PWD/target/debug/ipvs-exporter"
@@ -137,7 +156,7 @@ echo "${summary:-lab: did not report (the guest failed to boot or run)}"
 echo "python vs rust, 10,000 services x 4 destinations on the mock: add one by one $(sed -n 's/ *ratio *//p' target/bench-python.txt); apply $(sed -n 's/ *ratio *//p' target/bench-python-apply.txt)"
 cat target/bench-director-reload.txt
 grep -E '^bench ' "$lab_log" || true
-grep -E '^corpus: ' "$lab_log" || true
+grep -hE '^corpus: ' "$corpus_log" "$lab_log" || true
 grep -E '^fuzz' "$fuzz_log" || true
 echo "time: $(( $(date +%s) - started ))s"
 # Last, so that the summary's tail (all a CI page may show) names what failed: the lab's count

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # The keepalived.conf corpus side by side (issue 22): for each file of lab/keepalived-corpus/,
-# in a throwaway network namespace holding a dummy interface for each interface name the file
-# uses, keepalived's own config test (`keepalived -t -l -f FILE`) and ours
+# in a throwaway network namespace holding an interface for each interface name the file uses
+# (one end of a veth pair, both ends up: a link with carrier that does multicast, as the
+# interfaces of a real director do; a dummy link does not do multicast, and keepalived then
+# disables each VRRP instance on it with a warning of its own), keepalived's own config test (`keepalived -t -l -f FILE`) and ours
 # (`ipvs-director --check-config --keepalived FILE`), as many files at once as there are
-# cores. Needs root and the dummy module (the lab guest has both).
+# cores. Needs root and veth links (./test.sh runs it on the host when the host can make
+# them, in the lab guest otherwise: keepalived's parse does not depend on the kernel).
 #
 #   lab/keepalived-corpus.sh PATH-TO-ipvs-director [FILE...]
 #
@@ -50,11 +53,13 @@ our_lines() { grep -v ': accepted without effect: ' "$1" | sed -nE 's/^[^ ]*:([0
 # One file (number $2): both programs in a namespace of its own; their outputs in
 # $work/N.k and $work/N.o, their exit statuses in $work/N.rc.
 run_one() {
-  local f="$1" n="$2" ns="corpus$$-$2" i k o
+  local f="$1" n="$2" ns="corpus$$-$2" i k o peer=0
   ip netns add "$ns"
   ip -n "$ns" link set lo up
   for i in $(interfaces "$f"); do
-    ip -n "$ns" link add "$i" type dummy 2>/dev/null && ip -n "$ns" link set "$i" up
+    peer=$((peer + 1))
+    ip -n "$ns" link add "$i" type veth peer name "kcp$peer" 2>/dev/null &&
+      ip -n "$ns" link set "kcp$peer" up && ip -n "$ns" link set "$i" up
   done
   ip netns exec "$ns" timeout -k 5 20 keepalived -t -l -f "$f" > "$work/$n.k" 2>&1
   k=$?

@@ -49,7 +49,7 @@ mod file;
 mod global;
 mod resolve;
 mod script;
-mod security;
+pub(crate) mod security;
 mod serde_util;
 mod server;
 mod timing;

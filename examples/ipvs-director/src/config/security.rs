@@ -108,12 +108,24 @@ impl Config {
                 continue;
             }
             let Some(program) = s.argv.first() else { continue };
+            // A program that is not there cannot be run, let alone changed under root: each
+            // run fails (and is logged). keepalived 2.2.7 starts on such a notify script
+            // without a word.
+            if resolve(program).is_none_or(|p| !p.exists()) {
+                continue;
+            }
             if let Err(why) = safe_program(program) {
                 return Err(UnsafeScript { at, program: program.clone(), why });
             }
         }
         Ok(())
     }
+}
+
+/// Whether `program` names a file that can be executed: as given when it has a slash,
+/// else found on `PATH`.
+pub(crate) fn executable(program: &str) -> bool {
+    resolve(program).and_then(|p| std::fs::metadata(p).ok()).is_some_and(|m| m.is_file() && m.mode() & 0o111 != 0)
 }
 
 /// The program's path: as given when it has a slash, else the first match on `PATH`.
@@ -163,13 +175,24 @@ mod tests {
 
     #[test]
     fn only_with_the_setting_and_only_for_root() {
-        let mut c: Config =
-            toml::from_str("[[vrrp_scripts]]\nname = \"chk\"\nscript = \"/nonexistent/check\"\n").unwrap();
+        // Under the temporary directory, which others may write to.
+        let dir = std::env::temp_dir().join(format!("ipvs-director-sec-root-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("check.sh");
+        std::fs::write(&f, "#!/bin/sh\n").unwrap();
+        let toml = format!("[[vrrp_scripts]]\nname = \"chk\"\nscript = \"{}\"\n", f.display());
+        let mut c: Config = toml::from_str(&toml).unwrap();
         assert!(c.check_script_security().is_ok());
         c.global.enable_script_security = true;
         let err = c.check_script_security().unwrap_err().to_string();
-        assert!(err.starts_with("vrrp_scripts[0].script: \"/nonexistent/check\" runs as root"), "{err}");
+        let want = format!("vrrp_scripts[0].script: \"{}\" runs as root", f.display());
+        assert!(err.starts_with(&want), "{err}");
+        // A program that is not there is not a risk (each run fails).
+        c.vrrp_scripts[0].script.argv = vec!["/nonexistent/check".into()];
+        assert!(c.check_script_security().is_ok());
+        c.vrrp_scripts[0].script.argv = vec![f.display().to_string()];
         c.global.script_user = Some("nobody".into());
         assert!(c.check_script_security().is_ok());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -95,9 +95,24 @@ impl Ctx {
         }
     }
 
-    /// Checks the number of arguments.
+    /// Checks the number of arguments. Too few is an error; words past `max` are ignored
+    /// with a warning, as keepalived 2.2.7 reads only the words a keyword takes and ignores
+    /// the rest without a word (`connect_ip 192.0.2.1 192.0.2.2`, a value followed by a `//`
+    /// remark).
     pub fn count(&mut self, n: &Node, min: usize, max: usize) -> bool {
         let c = n.args().len();
+        if c > max && max > 0 {
+            let extra = n.args()[max..].join(" ");
+            let took = if max == 1 { "its first word".to_owned() } else { format!("its first {max} words") };
+            self.warn(
+                n,
+                format!(
+                    "takes {max} word{}: {took} read, {extra:?} ignored, as keepalived ignores it",
+                    if max == 1 { "" } else { "s" }
+                ),
+            );
+            return self.no_block(n);
+        }
         if c < min || c > max {
             let want = match (min, max) {
                 (0, 0) => "no argument".to_owned(),
@@ -111,12 +126,15 @@ impl Ctx {
         self.no_block(n)
     }
 
-    /// A keyword that takes no argument. keepalived ignores an argument of these (so
-    /// `alpha off` turns alpha on): refused.
+    /// A keyword that takes no argument. keepalived ignores an argument of these without a
+    /// word (so `alpha off` turns alpha on): so does the director, with a warning saying so.
     pub fn bare(&mut self, n: &Node) -> bool {
         if !n.args().is_empty() {
-            self.err(n, "takes no argument (keepalived ignores one, so `off` would turn it on)");
-            return false;
+            let what = format!(
+                "takes no argument: {:?} ignored and the keyword taken, as keepalived takes it (so `off` turns it on)",
+                n.args().join(" ")
+            );
+            self.warn(n, what);
         }
         self.no_block(n)
     }

@@ -121,6 +121,8 @@ pub(crate) fn convert(nodes: &[Node], ctx: &mut Ctx) -> Config {
     let mut d = TopDraft { c: Config::default(), seen_global: None, syncd_from_instance: None };
     TOP.read(nodes, &mut d, ctx);
     let TopDraft { mut c, syncd_from_instance, .. } = d;
+    sync_group::drop_missing_members(&mut c, ctx);
+    vrrp_script::disable_missing(&mut c, ctx);
     if let Some((ifname, instance, node)) = syncd_from_instance {
         if c.global.sync_daemon.is_some() {
             ctx.err(&node, "global_defs already has lvs_sync_daemon");
@@ -154,8 +156,13 @@ fn global_defs(n: &Node, d: &mut D, ctx: &mut Ctx) {
 
 fn vrrp_instance(n: &Node, d: &mut D, ctx: &mut Ctx) {
     if let Some(found) = vrrp::instance(n, &mut d.c, ctx) {
-        if d.syncd_from_instance.is_some() {
-            ctx.err(&found.2, "lvs_sync_daemon_interface is given in two instances");
+        if let Some((first, ..)) = &d.syncd_from_instance {
+            // keepalived 2.2.7: "(VI_2) lvs_sync_daemon_interface has already been specified
+            // as em2 - ignoring".
+            let what = format!(
+                "already given by an earlier instance (as {first}): this one ignored, as keepalived ignores it"
+            );
+            ctx.warn(&found.2, what);
         } else {
             d.syncd_from_instance = Some(found);
         }

@@ -91,7 +91,7 @@ pub(super) const fn alpha<T: Alpha>() -> Keyword<T> {
 
 /// A script keyword: the command (quoted if it has arguments), then its user and group.
 pub(super) const fn script_keyword<T: Scripts>(name: &'static str) -> Keyword<T> {
-    Keyword::converted(name, "COMMAND [USER [GROUP]]", name, set_script::<T>)
+    Keyword::converted(name, "COMMAND [USER [GROUP]] (a second is ignored)", name, set_script::<T>).repeats()
 }
 
 /// The bounds of a timing keyword.
@@ -127,7 +127,12 @@ pub(super) fn retry<T: Timed>(k: &Node, d: &mut T, ctx: &mut Ctx) {
     }
 }
 
+/// A script keyword: keepalived 2.2.7 keeps the first of a block and ignores another with a
+/// warning ("(VI_1) notify_master script already specified - ignoring ...").
 fn set_script<T: Scripts>(k: &Node, d: &mut T, ctx: &mut Ctx) {
+    if d.script(k.keyword()).is_some() {
+        return ctx.warn(k, "already given in this block: this one ignored, as keepalived ignores it");
+    }
     let s = ctx.script(k, true);
     d.place(k.keyword(), k, ctx);
     *d.script(k.keyword()) = s;

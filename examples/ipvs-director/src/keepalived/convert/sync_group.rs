@@ -92,3 +92,37 @@ fn group(k: &Node, d: &mut D, ctx: &mut Ctx) {
         }
     }
 }
+
+/// keepalived 2.2.7 resolves a sync group's members once everything is read, and drops a
+/// member no instance has, with a warning ("Virtual router vi_x specified in sync group
+/// VG_1 doesn't exist - ignoring"), then a group left with no member ("Sync group VG_1, no
+/// matching virtual router found in group declaration - removing"); so does the director,
+/// each warning at the member's or the group's line.
+pub(super) fn drop_missing_members(c: &mut Config, ctx: &mut Ctx) {
+    let instances: Vec<String> = c.vrrp_instances.iter().map(|v| v.name.clone()).collect();
+    let mut kept = Vec::with_capacity(c.vrrp_sync_groups.len());
+    for (i, mut g) in std::mem::take(&mut c.vrrp_sync_groups).into_iter().enumerate() {
+        let path = format!("vrrp_sync_groups[{i}]");
+        let mut members = Vec::with_capacity(g.group.len());
+        for (m, name) in std::mem::take(&mut g.group).into_iter().enumerate() {
+            if instances.contains(&name) {
+                members.push(name);
+                continue;
+            }
+            let what = "no vrrp_instance of this name: left out of the group, as keepalived leaves it out";
+            if let Some((loc, kw)) = ctx.places.get(&format!("{path}.group[{m}]")).cloned() {
+                ctx.warn_at(&loc, &kw, what);
+            }
+        }
+        g.group = members;
+        if g.group.is_empty() {
+            let what = "no member is a vrrp_instance: the group removed, as keepalived removes it";
+            if let Some((loc, kw)) = ctx.places.get(&path).cloned() {
+                ctx.warn_at(&loc, &kw, what);
+            }
+            continue;
+        }
+        kept.push(g);
+    }
+    c.vrrp_sync_groups = kept;
+}

@@ -166,13 +166,15 @@ pub(super) fn virtual_server(n: &Node, c: &mut Config, ctx: &mut Ctx) {
     };
     let nodes = ctx.block(n);
     let seen = VIRTUAL_SERVER.read(nodes, &mut d, ctx);
-    let VirtualServerDraft { mut vs, protocol, family, rs_without_method, scheduler_set, rs_places, .. } = d;
+    let VirtualServerDraft { mut vs, protocol, family, rs_without_method, scheduler_set, rs_places, path: d_path } = d;
     match &mut vs.id {
         VirtualServerId::Address { protocol: p, address, .. } => {
             match protocol {
                 Some(pr) => *p = pr,
+                // keepalived 2.2.7: "Virtual server [192.0.2.1]:none:80: no protocol set -
+                // defaulting to UDP".
                 None if !seen.contains_key("protocol") => {
-                    ctx.err(n, "no protocol (keepalived falls back to UDP and reports a configuration error)")
+                    ctx.warn(n, "no protocol: UDP, as keepalived falls back to it")
                 }
                 None => {}
             }
@@ -181,10 +183,18 @@ pub(super) fn virtual_server(n: &Node, c: &mut Config, ctx: &mut Ctx) {
             }
         }
         VirtualServerId::Fwmark { family: f, .. } => {
-            if protocol.is_some() {
-                ctx.err(
+            // keepalived 2.2.7: "Warning: Virtual server FWM 21: protocol specified for
+            // fwmark - protocol will be ignored".
+            if let (Some(_), Some((loc, kw))) = (protocol, ctx.places.get(&format!("{d_path}.protocol")).cloned()) {
+                ctx.warn_at(
+                    &loc,
+                    &kw,
+                    "a firewall-mark virtual server has no protocol: ignored, as keepalived ignores it",
+                );
+            } else if protocol.is_some() {
+                ctx.warn(
                     n,
-                    "a firewall-mark virtual server has no protocol (keepalived ignores it and reports an error)",
+                    "a firewall-mark virtual server has no protocol: its protocol ignored, as keepalived ignores it",
                 );
             }
             *f = family;

@@ -1,9 +1,10 @@
 //! `vrrp_instance` (keepalived/vrrp/vrrp_parser.c's keywords), the subset the director
 //! supports: its keyword table and handlers, and its `authentication` block.
 
+use std::net::IpAddr;
 use std::time::Duration;
 
-use super::super::args::Ctx;
+use super::super::args::{parse_uint, Ctx};
 use super::super::tree::Node;
 use super::global_defs::GARP;
 use super::keywords::{Block, Keyword, KeywordTable, UNKNOWN_DONE};
@@ -213,6 +214,22 @@ pub(super) fn instance(n: &Node, c: &mut Config, ctx: &mut Ctx) -> Option<SyncDa
         }
         v.nopreempt = false;
     }
+    if v.nopreempt && v.priority == Some(defaults::VRRP_OWNER_PRIORITY) {
+        // keepalived 2.2.7: "(VI_1) nopreempt is incompatible with priority 255. resetting
+        // nopreempt".
+        if let Some((loc, kw)) = ctx.places.get(&format!("{path}.nopreempt")).cloned() {
+            ctx.warn_at(&loc, &kw, "the address owner (priority 255) always preempts: cleared, as keepalived does");
+        }
+        v.nopreempt = false;
+    }
+    if v.preempt_delay.is_some() && v.state == Some(VrrpState::Master) {
+        // keepalived 2.2.7: "(VI_1) Warning - preempt delay will not work with initial state
+        // MASTER - clearing".
+        if let Some((loc, kw)) = ctx.places.get(&format!("{path}.preempt_delay")).cloned() {
+            ctx.warn_at(&loc, &kw, "does not work with initial state MASTER: cleared, as keepalived does");
+        }
+        v.preempt_delay = None;
+    }
     match vrid {
         Some(id) => v.virtual_router_id = id,
         None if !seen.contains_key("virtual_router_id") => ctx.err(n, "needs virtual_router_id"),
@@ -229,7 +246,16 @@ fn state(k: &Node, d: &mut D, ctx: &mut Ctx) {
         match k.arg(0) {
             Some("MASTER") => d.v.state = Some(VrrpState::Master),
             Some("BACKUP") => d.v.state = Some(VrrpState::Backup),
-            other => ctx.err(k, format!("unknown state {:?} (MASTER or BACKUP)", other.unwrap_or(""))),
+            // keepalived 2.2.7: "(VI_1) unknown state 'backup', defaulting to BACKUP" (the
+            // names are case-sensitive).
+            other => {
+                let what = format!(
+                    "unknown state {:?} (MASTER or BACKUP): BACKUP, as keepalived defaults to it",
+                    other.unwrap_or("")
+                );
+                ctx.warn(k, what);
+                d.v.state = Some(VrrpState::Backup);
+            }
         }
         d.place("state", k, ctx);
     }
@@ -249,9 +275,23 @@ fn virtual_router_id(k: &Node, d: &mut D, ctx: &mut Ctx) {
     }
 }
 
+/// keepalived 2.2.7 takes a priority that is not a number within 1..=255 as its default,
+/// 100: "invalid number '100,x'", "(VI_1) Priority not valid! must be between 1 & 255. Using
+/// default 100".
 fn priority(k: &Node, d: &mut D, ctx: &mut Ctx) {
     if ctx.count(k, 1, 1) {
-        d.v.priority = ctx.uint(k, 0, 1, 255).map(|x| x as u8);
+        let text = k.arg(0).unwrap_or_default();
+        d.v.priority = match parse_uint(text) {
+            Some(p @ 1..=255) => Some(p as u8),
+            _ => {
+                let what = format!(
+                    "{text:?} is not a number within 1..=255: the default {}, as keepalived uses it",
+                    defaults::VRRP_PRIORITY
+                );
+                ctx.warn(k, what);
+                None
+            }
+        };
         d.place("priority", k, ctx);
     }
 }
@@ -293,15 +333,37 @@ fn preempt_delay(k: &Node, d: &mut D, ctx: &mut Ctx) {
 
 fn unicast_src_ip(k: &Node, d: &mut D, ctx: &mut Ctx) {
     if ctx.count(k, 1, 1) {
-        d.v.unicast_src_ip = ctx.ip(k, 0);
+        let text = k.arg(0).unwrap_or_default();
+        match address_without_length(k, text, ctx) {
+            Some(a) => d.v.unicast_src_ip = Some(a),
+            None => ctx.err(k, format!("{text:?} is not an IP address")),
+        }
         d.place("unicast_src_ip", k, ctx);
     }
+}
+
+/// An address, where keepalived 2.2.7 also takes one followed by a prefix length (which it
+/// drops without a word: `unicast_src_ip 192.0.2.1/24`); the director drops it with a
+/// warning.
+fn address_without_length(k: &Node, text: &str, ctx: &mut Ctx) -> Option<IpAddr> {
+    if let Ok(a) = text.parse() {
+        return Some(a);
+    }
+    let (addr, len) = text.split_once('/')?;
+    let a = addr.parse().ok()?;
+    let what = "the prefix length ignored (an address alone is meant), as keepalived ignores it";
+    if k.keyword() == text {
+        ctx.warn(k, format!("/{len}: {what}"));
+    } else {
+        ctx.warn(k, format!("{text}: /{len}: {what}"));
+    }
+    Some(a)
 }
 
 fn unicast_peer(k: &Node, d: &mut D, ctx: &mut Ctx) {
     for p in ctx.block(k) {
         if p.args().is_empty() && ctx.no_block(p) {
-            if let Ok(a) = p.keyword().parse() {
+            if let Some(a) = address_without_length(p, p.keyword(), ctx) {
                 d.place(&format!("unicast_peer[{}]", d.v.unicast_peers.len()), p, ctx);
                 d.v.unicast_peers.push(a);
                 continue;
@@ -418,7 +480,10 @@ fn authentication(k: &Node, d: &mut D, ctx: &mut Ctx) {
     AUTHENTICATION.read(nodes, &mut auth, ctx);
     match auth {
         AuthDraft { kind: Some(_), pass: Some(p) } => d.v.auth_pass = Some(p),
-        AuthDraft { kind: Some(_), pass: None } => ctx.err(k, "auth_type PASS needs auth_pass"),
+        // keepalived 2.2.7: "(VI_1) Authentication specified but no password given. Ignoring".
+        AuthDraft { kind: Some(_), pass: None } => {
+            ctx.warn(k, "auth_type PASS without auth_pass: no authentication, as keepalived ignores the block")
+        }
         AuthDraft { kind: None, .. } => ctx.err(k, "needs auth_type PASS"),
     }
 }

@@ -158,18 +158,29 @@ fn a_script_user_that_does_not_exist_is_refused() {
 }
 
 #[test]
-fn keepalived_users_that_do_not_exist_are_refused() {
+fn keepalived_users_that_do_not_exist_leave_their_checks_out() {
+    // keepalived 2.2.7 -t: "Failed to set uid/gid for misc checker script '/bin/true' -
+    // removing"; with script_user unusable, "(Line 2) Error setting global script uid/gid"
+    // and "Unable to set default user for misc script '/bin/true' - removing".
     let conf = |misc_user: &str, global: &str| {
         format!("global_defs {{\n{global}}}\nvirtual_server 192.0.2.10 80 {{\n  protocol TCP\n  lb_algo rr\n  lb_kind NAT\n  real_server 198.51.100.11 80 {{\n    MISC_CHECK {{\n      misc_path /bin/true\n{misc_user}    }}\n  }}\n}}\n")
     };
-    let err = keepalived::read_str(&conf(&format!("      user {NO_USER}\n"), ""), "k.conf").unwrap_err().to_string();
-    assert!(err.starts_with("k.conf:10: ") && err.contains(NO_USER), "{err}");
-    let err =
-        keepalived::read_str(&conf(&format!("      user root {NO_GROUP}\n"), ""), "k.conf").unwrap_err().to_string();
-    assert!(err.contains(NO_GROUP), "{err}");
-    let err = keepalived::read_str(&conf("", &format!("  script_user {NO_USER}\n")), "k.conf").unwrap_err().to_string();
-    assert!(err.starts_with("k.conf:2: ") && err.contains(NO_USER), "{err}");
-    keepalived::read_str(&conf("      user root\n", "  script_user root\n"), "k.conf").unwrap();
+    let read = |text: &str| keepalived::read_str_with_warnings(text, "k.conf").unwrap_or_else(|e| panic!("{e}"));
+    let shown = |r: &keepalived::Reading| r.warnings.iter().map(ToString::to_string).collect::<Vec<_>>();
+    let r = read(&conf(&format!("      user {NO_USER}\n"), ""));
+    let w = shown(&r);
+    assert!(w.len() == 1 && w[0].starts_with("k.conf:10: warning: user: ") && w[0].contains(NO_USER), "{w:?}");
+    assert!(w[0].ends_with("this MISC_CHECK removed, as keepalived removes it"), "{w:?}");
+    assert!(r.config.virtual_servers[0].real_servers[0].checks.is_empty());
+    let w = shown(&read(&conf(&format!("      user root {NO_GROUP}\n"), "")));
+    assert!(w.len() == 1 && w[0].contains(NO_GROUP), "{w:?}");
+    let r = read(&conf("", &format!("  script_user {NO_USER}\n")));
+    let w = shown(&r);
+    assert!(w.len() == 2 && w[0].starts_with("k.conf:2: warning: script_user: ") && w[0].contains(NO_USER), "{w:?}");
+    assert!(w[1].starts_with("k.conf:10: warning: misc_path: it names no user"), "{w:?}");
+    assert!(r.config.virtual_servers[0].real_servers[0].checks.is_empty());
+    let r = read(&conf("      user root\n", "  script_user root\n"));
+    assert!(r.warnings.is_empty() && r.config.virtual_servers[0].real_servers[0].checks.len() == 1);
 }
 
 #[test]

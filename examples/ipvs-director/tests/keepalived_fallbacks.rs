@@ -166,3 +166,91 @@ fn protocol_fallbacks_of_virtual_servers() {
         "a firewall-mark virtual server has no protocol: ignored, as keepalived ignores it",
     );
 }
+
+#[test]
+fn words_after_a_virtual_server_s_port_are_ignored() {
+    let conf = "virtual_server 192.0.2.10 53 dev eth0 {\n    protocol UDP\n    lb_algo rr\n    lb_kind NAT\n    real_server 198.51.100.11 53 {\n    }\n}\n";
+    let r = read(conf);
+    warns(&r, 1, "virtual_server", "takes IP [PORT]: \"dev eth0\" ignored, as keepalived ignores it");
+    assert!(matches!(r.config.virtual_servers[0].id, VirtualServerId::Address { port: 53, .. }));
+}
+
+#[test]
+fn a_weight_or_quorum_out_of_range_falls_back() {
+    // "Real server weight 1x is outside range 0-2147483647": the default weight 1 is kept.
+    let conf = "virtual_server 192.0.2.10 80 {\n    protocol TCP\n    lb_algo rr\n    lb_kind NAT\n    real_server 198.51.100.11 80 {\n        weight 1\u{3000}\n    }\n}\n";
+    let r = read(conf);
+    warns(&r, 6, "weight", "is not a number within 0..=");
+    assert_eq!(r.config.virtual_servers[0].real_servers[0].weight, None);
+    // "Quorum 0 must be in [1, 4294967295]. Setting to 1."
+    let conf = "virtual_server 192.0.2.10 80 {\n    protocol TCP\n    lb_algo rr\n    lb_kind NAT\n    quorum 0\n    real_server 198.51.100.11 80 {\n    }\n}\n";
+    let r = read(conf);
+    warns(&r, 5, "quorum", "0 is not within 1..=4294967295: 1, as keepalived sets it");
+    assert_eq!(r.config.virtual_servers[0].quorum, 1);
+}
+
+#[test]
+fn an_instance_without_addresses_runs_with_vrrp_v2_only() {
+    // "(VI_1) No VIP specified; at least one is sensible"; with version 3 keepalived stops:
+    // "... at least one is required".
+    let conf = "vrrp_instance VI_1 {\n    interface eth0\n    virtual_router_id 51\n}\n";
+    let r = read(conf);
+    warns(&r, 1, "vrrp_instance", "no virtual address: the instance runs without one, as keepalived runs it");
+    assert!(r.config.vrrp_instances[0].virtual_ipaddresses.is_empty());
+    let conf = "vrrp_instance VI_1 {\n    interface eth0\n    virtual_router_id 51\n    version 3\n}\n";
+    let Err(e) = read_str_with_warnings(conf, "k.conf").map(|r| r.config) else { panic!("accepted") };
+    let e = e.to_string();
+    assert!(e.contains("a VRRPv3 instance needs at least one virtual address"), "{e}");
+}
+
+#[test]
+fn scripts_whose_user_is_not_on_the_system_are_left_out() {
+    // keepalived 2.2.7 (run, with script_user nosuchuser): "(Line 2) Error setting global
+    // script uid/gid", "Unable to set default user for vrrp script chk_a - removing",
+    // "Unable to set uid/gid for script '/bin/true'", "Failed to set default user for notify
+    // script /bin/true - ignoring", "Invalid user/group for notify script /bin/true -
+    // ignoring", "(VI_1) track script chk_a not found, ignoring...".
+    let conf = format!(
+        "global_defs {{\n    script_user ipvs-no-such-user\n}}\nvrrp_script chk_a {{\n    script /bin/true\n}}\nvrrp_script chk_b {{\n    script /bin/true\n    user ipvs-no-such-user-2\n}}\nvrrp_script chk_c {{\n    script /bin/true\n    user root\n}}\n{}",
+        vrrp("    notify_master /bin/true\n    notify_backup \"/bin/echo x\" root\n    notify_fault /bin/true ipvs-no-such-user-3\n    track_script {\n        chk_a\n        chk_b\n        chk_c\n    }")
+    );
+    let r = read(&conf);
+    let w = shown(&r);
+    assert_eq!(w.len(), 5, "{w:#?}");
+    assert!(w[0].starts_with("k.conf:2: warning: script_user: no user \"ipvs-no-such-user\" on this system: scripts that name no user of their own are not run"), "{w:#?}");
+    assert!(w[1].starts_with("k.conf:4: warning: vrrp_script: it names no user and script_user's is not on this system: the script \"chk_a\" disabled"), "{w:#?}");
+    assert!(
+        w[2].starts_with(
+            "k.conf:9: warning: user: no user \"ipvs-no-such-user-2\" on this system: the script \"chk_b\" disabled"
+        ),
+        "{w:#?}"
+    );
+    assert!(w[3].starts_with("k.conf:19: warning: notify_master: it names no user"), "{w:#?}");
+    assert!(w[4].starts_with("k.conf:21: warning: notify_fault: no user \"ipvs-no-such-user-3\" on this system: this notify script ignored"), "{w:#?}");
+    let c = &r.config;
+    assert_eq!(c.global.script_user, None);
+    assert_eq!(c.vrrp_scripts.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), ["chk_c"]);
+    let v = &c.vrrp_instances[0];
+    assert_eq!(v.track_scripts.iter().map(|t| t.script.as_str()).collect::<Vec<_>>(), ["chk_c"]);
+    assert!(v.notify_master.is_none() && v.notify_fault.is_none() && v.notify_backup.is_some());
+}
+
+#[test]
+fn global_vrrp_settings_keepalived_takes() {
+    let conf =
+        format!("global_defs {{\n    vrrp_mcast_group4 224.0.0.19\n    vrrp_mcast_group6 ff02::13\n}}\n{}", vrrp(""));
+    let r = read(&conf);
+    assert!(r.warnings.is_empty(), "{:?}", shown(&r));
+    assert_eq!(r.config.global.vrrp_mcast_group4, Some("224.0.0.19".parse().unwrap()));
+    assert_eq!(r.config.global.vrrp_mcast_group6, Some("ff02::13".parse().unwrap()));
+    // "(Line 2) vrrp_mcast_group4 [192.0.2.1] is not multicast. Skipping".
+    let conf = format!("global_defs {{\n    vrrp_mcast_group4 192.0.2.1\n}}\n{}", vrrp(""));
+    let r = read(&conf);
+    warns(&r, 2, "vrrp_mcast_group4", "192.0.2.1 is not multicast: skipped, as keepalived skips it");
+    assert_eq!(r.config.global.vrrp_mcast_group4, None);
+    // default_interface: keepalived 2.2.7 puts an instance's addresses on the instance's
+    // interface whatever it says (checked by running it).
+    let conf = format!("global_defs {{\n    default_interface eth1\n}}\n{}", vrrp(""));
+    let r = read(&conf);
+    warns(&r, 2, "default_interface", "accepted without effect");
+}

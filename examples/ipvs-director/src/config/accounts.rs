@@ -1,8 +1,9 @@
 //! Users and groups scripts run as must exist on this system when the configuration is
-//! checked, as `keepalived -t` requires: it refuses a `MISC_CHECK` `user`, a `vrrp_script`
-//! `user` or a `global_defs` `script_user` naming a user or group the system does not have
-//! ("Failed to set uid/gid for misc checker script", "Error setting global script uid/gid",
-//! exit status 5) rather than letting every run of the script fail later.
+//! checked, rather than every run of the script failing later. keepalived 2.2.7 reports
+//! such users ("Failed to set uid/gid for misc checker script", "Error setting global
+//! script uid/gid", exit status 5) and leaves the scripts out; the keepalived.conf reader
+//! does the same for VRRP scripts with a warning, and the native configuration refuses
+//! them.
 
 use nix::unistd::{Group, User};
 
@@ -10,7 +11,7 @@ use nix::unistd::{Group, User};
 pub(crate) fn user_problem(name: &str) -> Option<String> {
     match User::from_name(name) {
         Ok(Some(_)) => None,
-        Ok(None) => Some(format!("no user {name:?} on this system (keepalived -t refuses it too)")),
+        Ok(None) => Some(format!("no user {name:?} on this system")),
         Err(e) => Some(format!("cannot look the user {name:?} up: {e}")),
     }
 }
@@ -19,7 +20,7 @@ pub(crate) fn user_problem(name: &str) -> Option<String> {
 pub(crate) fn group_problem(name: &str) -> Option<String> {
     match Group::from_name(name) {
         Ok(Some(_)) => None,
-        Ok(None) => Some(format!("no group {name:?} on this system (keepalived -t refuses it too)")),
+        Ok(None) => Some(format!("no group {name:?} on this system")),
         Err(e) => Some(format!("cannot look the group {name:?} up: {e}")),
     }
 }

@@ -1,6 +1,6 @@
 //! Settings for the whole director (`[global]`, keepalived's `global_defs`).
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -28,6 +28,12 @@ pub struct Global {
     /// The default VRRP version of instances, 2 or 3 (`vrrp_version`; default 2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vrrp_version: Option<u8>,
+    /// The multicast group of IPv4 VRRP adverts (`vrrp_mcast_group4`; default 224.0.0.18).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vrrp_mcast_group4: Option<Ipv4Addr>,
+    /// The multicast group of IPv6 VRRP adverts (`vrrp_mcast_group6`; default ff02::12).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vrrp_mcast_group6: Option<Ipv6Addr>,
     /// The IPVS connection-sync daemon, following a VRRP instance (`lvs_sync_daemon`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sync_daemon: Option<SyncDaemon>,
@@ -37,6 +43,15 @@ impl Global {
     /// Whether every setting is left at its default.
     pub fn is_default(&self) -> bool {
         *self == Global::default()
+    }
+
+    /// The multicast group of VRRP adverts for the family (`ipv6`), if not the default.
+    pub fn vrrp_mcast_group(&self, ipv6: bool) -> Option<IpAddr> {
+        if ipv6 {
+            self.vrrp_mcast_group6.map(IpAddr::V6)
+        } else {
+            self.vrrp_mcast_group4.map(IpAddr::V4)
+        }
     }
 }
 

@@ -42,7 +42,7 @@
 //! # Ok::<(), ipvs_director::config::ConfigError>(())
 //! ```
 
-mod accounts;
+pub(crate) mod accounts;
 mod check;
 pub(crate) mod error;
 mod file;

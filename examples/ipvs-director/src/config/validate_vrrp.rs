@@ -29,6 +29,12 @@ impl Config {
         {
             p.at("global.script_group", "", why);
         }
+        if let Some(a) = g.vrrp_mcast_group4.filter(|a| !a.is_multicast()) {
+            p.at("global.vrrp_mcast_group4", a, "is not a multicast address");
+        }
+        if let Some(a) = g.vrrp_mcast_group6.filter(|a| !a.is_multicast()) {
+            p.at("global.vrrp_mcast_group6", a, "is not a multicast address");
+        }
         if let Some(t) = &g.timeouts {
             if let Err(e) = t.validate() {
                 p.at(format!("global.timeouts.{}", e.field), e.value, e.reason);
@@ -129,8 +135,11 @@ impl Config {
             p.at(format!("{path}.version"), version, "must be 2 or 3");
         }
         p.ifname(format!("{path}.interface"), &inst.interface);
-        if inst.virtual_ipaddresses.is_empty() {
-            p.at(format!("{path}.virtual_ipaddress"), "", "an instance needs at least one virtual address");
+        // keepalived 2.2.7 runs a VRRPv2 instance without virtual addresses ("No VIP
+        // specified; at least one is sensible") and stops on a VRRPv3 one ("... at least one
+        // is required"; RFC 5798 has no advert without an address).
+        if inst.virtual_ipaddresses.is_empty() && inst.effective_version(self.global.vrrp_version) == 3 {
+            p.at(format!("{path}.virtual_ipaddress"), "", "a VRRPv3 instance needs at least one virtual address");
         }
         let v6 = inst.is_ipv6();
         let family = if v6 { "IPv6" } else { "IPv4" };

@@ -133,6 +133,7 @@ fn setup(
     cfg.preempt_delay = inst.preempt_delay.unwrap_or(Duration::ZERO);
     cfg.start_as_master = inst.effective_state() == VrrpState::Master;
     cfg.unicast_peers = inst.unicast_peers.clone();
+    cfg.multicast_group = config.global.vrrp_mcast_group(ipv6);
     cfg.validate().map_err(|e| SetupError::of(what, e))?;
     let group = (!cfg.is_unicast()).then(|| cfg.multicast_group());
     let adverts = host

@@ -55,7 +55,12 @@ fn machine() -> Arc<Fake> {
 
 /// The instances of [`CONFIG`] started on `fake`.
 async fn start(fake: &Arc<Fake>) -> (Failover, Board) {
-    let config = Config::from_toml(CONFIG).unwrap_or_else(|e| panic!("{e}"));
+    start_with(fake, CONFIG).await
+}
+
+/// The instances of `toml` started on `fake`.
+async fn start_with(fake: &Arc<Fake>, toml: &str) -> (Failover, Board) {
+    let config = Config::from_toml(toml).unwrap_or_else(|e| panic!("{e}"));
     let board: Board = Arc::default();
     let host: Arc<dyn Host> = fake.clone();
     let failover = Failover::start(&config, host, board.clone()).await.unwrap_or_else(|e| panic!("{e}"));
@@ -245,5 +250,18 @@ async fn an_interface_going_down_faults_its_instances_and_they_give_the_addresse
     both_master(&fake, &board).await;
     assert!(fake.holds(ip("192.0.2.100")));
     assert!(lock(&board)[0].faults.is_empty());
+    failover.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn adverts_go_to_the_configured_multicast_groups() {
+    let fake = machine();
+    let toml = format!("[global]\nvrrp_mcast_group4 = \"224.0.0.19\"\nvrrp_mcast_group6 = \"ff02::13\"\n{CONFIG}");
+    let (failover, board) = start_with(&fake, &toml).await;
+    let effects = both_master(&fake, &board).await;
+    let to =
+        |group: &str| count(&effects, |e| matches!(e, Effect::Advert { destination, .. } if *destination == ip(group)));
+    assert!(to("224.0.0.19") > 0 && to("ff02::13") > 0, "{effects:#?}");
+    assert_eq!(to("224.0.0.18") + to("ff02::12"), 0, "{effects:#?}");
     failover.stop().await;
 }

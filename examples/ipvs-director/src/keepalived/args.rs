@@ -75,6 +75,23 @@ impl Ctx {
         self.places.insert(path.into(), from);
     }
 
+    /// Moves the places recorded under the native path `from` (an entry of a list, such as
+    /// `vrrp_scripts[3]`) to `to`, when an entry before it was taken out of the list.
+    pub fn move_places(&mut self, from: &str, to: &str) {
+        if from == to {
+            return;
+        }
+        let under = |k: &str, p: &str| k == p || k.strip_prefix(p).is_some_and(|r| r.starts_with('.'));
+        let moved: Vec<(String, Place)> = self
+            .places
+            .iter()
+            .filter(|(k, _)| under(k, from))
+            .map(|(k, v)| (format!("{to}{}", &k[from.len()..]), v.clone()))
+            .collect();
+        self.places.retain(|k, _| !under(k, from) && !under(k, to));
+        self.places.extend(moved);
+    }
+
     /// Refuses a block after a statement that takes none.
     pub fn no_block(&mut self, n: &Node) -> bool {
         if n.block.is_some() {

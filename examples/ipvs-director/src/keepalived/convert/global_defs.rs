@@ -3,6 +3,8 @@
 //! notification FIFO, process scheduling and memory locking, VRRP knobs not implemented yet)
 //! are accepted with a warning saying so.
 
+use std::net::IpAddr;
+
 use super::super::args::Ctx;
 use super::super::tree::Node;
 use super::keywords::{count_ignored, ignored, Block, Keyword, KeywordTable};
@@ -24,6 +26,14 @@ const KEYWORDS: &[Keyword<Global>] = &[
         lvs_sync_daemon,
     ),
     Keyword::converted("vrrp_version", "2|3", "global.vrrp_version", vrrp_version),
+    Keyword::converted("vrrp_mcast_group4", "IP", "global.vrrp_mcast_group4", vrrp_mcast_group),
+    Keyword::converted("vrrp_mcast_group6", "IP", "global.vrrp_mcast_group6", vrrp_mcast_group),
+    Keyword::ignored(
+        "default_interface",
+        "IFNAME",
+        "the interface of static_ipaddress and static_routes entries that name none, which the director does not take (keepalived 2.2.7 puts an instance's addresses on the instance's interface whatever this says)",
+        ignore,
+    ),
     Keyword::ignored(
         "router_id",
         "NAME",
@@ -184,6 +194,29 @@ fn vrrp_version(n: &Node, g: &mut Global, ctx: &mut Ctx) {
     if ctx.count(n, 1, 1) {
         ctx.place("global.vrrp_version", n);
         g.vrrp_version = ctx.uint(n, 0, 2, 3).map(|v| v as u8);
+    }
+}
+
+/// `vrrp_mcast_group4 IP`, `vrrp_mcast_group6 IP`: keepalived 2.2.7 skips an address that
+/// is not one of the family or not multicast ("vrrp_mcast_group4 [192.0.2.1] is not
+/// multicast. Skipping", "Can't parse vrrp_mcast_group4 [xyz]. Skipping"); so does the
+/// director, with a warning.
+fn vrrp_mcast_group(n: &Node, g: &mut Global, ctx: &mut Ctx) {
+    if !ctx.count(n, 1, 1) {
+        return;
+    }
+    let kw = n.keyword();
+    let text = n.arg(0).unwrap_or_default();
+    ctx.place(format!("global.{kw}"), n);
+    let v6 = kw.ends_with('6');
+    match text.parse::<IpAddr>() {
+        Ok(IpAddr::V4(a)) if !v6 && a.is_multicast() => g.vrrp_mcast_group4 = Some(a),
+        Ok(IpAddr::V6(a)) if v6 && a.is_multicast() => g.vrrp_mcast_group6 = Some(a),
+        Ok(a) if a.is_ipv6() == v6 => ctx.warn(n, format!("{a} is not multicast: skipped, as keepalived skips it")),
+        _ => ctx.warn(
+            n,
+            format!("{text:?} is not an IPv{} address: skipped, as keepalived skips it", if v6 { 6 } else { 4 }),
+        ),
     }
 }
 

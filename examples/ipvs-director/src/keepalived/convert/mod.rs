@@ -12,6 +12,7 @@ mod method;
 mod real_server;
 mod shared;
 mod sync_group;
+mod unusable;
 mod url;
 mod virtual_server;
 mod vrrp;
@@ -122,7 +123,7 @@ pub(crate) fn convert(nodes: &[Node], ctx: &mut Ctx) -> Config {
     TOP.read(nodes, &mut d, ctx);
     let TopDraft { mut c, syncd_from_instance, .. } = d;
     sync_group::drop_missing_members(&mut c, ctx);
-    vrrp_script::disable_missing(&mut c, ctx);
+    unusable::drop_unusable(&mut c, ctx);
     if let Some((ifname, instance, node)) = syncd_from_instance {
         if c.global.sync_daemon.is_some() {
             ctx.err(&node, "global_defs already has lvs_sync_daemon");

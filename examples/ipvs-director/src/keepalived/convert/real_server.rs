@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use ipvs::{Destination, Forward};
 
-use super::super::args::{place_of, Ctx, Place};
+use super::super::args::{parse_uint, place_of, Ctx, Place};
 use super::super::tree::Node;
 use super::checks;
 use super::keywords::{Block, Keyword};
@@ -145,9 +145,22 @@ pub(super) fn real_server(n: &Node, path: &str, ctx: &mut Ctx) -> Option<RealSer
     (ctx.errors.len() == before).then_some(rs)
 }
 
+/// keepalived 2.2.7 ignores a weight that is not a number within range ("Real server weight
+/// 1x is outside range 0-2147483647"), keeping the default 1; so does the director, with a
+/// warning.
 fn weight(k: &Node, d: &mut D, ctx: &mut Ctx) {
     if ctx.count(k, 1, 1) {
-        d.rs.weight = ctx.uint(k, 0, 0, u64::from(Destination::MAX_WEIGHT)).map(|v| v as u32);
+        let text = k.arg(0).unwrap_or_default();
+        match parse_uint(text).filter(|w| *w <= u64::from(Destination::MAX_WEIGHT)) {
+            Some(w) => d.rs.weight = Some(w as u32),
+            None => ctx.warn(
+                k,
+                format!(
+                    "{text:?} is not a number within 0..={}: ignored (weight 1), as keepalived ignores it",
+                    Destination::MAX_WEIGHT
+                ),
+            ),
+        }
         d.place("weight", k, ctx);
     }
 }

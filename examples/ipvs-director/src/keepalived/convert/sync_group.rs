@@ -115,6 +115,7 @@ pub(super) fn drop_missing_members(c: &mut Config, ctx: &mut Ctx) {
             }
         }
         g.group = members;
+        let to = format!("vrrp_sync_groups[{}]", kept.len());
         if g.group.is_empty() {
             let what = "no member is a vrrp_instance: the group removed, as keepalived removes it";
             if let Some((loc, kw)) = ctx.places.get(&path).cloned() {
@@ -122,6 +123,7 @@ pub(super) fn drop_missing_members(c: &mut Config, ctx: &mut Ctx) {
             }
             continue;
         }
+        ctx.move_places(&path, &to);
         kept.push(g);
     }
     c.vrrp_sync_groups = kept;

@@ -137,7 +137,13 @@ pub(super) fn virtual_server(n: &Node, c: &mut Config, ctx: &mut Ctx) {
         [kw, name] if kw == "group" => {
             Some(VirtualServerId::Group { name: name.clone(), protocol: None, family: None })
         }
-        [_] | [_, _] => {
+        [_] | [_, _, ..] => {
+            // keepalived 2.2.7 reads the address and port and ignores further words
+            // (`virtual_server 192.0.2.1 53 dev eth0`) without a word.
+            if let Some(extra) = n.args().get(2..).filter(|e| !e.is_empty()) {
+                let what = format!("takes IP [PORT]: {:?} ignored, as keepalived ignores it", extra.join(" "));
+                ctx.warn(n, what);
+            }
             let port = match n.arg(1) {
                 None => Some(0),
                 Some(_) => ctx.uint(n, 1, 0, 65_535).map(|p| p as u16),
@@ -382,9 +388,16 @@ fn switch(k: &Node, d: &mut D, ctx: &mut Ctx) {
 }
 
 /// `quorum`, `hysteresis`.
+/// `quorum`, `hysteresis`. keepalived 2.2.7 sets a quorum of 0 to 1 ("Quorum 0 must be in
+/// [1, 4294967295]. Setting to 1."); so does the director, with a warning.
 fn quorum(k: &Node, d: &mut D, ctx: &mut Ctx) {
     if ctx.count(k, 1, 1) {
         let kw = k.keyword();
+        if kw == "quorum" && k.arg(0) == Some("0") {
+            ctx.warn(k, "0 is not within 1..=4294967295: 1, as keepalived sets it");
+            d.vs.quorum = 1;
+            return d.place(kw, k, ctx);
+        }
         let min = if kw == "quorum" { 1 } else { 0 };
         if let Some(v) = ctx.uint(k, 0, min, u64::from(u32::MAX)) {
             if kw == "quorum" {

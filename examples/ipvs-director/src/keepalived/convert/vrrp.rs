@@ -230,6 +230,11 @@ pub(super) fn instance(n: &Node, c: &mut Config, ctx: &mut Ctx) -> Option<SyncDa
         }
         v.preempt_delay = None;
     }
+    if v.virtual_ipaddresses.is_empty() && v.version != Some(3) {
+        // keepalived 2.2.7: "(VI_1) No VIP specified; at least one is sensible" (a VRRPv2
+        // instance; without one, a VRRPv3 instance is refused, by the validation).
+        ctx.warn(n, "no virtual address: the instance runs without one, as keepalived runs it");
+    }
     match vrid {
         Some(id) => v.virtual_router_id = id,
         None if !seen.contains_key("virtual_router_id") => ctx.err(n, "needs virtual_router_id"),

@@ -7,7 +7,6 @@ use super::super::args::Ctx;
 use super::super::tree::Node;
 use super::keywords::{Block, Keyword, KeywordTable};
 use super::shared::Draft;
-use crate::config::security::executable;
 use crate::config::{Config, Script, VrrpScript};
 
 /// A script being read.
@@ -143,38 +142,5 @@ fn init_fail(k: &Node, d: &mut D, ctx: &mut Ctx) {
     d.place("init_fail", k, ctx);
     if ctx.bare(k) {
         d.s.init_fail = true;
-    }
-}
-
-/// keepalived 2.2.7 disables a vrrp_script whose program it cannot find or execute
-/// ("Disabling track script chk_x since not found/accessible") and runs without it: the
-/// instances that track it do not. So does the director, with a warning at the script's
-/// line naming the program. (This looks at the files of the machine it runs on, as
-/// keepalived's config test does.)
-pub(super) fn disable_missing(c: &mut Config, ctx: &mut Ctx) {
-    let mut disabled = Vec::new();
-    let mut kept = Vec::with_capacity(c.vrrp_scripts.len());
-    for (i, s) in std::mem::take(&mut c.vrrp_scripts).into_iter().enumerate() {
-        let program = s.script.argv.first().cloned().unwrap_or_default();
-        if executable(&program) {
-            kept.push(s);
-            continue;
-        }
-        let place = ctx
-            .places
-            .get(&format!("vrrp_scripts[{i}].script"))
-            .or_else(|| ctx.places.get(&format!("vrrp_scripts[{i}]")));
-        if let Some((loc, kw)) = place.cloned() {
-            let what = format!("{program:?} is not found or not executable: the script {:?} disabled (not run, not tracked), as keepalived disables it", s.name);
-            ctx.warn_at(&loc, &kw, what);
-        }
-        disabled.push(s.name);
-    }
-    c.vrrp_scripts = kept;
-    if disabled.is_empty() {
-        return;
-    }
-    for v in &mut c.vrrp_instances {
-        v.track_scripts.retain(|t| !disabled.contains(&t.script));
     }
 }

@@ -216,9 +216,11 @@ fn scripts_whose_user_is_not_on_the_system_are_left_out() {
     );
     let r = read(&conf);
     let w = shown(&r);
-    assert_eq!(w.len(), 5, "{w:#?}");
+    assert_eq!(w.len(), 7, "{w:#?}");
+    assert!(w[5].starts_with("k.conf:23: warning: chk_a: its vrrp_script is disabled: not tracked"), "{w:#?}");
+    assert!(w[6].starts_with("k.conf:24: warning: chk_b: its vrrp_script is disabled: not tracked"), "{w:#?}");
     assert!(w[0].starts_with("k.conf:2: warning: script_user: no user \"ipvs-no-such-user\" on this system: scripts that name no user of their own are not run"), "{w:#?}");
-    assert!(w[1].starts_with("k.conf:4: warning: vrrp_script: it names no user and script_user's is not on this system: the script \"chk_a\" disabled"), "{w:#?}");
+    assert!(w[1].starts_with("k.conf:6: warning: vrrp_script: it names no user and script_user's is not on this system: the script \"chk_a\" disabled"), "{w:#?}");
     assert!(
         w[2].starts_with(
             "k.conf:9: warning: user: no user \"ipvs-no-such-user-2\" on this system: the script \"chk_b\" disabled"
@@ -253,4 +255,78 @@ fn global_vrrp_settings_keepalived_takes() {
     let conf = format!("global_defs {{\n    default_interface eth1\n}}\n{}", vrrp(""));
     let r = read(&conf);
     warns(&r, 2, "default_interface", "accepted without effect");
+}
+
+#[test]
+fn a_boolean_that_is_none_is_ignored() {
+    // "Invalid inhibit_on_failure parameter maybe" (a real server's: a boolean there).
+    let conf = "virtual_server 192.0.2.10 80 {\n    protocol TCP\n    lb_algo rr\n    lb_kind NAT\n    real_server 198.51.100.11 80 {\n        inhibit_on_failure maybe\n    }\n}\n";
+    let r = read(conf);
+    warns(
+        &r,
+        6,
+        "inhibit_on_failure",
+        "\"maybe\" is not on, off, true, false, yes or no: the keyword ignored, as keepalived ignores it",
+    );
+    assert_eq!(r.config.virtual_servers[0].real_servers[0].on_failure, None);
+}
+
+#[test]
+fn warnings_keepalived_gives_for_what_it_takes() {
+    // "Warning - empty notification_email block"; "number '0' outside range [0.000001,
+    // 4294.967295]", "vrrp_garp_interval '0' is invalid"; "(VI_1) Specifying
+    // lvs_sync_daemon_interface against a vrrp is deprecated."
+    let conf = format!(
+        "global_defs {{\n    notification_email {{\n    }}\n    vrrp_garp_interval 0\n}}\n{}",
+        vrrp("    lvs_sync_daemon_interface eth0")
+    );
+    let r = read(&conf);
+    let w: Vec<String> = shown(&r).into_iter().filter(|w| !w.contains(": accepted without effect: ")).collect();
+    assert_eq!(w.len(), 3, "{w:#?}");
+    assert!(w[0].starts_with("k.conf:3: warning: notification_email: an empty block"), "{w:#?}");
+    assert!(
+        w[1].starts_with("k.conf:4: warning: vrrp_garp_interval: \"0\" is not within 0.000001..=4294.967295 s"),
+        "{w:#?}"
+    );
+    assert!(w[2].starts_with("k.conf:10: warning: lvs_sync_daemon_interface: deprecated"), "{w:#?}");
+    assert_eq!(r.config.global.sync_daemon.as_ref().map(|d| d.interface.as_str()), Some("eth0"));
+}
+
+#[test]
+fn an_instance_tracking_a_script_removed_for_its_user_warns_at_the_entry() {
+    // "(VI_1) track script chk not found, ignoring..." after "Unable to set uid/gid for
+    // script".
+    let conf = format!(
+        "vrrp_script chk {{\n    script /bin/true\n    user ipvs-no-such-user\n}}\n{}",
+        vrrp("    track_script {\n        chk\n    }")
+    );
+    let w = shown(&read(&conf));
+    assert_eq!(w.len(), 2, "{w:#?}");
+    assert!(w[1].starts_with("k.conf:10: warning: chk: its vrrp_script is disabled: not tracked"), "{w:#?}");
+}
+
+#[test]
+fn tracking_the_instance_s_own_interface_is_ignored() {
+    // "(VI_1) Ignoring track_interface eth0 since own interface".
+    let r = read(&vrrp("    track_interface {\n        eth0\n        eth1 weight 10\n    }"));
+    warns(&r, 6, "eth0", "the instance's own interface: not tracked");
+    let tracked: Vec<_> = r.config.vrrp_instances[0].track_interfaces.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(tracked, ["eth1"]);
+}
+
+#[test]
+fn nb_get_retry_of_an_http_check_is_retry_with_a_warning() {
+    // "nb_get_retry is deprecated - please use 'retry'".
+    let conf = "virtual_server 192.0.2.10 80 {\n    protocol TCP\n    lb_algo rr\n    lb_kind NAT\n    real_server 198.51.100.11 80 {\n        HTTP_GET {\n            url {\n                path /\n            }\n            nb_get_retry 4\n        }\n    }\n}\n";
+    let r = read(conf);
+    warns(&r, 10, "nb_get_retry", "deprecated (retry is meant): taken as retry, as keepalived takes it");
+    assert_eq!(r.config.virtual_servers[0].real_servers[0].checks[0].timing.retry, Some(4));
+}
+
+#[test]
+fn warnings_about_a_block_name_its_end_as_keepalived_does() {
+    // "(Line 3) Warning - empty notification_email block" for a block from line 2 to 3.
+    let r = read(&format!("global_defs {{\n    notification_email {{\n    }}\n}}\n{}", vrrp("")));
+    let w: Vec<String> = shown(&r).into_iter().filter(|w| !w.contains(": accepted without effect: ")).collect();
+    assert!(w.len() == 1 && w[0].starts_with("k.conf:3: warning: notification_email: an empty block"), "{w:#?}");
 }

@@ -328,7 +328,9 @@ fn vrrp_instances_scripts_and_sync_daemon() {
     assert_eq!(web.virtual_ipaddresses[0].label.as_deref(), Some("eth0:web"));
     assert_eq!(web.virtual_ipaddresses[1].address.len, 32);
     assert_eq!(web.unicast_peers, [ip("192.0.2.3")]);
-    assert_eq!((web.track_interfaces[1].name.as_str(), web.track_interfaces[1].weight), ("eth1", -10));
+    // eth0, its own interface, is not tracked, as keepalived ignores it.
+    assert_eq!(web.track_interfaces.len(), 1);
+    assert_eq!((web.track_interfaces[0].name.as_str(), web.track_interfaces[0].weight), ("eth1", -10));
     assert_eq!(web.track_scripts[0].weight, None);
     let db = &c.vrrp_instances[1];
     assert_eq!((db.effective_version(None), db.effective_advert_int(), db.nopreempt), (3, secs(0.5), true));

@@ -128,7 +128,7 @@ const HTTP: &[Keyword<D>] = &[
     Keyword::converted("enable_sni", "[BOOL]", "enable_sni", http_switch),
     Keyword::converted("fast_recovery", "[BOOL]", "fast_recovery", http_switch),
     // keepalived 2.2.7 takes it as retry and reports it deprecated.
-    Keyword::converted("nb_get_retry", "N (deprecated)", "retry", shared::retry::<D>).once_as("retry"),
+    Keyword::converted("nb_get_retry", "N (deprecated)", "retry", nb_get_retry).once_as("retry"),
 ];
 
 const DNS: &[Keyword<D>] = &[
@@ -298,6 +298,12 @@ fn dns_name(k: &Node, d: &mut D, ctx: &mut Ctx) {
         }
         d.place("name", k, ctx);
     }
+}
+
+/// keepalived 2.2.7: "nb_get_retry is deprecated - please use 'retry'", taken as retry.
+fn nb_get_retry(k: &Node, d: &mut D, ctx: &mut Ctx) {
+    ctx.warn(k, "deprecated (retry is meant): taken as retry, as keepalived takes it");
+    shared::retry::<D>(k, d, ctx);
 }
 
 fn misc_path(k: &Node, d: &mut D, ctx: &mut Ctx) {

@@ -4,8 +4,9 @@
 //! are accepted with a warning saying so.
 
 use std::net::IpAddr;
+use std::time::Duration;
 
-use super::super::args::Ctx;
+use super::super::args::{parse_timer, Ctx};
 use super::super::tree::Node;
 use super::keywords::{count_ignored, ignored, Block, Keyword, KeywordTable};
 use crate::config::{Global, SyncDaemon};
@@ -45,7 +46,7 @@ const KEYWORDS: &[Keyword<Global>] = &[
         "notification_email",
         "{ ADDRESS ... }",
         "e-mail alert recipients: the director sends no e-mail",
-        ignore,
+        notification_email,
     )
     .repeats(),
     Keyword::ignored("notification_email_from", "ADDRESS", "e-mail alert sender: the director sends no e-mail", ignore)
@@ -77,13 +78,13 @@ const KEYWORDS: &[Keyword<Global>] = &[
         "vrrp_garp_interval",
         "SECONDS",
         "the director sends its gratuitous ARPs back to back (issue 22)",
-        ignore,
+        garp_interval,
     ),
     Keyword::ignored(
         "vrrp_gna_interval",
         "SECONDS",
         "the director sends its neighbour advertisements back to back (issue 22)",
-        ignore,
+        garp_interval,
     ),
     Keyword::ignored("vrrp_garp_master_delay", "SECONDS", GARP, ignore),
     Keyword::ignored("vrrp_garp_master_repeat", "N", GARP, ignore),
@@ -166,8 +167,32 @@ pub(super) fn global_defs(block: &[Node], g: &mut Global, ctx: &mut Ctx) {
     GLOBAL_DEFS.read(block, g, ctx);
 }
 
-/// Accepted without effect, whatever its form (`notification_email` has a block).
+/// Accepted without effect, whatever its form.
 fn ignore(_: &Node, _: &mut Global, _: &mut Ctx) {}
+
+/// keepalived 2.2.7 warns of an empty block: "Warning - empty notification_email block".
+fn notification_email(n: &Node, _: &mut Global, ctx: &mut Ctx) {
+    // (keepalived names the line of the block's end.)
+    if n.block.as_ref().is_none_or(|b| b.is_empty()) {
+        ctx.warn_at(
+            n.end.as_ref().unwrap_or(&n.loc),
+            n.keyword(),
+            "an empty block (no recipient), as keepalived warns",
+        );
+    }
+}
+
+/// `vrrp_garp_interval`, `vrrp_gna_interval`: keepalived 2.2.7 ignores a value outside
+/// 0.000001..=4294.967295 s ("number '0' outside range [0.000001, 4294.967295]",
+/// "vrrp_garp_interval '0' is invalid").
+fn garp_interval(n: &Node, _: &mut Global, ctx: &mut Ctx) {
+    let text = n.arg(0).unwrap_or_default();
+    let valid = parse_timer(text)
+        .is_some_and(|t| t >= Duration::from_micros(1) && t <= Duration::from_micros(u64::from(u32::MAX)));
+    if !valid {
+        ctx.warn(n, format!("{text:?} is not within 0.000001..=4294.967295 s: ignored, as keepalived ignores it"));
+    }
+}
 
 fn script_user(n: &Node, g: &mut Global, ctx: &mut Ctx) {
     if ctx.count(n, 1, 2) {

@@ -7,36 +7,41 @@ use crate::config::accounts;
 use crate::config::security::executable;
 use crate::config::{CheckKind, Config, Script};
 
-/// keepalived 2.2.7 removes a vrrp_script it cannot run, and the instances that track it do
-/// not track it ("track script chk_x not found, ignoring..."); so does the director, with a
+/// keepalived's default script user when `script_user` is not given, if the system has it.
+const DEFAULT_SCRIPT_USER: &str = "keepalived_script";
+
+/// keepalived 2.2.7 removes a vrrp_script it cannot run; so does the director, with a
 /// warning at the script's line saying why:
 /// - its user or group is not on this system ("Unable to set uid/gid for script"), or it
-///   names none and `script_user`'s is not ("Unable to set default user for vrrp script
-///   chk_x - removing");
+///   names none and the default user is unusable ("Unable to set default user for vrrp
+///   script chk_x - removing"); instances that track it, reading on, do not find it ("(VI_1)
+///   track script chk_x not found, ignoring..."), each with a warning at its entry;
 /// - its program cannot be found or executed ("Disabling track script chk_x since not
-///   found/accessible"), looked up on the machine that reads the file, as keepalived's
-///   config test does.
+///   found/accessible", when it starts: the instances do not track it, without a word).
 ///
 /// A notify script of an instance or sync group whose user is not on this system is
 /// ignored ("Invalid user/group for notify script ... - ignoring", "Failed to set default
-/// user for notify script ... - ignoring"). An unusable `script_user` is dropped with a
-/// warning ("Error setting global script uid/gid").
+/// user for notify script ... - ignoring").
 pub(super) fn drop_unusable(c: &mut Config, ctx: &mut Ctx) {
-    let default_ok = check_script_user(c, ctx);
-    checker_scripts(c, ctx, default_ok);
+    let default = default_user(c, ctx);
+    let unusable_default = default.as_ref().err().cloned();
+    checker_scripts(c, ctx, unusable_default.as_deref());
     let mut disabled = Vec::new();
+    let mut not_found = Vec::new();
     let mut kept = Vec::with_capacity(c.vrrp_scripts.len());
     for (i, s) in std::mem::take(&mut c.vrrp_scripts).into_iter().enumerate() {
         let path = format!("vrrp_scripts[{i}]");
         let program = s.script.argv.first().cloned().unwrap_or_default();
-        let why = match user_problem(&s.script, default_ok) {
-            Some(why) => Some((format!("{path}.user"), why)),
+        // keepalived names the line of the user, or for the default user the block's end.
+        let user_at = if s.script.user.is_some() { "user" } else { "end" };
+        let why = match user_problem(&s.script, unusable_default.as_deref()) {
+            Some(why) => Some((format!("{path}.{user_at}"), why, true)),
             None if !executable(&program) => {
-                Some((format!("{path}.script"), format!("{program:?} is not found or not executable")))
+                Some((format!("{path}.script"), format!("{program:?} is not found or not executable"), false))
             }
             None => None,
         };
-        let Some((at, why)) = why else {
+        let Some((at, why, user)) = why else {
             ctx.move_places(&path, &format!("vrrp_scripts[{}]", kept.len()));
             kept.push(s);
             continue;
@@ -46,10 +51,25 @@ pub(super) fn drop_unusable(c: &mut Config, ctx: &mut Ctx) {
                 format!("{why}: the script {:?} disabled (not run, not tracked), as keepalived disables it", s.name);
             ctx.warn_at(&loc, &kw, what);
         }
+        if user {
+            not_found.push(s.name.clone());
+        }
         disabled.push(s.name);
     }
     c.vrrp_scripts = kept;
-    for v in &mut c.vrrp_instances {
+    for (i, v) in c.vrrp_instances.iter_mut().enumerate() {
+        let mut kept = 0;
+        for (j, t) in v.track_scripts.iter().enumerate() {
+            let at = format!("vrrp_instances[{i}].track_script[{j}]");
+            if !disabled.contains(&t.script) {
+                ctx.move_places(&at, &format!("vrrp_instances[{i}].track_script[{kept}]"));
+                kept += 1;
+            } else if not_found.contains(&t.script) {
+                if let Some((loc, kw)) = ctx.places.get(&at).cloned() {
+                    ctx.warn_at(&loc, &kw, "its vrrp_script is disabled: not tracked, as keepalived does not find it");
+                }
+            }
+        }
         v.track_scripts.retain(|t| !disabled.contains(&t.script));
     }
     let notify = c.vrrp_instances.iter_mut().enumerate().map(|(i, v)| {
@@ -60,7 +80,7 @@ pub(super) fn drop_unusable(c: &mut Config, ctx: &mut Ctx) {
     });
     for (path, scripts) in notify.chain(groups) {
         for (kw, s) in ["notify_master", "notify_backup", "notify_fault"].into_iter().zip(scripts) {
-            let Some(why) = s.as_ref().and_then(|s| user_problem(s, default_ok)) else { continue };
+            let Some(why) = s.as_ref().and_then(|s| user_problem(s, unusable_default.as_deref())) else { continue };
             if let Some((loc, kw)) = ctx.places.get(&format!("{path}.{kw}")).cloned() {
                 ctx.warn_at(&loc, &kw, format!("{why}: this notify script ignored, as keepalived ignores it"));
             }
@@ -69,32 +89,43 @@ pub(super) fn drop_unusable(c: &mut Config, ctx: &mut Ctx) {
     }
 }
 
-/// Whether `script_user` (and its group) can run scripts; if not, it is dropped with a
-/// warning and `false` returned.
-fn check_script_user(c: &mut Config, ctx: &mut Ctx) -> bool {
+/// The user of scripts that name none, as keepalived 2.2.7 picks it: `script_user` if the
+/// system has it (and its group); left out, `keepalived_script` if the system has that user
+/// (set as `script_user`), else root, except with `enable_script_security`, where no
+/// default is usable ("Unable to set default user keepalived_script for script"). An
+/// unusable `script_user` is dropped with a warning ("Error setting global script
+/// uid/gid"). `Err` says why scripts that name no user cannot run.
+fn default_user(c: &mut Config, ctx: &mut Ctx) -> Result<(), String> {
     let g = &mut c.global;
-    let user = g.script_user.as_deref().filter(|u| !u.is_empty()).and_then(accounts::user_problem);
-    let Some(why) =
-        user.or_else(|| g.script_group.as_deref().filter(|u| !u.is_empty()).and_then(accounts::group_problem))
-    else {
-        return true;
+    let Some(user) = g.script_user.clone().filter(|u| !u.is_empty()) else {
+        if accounts::user_problem(DEFAULT_SCRIPT_USER).is_none() {
+            g.script_user = Some(DEFAULT_SCRIPT_USER.to_owned());
+            return Ok(());
+        }
+        if g.enable_script_security {
+            return Err(format!(
+                "it names no user, and with enable_script_security keepalived's default user {DEFAULT_SCRIPT_USER} is not on this system"
+            ));
+        }
+        return Ok(());
     };
+    let group = g.script_group.as_deref().filter(|u| !u.is_empty()).and_then(accounts::group_problem);
+    let Some(why) = accounts::user_problem(&user).or(group) else { return Ok(()) };
     if let Some((loc, kw)) = ctx.places.get("global.script_user").cloned() {
         let what = format!("{why}: scripts that name no user of their own are not run (vrrp_scripts disabled, MISC_CHECKs removed, notify scripts ignored), as keepalived does");
         ctx.warn_at(&loc, &kw, what);
     }
     g.script_user = None;
     g.script_group = None;
-    false
+    Err("it names no user and script_user's is not on this system".to_owned())
 }
 
 /// Why `s` cannot run: its user or group is not on this system, or it names none and the
-/// default user is unusable (`default_ok` false).
-fn user_problem(s: &Script, default_ok: bool) -> Option<String> {
+/// default user is unusable (`default`: why).
+fn user_problem(s: &Script, default: Option<&str>) -> Option<String> {
     match &s.user {
         Some(u) => accounts::user_problem(u).or_else(|| s.group.as_deref().and_then(accounts::group_problem)),
-        None if !default_ok => Some("it names no user and script_user's is not on this system".to_owned()),
-        None => None,
+        None => default.map(str::to_owned),
     }
 }
 
@@ -104,16 +135,16 @@ fn user_problem(s: &Script, default_ok: bool) -> Option<String> {
 /// for misc script '/bin/check' - removing"). A real server's or virtual server's notify or
 /// quorum script in that case is not run either (the director does not run a script as
 /// another user than the one meant).
-fn checker_scripts(c: &mut Config, ctx: &mut Ctx, default_ok: bool) {
+fn checker_scripts(c: &mut Config, ctx: &mut Ctx, default: Option<&str>) {
     for (v, vs) in c.virtual_servers.iter_mut().enumerate() {
         let vpath = format!("virtual_servers[{v}]");
         for (kw, s) in [("quorum_up", &mut vs.quorum_up), ("quorum_down", &mut vs.quorum_down)] {
-            ignore_unusable(s, &format!("{vpath}.{kw}"), default_ok, ctx);
+            ignore_unusable(s, &format!("{vpath}.{kw}"), default, ctx);
         }
         for (r, rs) in vs.real_servers.iter_mut().enumerate() {
             let rpath = format!("{vpath}.real_servers[{r}]");
             for (kw, s) in [("notify_up", &mut rs.notify_up), ("notify_down", &mut rs.notify_down)] {
-                ignore_unusable(s, &format!("{rpath}.{kw}"), default_ok, ctx);
+                ignore_unusable(s, &format!("{rpath}.{kw}"), default, ctx);
             }
             let mut misc = 0;
             let mut kept_misc = 0;
@@ -121,7 +152,7 @@ fn checker_scripts(c: &mut Config, ctx: &mut Ctx, default_ok: bool) {
                 let CheckKind::Misc(m) = &check.kind else { return true };
                 let path = format!("{rpath}.misc_check[{misc}]");
                 misc += 1;
-                let Some(why) = user_problem(&m.command, default_ok) else {
+                let Some(why) = user_problem(&m.command, default) else {
                     ctx.move_places(&path, &format!("{rpath}.misc_check[{kept_misc}]"));
                     kept_misc += 1;
                     return true;
@@ -137,8 +168,8 @@ fn checker_scripts(c: &mut Config, ctx: &mut Ctx, default_ok: bool) {
 }
 
 /// Sets a notify or quorum script at `path` to none, with a warning, if it cannot run.
-fn ignore_unusable(s: &mut Option<Script>, path: &str, default_ok: bool, ctx: &mut Ctx) {
-    let Some(why) = s.as_ref().and_then(|s| user_problem(s, default_ok)) else { return };
+fn ignore_unusable(s: &mut Option<Script>, path: &str, default: Option<&str>, ctx: &mut Ctx) {
+    let Some(why) = s.as_ref().and_then(|s| user_problem(s, default)) else { return };
     if let Some((loc, kw)) = ctx.places.get(path).cloned() {
         ctx.warn_at(&loc, &kw, format!("{why}: this script ignored (not run), as keepalived ignores it"));
     }

@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 use ipvs::{Destination, Family, Forward, Netmask, PersistenceEngine, Protocol, Scheduler, ServiceFlags};
 
-use super::super::args::{parse_uint, place_of, Ctx, Place};
+use super::super::args::{parse_uint, place_of, Ctx, Place, SILENT};
 use super::super::tree::Node;
 use super::keywords::{Block, Keyword};
 use super::real_server;
@@ -141,7 +141,7 @@ pub(super) fn virtual_server(n: &Node, c: &mut Config, ctx: &mut Ctx) {
             // keepalived 2.2.7 reads the address and port and ignores further words
             // (`virtual_server 192.0.2.1 53 dev eth0`) without a word.
             if let Some(extra) = n.args().get(2..).filter(|e| !e.is_empty()) {
-                let what = format!("takes IP [PORT]: {:?} ignored, as keepalived ignores it", extra.join(" "));
+                let what = format!("takes IP [PORT]: {:?} ignored, as keepalived ignores it {SILENT}", extra.join(" "));
                 ctx.warn(n, what);
             }
             let port = match n.arg(1) {

@@ -4,7 +4,7 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use super::super::args::{parse_uint, Ctx};
+use super::super::args::{parse_uint, Ctx, SILENT};
 use super::super::tree::Node;
 use super::global_defs::GARP;
 use super::keywords::{Block, Keyword, KeywordTable, UNKNOWN_DONE};
@@ -222,6 +222,7 @@ pub(super) fn instance(n: &Node, c: &mut Config, ctx: &mut Ctx) -> Option<SyncDa
         }
         v.nopreempt = false;
     }
+    own_interface_untracked(&mut v, &path, ctx);
     if v.preempt_delay.is_some() && v.state == Some(VrrpState::Master) {
         // keepalived 2.2.7: "(VI_1) Warning - preempt delay will not work with initial state
         // MASTER - clearing".
@@ -244,6 +245,26 @@ pub(super) fn instance(n: &Node, c: &mut Config, ctx: &mut Ctx) -> Option<SyncDa
         c.vrrp_instances.push(v);
     }
     syncd
+}
+
+/// keepalived 2.2.7 ignores a track_interface entry naming the instance's own interface
+/// ("(VI_1) Ignoring track_interface eth0 since own interface"): the instance already
+/// faults when it goes down. So does the director, with a warning at the entry.
+fn own_interface_untracked(v: &mut VrrpInstance, path: &str, ctx: &mut Ctx) {
+    let Some(own) = v.interface.clone() else { return };
+    let mut kept = 0;
+    for (j, t) in v.track_interfaces.iter().enumerate() {
+        let at = format!("{path}.track_interface[{j}]");
+        if t.name == own {
+            if let Some((loc, kw)) = ctx.places.get(&at).cloned() {
+                ctx.warn_at(&loc, &kw, "the instance's own interface: not tracked (the instance faults when it goes down), as keepalived ignores it");
+            }
+        } else {
+            ctx.move_places(&at, &format!("{path}.track_interface[{kept}]"));
+            kept += 1;
+        }
+    }
+    v.track_interfaces.retain(|t| t.name != own);
 }
 
 fn state(k: &Node, d: &mut D, ctx: &mut Ctx) {
@@ -313,7 +334,8 @@ fn advert_int(k: &Node, d: &mut D, ctx: &mut Ctx) {
 fn nopreempt(k: &Node, d: &mut D, ctx: &mut Ctx) {
     if ctx.no_block(k) {
         if !k.args().is_empty() {
-            let what = format!("the argument {:?} is ignored and nopreempt is on, as in keepalived", k.raw);
+            let what =
+                format!("the argument {:?} is ignored and nopreempt is on, as keepalived does it {SILENT}", k.raw);
             ctx.warn(k, what);
         }
         d.v.nopreempt = true;
@@ -356,7 +378,7 @@ fn address_without_length(k: &Node, text: &str, ctx: &mut Ctx) -> Option<IpAddr>
     }
     let (addr, len) = text.split_once('/')?;
     let a = addr.parse().ok()?;
-    let what = "the prefix length ignored (an address alone is meant), as keepalived ignores it";
+    let what = format!("the prefix length ignored (an address alone is meant), as keepalived ignores it {SILENT}");
     if k.keyword() == text {
         ctx.warn(k, format!("/{len}: {what}"));
     } else {
@@ -532,6 +554,9 @@ fn version(k: &Node, d: &mut D, ctx: &mut Ctx) {
 /// this instance.
 fn lvs_sync_daemon_interface(k: &Node, d: &mut D, ctx: &mut Ctx) {
     if ctx.count(k, 1, 1) {
+        // keepalived 2.2.7: "(VI_1) Specifying lvs_sync_daemon_interface against a vrrp is
+        // deprecated. Please use global lvs_sync_daemon".
+        ctx.warn(k, "deprecated (global_defs lvs_sync_daemon is meant): taken, as keepalived takes it");
         d.syncd = Some((k.arg(0).unwrap_or_default().to_owned(), d.v.name.clone(), k.clone()));
     }
 }

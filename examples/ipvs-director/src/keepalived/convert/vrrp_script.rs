@@ -65,6 +65,9 @@ pub(super) fn script_block(n: &Node, c: &mut Config, ctx: &mut Ctx) {
         return ctx.warn(n, what);
     }
     ctx.place(&path, n);
+    if let Some(end) = &n.end {
+        ctx.place_from(format!("{path}.end"), (end.clone(), n.keyword().to_owned()));
+    }
     let before = ctx.errors.len();
     let s = VrrpScript::new(n.arg(0).unwrap_or_default(), Script::new(Vec::<String>::new()));
     let mut d = ScriptDraft { path, s, has_script: false };

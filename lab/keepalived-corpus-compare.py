@@ -23,7 +23,7 @@ where an address is meant).
 Prints a line per file that differs (which starts, and each side's lines the other lacks),
 then the totals:
     corpus: N files; keepalived starts on K, ours on O (on every file keepalived starts on: X of K)
-    corpus: accepted without a word: keepalived A, ours B
+    corpus: accepted without a word: keepalived A, ours B (C with no warning besides its notes)
     corpus: the same warnings on W of the K files keepalived starts on (...)
 Exits 1 if ours crashed or hung (exit status 124 or more) on any file, else 0.
 """
@@ -97,7 +97,7 @@ def compare(k_out, o_out):
 
 def main():
     work, files = sys.argv[1], sys.argv[2:]
-    totals = dict(k_starts=0, o_starts=0, covers=0, k_quiet=0, o_quiet=0, same=0, notes=0, noted=0, broken=0)
+    totals = dict(k_starts=0, o_starts=0, covers=0, k_quiet=0, o_quiet=0, o_quiet_notes=0, same=0, notes=0, noted=0, broken=0)
     for n, path in enumerate(files, 1):
         name = os.path.basename(path)
         k_out, o_out = read(f"{work}/{n}.k"), read(f"{work}/{n}.o")
@@ -116,6 +116,8 @@ def main():
         totals["covers"] += k_run and o_run
         totals["k_quiet"] += k == 0 and not any(line.strip() for line in k_out)
         totals["o_quiet"] += o == 0 and not any(": warning: " in line for line in o_out)
+        warned = any(": warning: " in x and not any(n in x for n in NOTES) for x in o_out)
+        totals["o_quiet_notes"] += o == 0 and not warned
         k_lines, ours, notes, missing = compare(k_out, o_out)
         totals["notes"] += notes
         totals["noted"] += notes > 0
@@ -144,7 +146,8 @@ def main():
     t = totals
     print(f"corpus: {len(files)} files; keepalived starts on {t['k_starts']}, ours on {t['o_starts']} "
           f"(on every file keepalived starts on: {t['covers']} of {t['k_starts']})")
-    print(f"corpus: accepted without a word: keepalived {t['k_quiet']}, ours {t['o_quiet']}")
+    print(f"corpus: accepted without a word: keepalived {t['k_quiet']}, ours {t['o_quiet']} "
+          f"({t['o_quiet_notes']} with no warning besides its notes)")
     print(f"corpus: the same warnings on {t['same']} of the {t['k_starts']} files keepalived starts on "
           f"(lines compared; keepalived's warnings without a line matched by kind; besides ours' {t['notes']} notes "
           f"of what keepalived does without a word, in {t['noted']} files)")

@@ -123,6 +123,8 @@ list=target/lab/tests.list
   echo "realserver-traffic $(exe kernel_traffic) --include-ignored --test-threads 1"
   # Our keepalived.conf reader against keepalived's own config test (keepalived -t).
   echo "keepalived-config $(exe keepalived_cross_check) --include-ignored"
+  # lvs_sync_daemon naming no instance: the kernel's sync daemons under keepalived and ours.
+  echo "sync-daemon bash $PWD/lab/sync-daemon-compare.sh $PWD/target/debug/ipvs-director"
   # The real-world keepalived.conf corpus, when the host could not run it (above).
   [ "$corpus_in_lab" = 0 ] ||
     echo "keepalived-corpus bash $PWD/lab/keepalived-corpus.sh $PWD/target/release/ipvs-director"

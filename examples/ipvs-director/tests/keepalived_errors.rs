@@ -41,7 +41,6 @@ fn cases() -> Vec<(String, usize, &'static str, &'static str)> {
         ("global_defs {\n    script_user\n}\n".into(), 2, "script_user", "takes 1 to 2 arguments, not 0"),
         ("global_defs {\n    lvs_timeouts tcp 0\n}\n".into(), 2, "lvs_timeouts", "0 is not within 1..="),
         ("global_defs {\n    lvs_timeouts tcp 10 fin 2\n}\n".into(), 2, "lvs_timeouts", "unknown timeout \"fin\""),
-        ("global_defs {\n    lvs_sync_daemon eth1\n}\n".into(), 2, "lvs_sync_daemon", "takes 2 to 13 arguments"),
         ("global_defs {\n    vrrp_version 4\n}\n".into(), 2, "vrrp_version", "4 is not within 2..=3"),
         ("global_defs {\n}\nglobal_defs {\n}\n".into(), 3, "global_defs", "given twice (first at line 1)"),
         // keepalived's preprocessor and lexical problems.

@@ -330,3 +330,19 @@ fn warnings_about_a_block_name_its_end_as_keepalived_does() {
     let w: Vec<String> = shown(&r).into_iter().filter(|w| !w.contains(": accepted without effect: ")).collect();
     assert!(w.len() == 1 && w[0].starts_with("k.conf:3: warning: notification_email: an empty block"), "{w:#?}");
 }
+
+#[test]
+fn a_sync_daemon_may_follow_no_instance() {
+    // keepalived 2.2.7 takes `lvs_sync_daemon eth0` without a word and runs the master and
+    // the backup daemon (sync id 0, or `id`) from its start to its stop.
+    let conf = |line: &str| format!("global_defs {{\n    {line}\n}}\n{}", vrrp(""));
+    let r = read(&conf("lvs_sync_daemon eth0"));
+    assert!(r.warnings.is_empty(), "{:?}", shown(&r));
+    let sd = r.config.global.sync_daemon.clone().expect("a sync daemon");
+    assert_eq!((sd.interface.as_str(), sd.instance.as_deref(), sd.sync_id), ("eth0", None, None));
+    assert_eq!(sd.daemon(ipvs::DaemonState::Master, 0).sync_id, 0);
+    let sd = read(&conf("lvs_sync_daemon eth0 id 7")).config.global.sync_daemon.expect("a sync daemon");
+    assert_eq!((sd.instance, sd.sync_id), (None, Some(7)));
+    let sd = read(&conf("lvs_sync_daemon eth0 VI_1")).config.global.sync_daemon.expect("a sync daemon");
+    assert_eq!(sd.instance.as_deref(), Some("VI_1"));
+}

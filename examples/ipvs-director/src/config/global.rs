@@ -56,15 +56,18 @@ impl Global {
 }
 
 /// The IPVS connection-sync daemon: master while the VRRP instance is master, backup
-/// otherwise.
+/// otherwise; with no instance, both the master and the backup daemon while the director
+/// runs (keepalived 2.2.7's behaviour for `lvs_sync_daemon IFNAME` naming none).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SyncDaemon {
     /// The multicast interface.
     pub interface: String,
-    /// The VRRP instance it follows.
-    pub instance: String,
-    /// Sync id, 0..=255 (`id`; default the instance's virtual_router_id).
+    /// The VRRP instance it follows; none: master and backup at once, always.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance: Option<String>,
+    /// Sync id, 0..=255 (`id`; default the instance's virtual_router_id, or 0 with no
+    /// instance).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sync_id: Option<u8>,
     /// Largest sync message payload (`maxlen`, 1..=65507).
@@ -82,7 +85,8 @@ pub struct SyncDaemon {
 }
 
 impl SyncDaemon {
-    /// The daemon to run in `state`, for an instance with virtual router id `vrid`.
+    /// The daemon to run in `state`, for an instance with virtual router id `vrid` (0 for
+    /// none).
     pub fn daemon(&self, state: ipvs::DaemonState, vrid: u8) -> ipvs::Daemon {
         ipvs::Daemon {
             state,

@@ -41,10 +41,16 @@ impl Config {
             }
         }
         if let Some(sd) = &g.sync_daemon {
-            match self.vrrp_instances.iter().find(|i| i.name == sd.instance) {
-                None => p.at("global.sync_daemon.instance", &sd.instance, "no vrrp_instances entry has this name"),
-                Some(i) => {
-                    if let Err(e) = sd.daemon(ipvs::DaemonState::Master, i.virtual_router_id).validate() {
+            let vrid = sd.instance.as_ref().map(|name| self.vrrp_instances.iter().find(|i| &i.name == name));
+            match vrid {
+                Some(None) => p.at(
+                    "global.sync_daemon.instance",
+                    sd.instance.as_deref().unwrap_or_default(),
+                    "no vrrp_instances entry has this name",
+                ),
+                found => {
+                    let vrid = found.flatten().map_or(0, |i| i.virtual_router_id);
+                    if let Err(e) = sd.daemon(ipvs::DaemonState::Master, vrid).validate() {
                         p.at(format!("global.sync_daemon.{}", e.field), e.value, e.reason);
                     }
                 }

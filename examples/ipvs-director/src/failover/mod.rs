@@ -23,10 +23,11 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
+use ipvs::{DaemonState, Errno};
 use ipvs_vrrp::{advert_interval_centis, Addresses, Auth, Instance, InstanceConfig, Version};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::config::{Config, VrrpInstance, VrrpState};
+use crate::config::{Config, SyncDaemon, VrrpInstance, VrrpState};
 use crate::host::{lock, Addr, Host, Interface, LinkState, Vip};
 pub use error::{InstanceProblem, SetupError};
 pub use instance::{state_name, Ctl, InstanceStatus, Setup};
@@ -143,23 +144,75 @@ fn setup(
         .map_err(|error| problem(InstanceProblem::SendSocket { address: primary, error }))?;
     let notify = [&inst.notify_master, &inst.notify_backup, &inst.notify_fault]
         .map(|s| s.as_ref().map(|s| config.script_as_run(s)));
-    let sync = config.global.sync_daemon.clone().filter(|d| d.instance == inst.name);
+    let sync = config.global.sync_daemon.clone().filter(|d| d.instance.as_deref() == Some(inst.name.as_str()));
     Ok(Setup { name: inst.name.clone(), cfg, iface, adverts, vips, notify, sync })
 }
 
-/// The running instances, their tracker and their scripts.
+/// The running instances, their tracker and their scripts, and a sync daemon that follows
+/// no instance.
 pub struct Failover {
     instances: Vec<(mpsc::Sender<Ctl>, tokio::task::JoinHandle<()>)>,
     helpers: Vec<tokio::task::JoinHandle<()>>,
+    standalone: Option<Standalone>,
+}
+
+/// The IPVS sync daemon of `lvs_sync_daemon IFNAME` naming no instance: keepalived 2.2.7
+/// runs the master and the backup daemon from its start to its stop.
+struct Standalone {
+    daemon: SyncDaemon,
+    host: Arc<dyn Host>,
+}
+
+impl Standalone {
+    /// Starts (or, `start` false, stops) both daemons, each error logged.
+    async fn switch(&self, start: bool) {
+        let (host, sd) = (self.host.clone(), self.daemon.clone());
+        let done = tokio::task::spawn_blocking(move || {
+            let client = host.ipvs();
+            [DaemonState::Master, DaemonState::Backup].map(|s| {
+                let r = if start { client.start_daemon(&sd.daemon(s, 0)) } else { client.stop_daemon(s) };
+                (s, r)
+            })
+        })
+        .await;
+        let Ok(results) = done else { return };
+        for (state, r) in results {
+            match r {
+                Ok(()) if start => {
+                    tracing::info!(interface = %self.daemon.interface, state = ?state, "IPVS sync daemon started ({state:?}, following no VRRP instance)")
+                }
+                Ok(()) => {
+                    tracing::info!(interface = %self.daemon.interface, state = ?state, "IPVS sync daemon stopped ({state:?})")
+                }
+                Err(e) if !start && e.errno() == Errno::ESRCH => {}
+                Err(e) => {
+                    tracing::error!(interface = %self.daemon.interface, state = ?state, error = %e, "cannot {} the IPVS sync daemon ({state:?})", if start { "start" } else { "stop" })
+                }
+            }
+        }
+    }
 }
 
 impl Failover {
     /// Starts the configuration's instances (none: `Ok(None)`) on `host`. The links and
     /// addresses are read, and the sockets opened, off the event loop.
     pub async fn start(config: &Config, host: Arc<dyn Host>, board: Board) -> Result<Option<Failover>, SetupError> {
+        let standalone = config
+            .global
+            .sync_daemon
+            .clone()
+            .filter(|d| d.instance.is_none())
+            .map(|daemon| Standalone { daemon, host: host.clone() });
+        if let Some(s) = &standalone {
+            s.switch(true).await;
+        }
         if config.vrrp_instances.is_empty() {
             lock(&board).clear();
-            return Ok(None);
+            return Ok(standalone.map(|s| Failover {
+                instances: Vec::new(),
+                helpers: Vec::new(),
+                standalone: Some(s),
+            }));
         }
         let (cfg, h) = (config.clone(), host.clone());
         let setups = tokio::task::spawn_blocking(move || -> Result<Vec<Setup>, SetupError> {
@@ -193,12 +246,15 @@ impl Failover {
                 (tx, tokio::spawn(instance::run(s, vr, rx, host.clone(), board.clone(), slot)))
             })
             .collect();
-        Ok(Some(Failover { instances: running, helpers }))
+        Ok(Some(Failover { instances: running, helpers, standalone }))
     }
 
     /// Stops every instance (a master announces priority 0 and gives its addresses up),
-    /// waiting at most 2 s for each.
+    /// waiting at most 2 s for each, and a sync daemon that follows none.
     pub async fn stop(self) {
+        if let Some(s) = &self.standalone {
+            s.switch(false).await;
+        }
         for h in &self.helpers {
             h.abort();
         }

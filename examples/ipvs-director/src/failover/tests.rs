@@ -265,3 +265,17 @@ async fn adverts_go_to_the_configured_multicast_groups() {
     assert_eq!(to("224.0.0.18") + to("ff02::12"), 0, "{effects:#?}");
     failover.stop().await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_sync_daemon_following_no_instance_runs_master_and_backup_from_start_to_stop() {
+    // keepalived 2.2.7 with `lvs_sync_daemon eth0` (checked in the lab with ipvsadm -L
+    // --daemon): both daemons, sync id 0, from its start; none after it stops.
+    let fake = machine();
+    let toml = "[global.sync_daemon]\ninterface = \"eth0\"\n";
+    let (failover, _) = start_with(&fake, toml).await;
+    let mut running = daemons(&fake);
+    running.sort_by_key(|d| d.0 == DaemonState::Backup);
+    assert_eq!(running, [(DaemonState::Master, "eth0".to_string(), 0), (DaemonState::Backup, "eth0".to_string(), 0)]);
+    failover.stop().await;
+    assert_eq!(daemons(&fake), []);
+}

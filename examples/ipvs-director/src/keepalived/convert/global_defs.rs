@@ -22,7 +22,7 @@ const KEYWORDS: &[Keyword<Global>] = &[
     Keyword::converted("lvs_timeouts", "[tcp N] [tcpfin N] [udp N]", "global.timeouts", lvs_timeouts),
     Keyword::converted(
         "lvs_sync_daemon",
-        "IFNAME [inst] INSTANCE [id N] [maxlen N] [port N] [ttl N] [group IP]",
+        "IFNAME [[inst] INSTANCE] [id N] [maxlen N] [port N] [ttl N] [group IP] (no instance: master and backup, always)",
         "global.sync_daemon",
         lvs_sync_daemon,
     ),
@@ -267,15 +267,15 @@ fn lvs_timeouts(n: &Node, g: &mut Global, ctx: &mut Ctx) {
     g.timeouts = Some(t);
 }
 
-/// `lvs_sync_daemon IFNAME [inst] NAME [id N] [maxlen N] [port N] [ttl N] [group IP]`.
+/// `lvs_sync_daemon IFNAME [[inst] NAME] [id N] [maxlen N] [port N] [ttl N] [group IP]`.
 fn lvs_sync_daemon(n: &Node, g: &mut Global, ctx: &mut Ctx) {
-    if !ctx.count(n, 2, 13) {
+    if !ctx.count(n, 1, 13) {
         return;
     }
     ctx.place("global.sync_daemon", n);
     let mut sd = SyncDaemon {
         interface: n.arg(0).unwrap_or_default().to_owned(),
-        instance: String::new(),
+        instance: None,
         sync_id: None,
         max_len: None,
         port: None,
@@ -285,7 +285,7 @@ fn lvs_sync_daemon(n: &Node, g: &mut Global, ctx: &mut Ctx) {
     let mut i = 1;
     while let Some(word) = n.arg(i) {
         let ok = match word {
-            "inst" => n.arg(i + 1).map(|name| sd.instance = name.to_owned()).is_some(),
+            "inst" => n.arg(i + 1).map(|name| sd.instance = Some(name.to_owned())).is_some(),
             "id" => ctx.uint(n, i + 1, 0, 255).map(|v| sd.sync_id = Some(v as u8)).is_some(),
             "maxlen" => ctx.uint(n, i + 1, 1, 65_535 - 20 - 8).map(|v| sd.max_len = Some(v as u16)).is_some(),
             "port" => ctx.uint(n, i + 1, 1, 65_535).map(|v| sd.port = Some(v as u16)).is_some(),
@@ -293,7 +293,7 @@ fn lvs_sync_daemon(n: &Node, g: &mut Global, ctx: &mut Ctx) {
             "group" => ctx.ip(n, i + 1).map(|a| sd.group = Some(a)).is_some(),
             name if i == 1 => {
                 // The older form: the instance's name right after the interface.
-                sd.instance = name.to_owned();
+                sd.instance = Some(name.to_owned());
                 i += 1;
                 continue;
             }
@@ -310,8 +310,7 @@ fn lvs_sync_daemon(n: &Node, g: &mut Global, ctx: &mut Ctx) {
         }
         i += 2;
     }
-    if sd.instance.is_empty() {
-        return ctx.err(n, "names no VRRP instance (the sync daemon follows one)");
-    }
+    // keepalived 2.2.7 takes an interface alone: its checker then runs the master and the
+    // backup daemon (sync id 0 unless `id` says) from start to stop.
     g.sync_daemon = Some(sd);
 }

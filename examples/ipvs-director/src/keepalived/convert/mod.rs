@@ -131,7 +131,7 @@ pub(crate) fn convert(nodes: &[Node], ctx: &mut Ctx) -> Config {
             ctx.place("global.sync_daemon", &node);
             c.global.sync_daemon = Some(SyncDaemon {
                 interface: ifname,
-                instance,
+                instance: Some(instance),
                 sync_id: None,
                 max_len: None,
                 port: None,

@@ -46,6 +46,14 @@ impl Global {
     }
 
     /// The multicast group of VRRP adverts for the family (`ipv6`), if not the default.
+    ///
+    /// ```
+    /// use ipvs_director::config::Config;
+    ///
+    /// let c = Config::from_toml("[global]\nvrrp_mcast_group4 = \"224.0.0.19\"\n").unwrap();
+    /// assert_eq!(c.global.vrrp_mcast_group(false), Some("224.0.0.19".parse().unwrap()));
+    /// assert_eq!(c.global.vrrp_mcast_group(true), None); // ff02::12, the default
+    /// ```
     pub fn vrrp_mcast_group(&self, ipv6: bool) -> Option<IpAddr> {
         if ipv6 {
             self.vrrp_mcast_group6.map(IpAddr::V6)

@@ -70,6 +70,14 @@ impl Ctx {
         self.warnings.push(KeepalivedWarning::new(loc, keyword, what));
     }
 
+    /// Records a warning at the statement the native field at `path` came from (none when
+    /// no statement gave it).
+    pub fn warn_for(&mut self, path: &str, what: impl Into<String>) {
+        if let Some((loc, keyword)) = self.places.get(path).cloned() {
+            self.warn_at(&loc, &keyword, what);
+        }
+    }
+
     /// Records that the native field at `path` comes from statement `n`.
     pub fn place(&mut self, path: impl Into<String>, n: &Node) {
         self.places.insert(path.into(), place_of(n));

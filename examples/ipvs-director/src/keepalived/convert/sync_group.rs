@@ -110,17 +110,13 @@ pub(super) fn drop_missing_members(c: &mut Config, ctx: &mut Ctx) {
                 continue;
             }
             let what = "no vrrp_instance of this name: left out of the group, as keepalived leaves it out";
-            if let Some((loc, kw)) = ctx.places.get(&format!("{path}.group[{m}]")).cloned() {
-                ctx.warn_at(&loc, &kw, what);
-            }
+            ctx.warn_for(&format!("{path}.group[{m}]"), what);
         }
         g.group = members;
         let to = format!("vrrp_sync_groups[{}]", kept.len());
         if g.group.is_empty() {
             let what = "no member is a vrrp_instance: the group removed, as keepalived removes it";
-            if let Some((loc, kw)) = ctx.places.get(&path).cloned() {
-                ctx.warn_at(&loc, &kw, what);
-            }
+            ctx.warn_for(&path, what);
             continue;
         }
         ctx.move_places(&path, &to);

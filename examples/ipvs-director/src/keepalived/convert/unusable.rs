@@ -46,11 +46,11 @@ pub(super) fn drop_unusable(c: &mut Config, ctx: &mut Ctx) {
             kept.push(s);
             continue;
         };
-        if let Some((loc, kw)) = ctx.places.get(&at).or_else(|| ctx.places.get(&path)).cloned() {
-            let what =
-                format!("{why}: the script {:?} disabled (not run, not tracked), as keepalived disables it", s.name);
-            ctx.warn_at(&loc, &kw, what);
-        }
+        let at = if ctx.places.contains_key(&at) { at } else { path };
+        ctx.warn_for(
+            &at,
+            format!("{why}: the script {:?} disabled (not run, not tracked), as keepalived disables it", s.name),
+        );
         if user {
             not_found.push(s.name.clone());
         }
@@ -65,9 +65,7 @@ pub(super) fn drop_unusable(c: &mut Config, ctx: &mut Ctx) {
                 ctx.move_places(&at, &format!("vrrp_instances[{i}].track_script[{kept}]"));
                 kept += 1;
             } else if not_found.contains(&t.script) {
-                if let Some((loc, kw)) = ctx.places.get(&at).cloned() {
-                    ctx.warn_at(&loc, &kw, "its vrrp_script is disabled: not tracked, as keepalived does not find it");
-                }
+                ctx.warn_for(&at, "its vrrp_script is disabled: not tracked, as keepalived does not find it");
             }
         }
         v.track_scripts.retain(|t| !disabled.contains(&t.script));
@@ -81,9 +79,10 @@ pub(super) fn drop_unusable(c: &mut Config, ctx: &mut Ctx) {
     for (path, scripts) in notify.chain(groups) {
         for (kw, s) in ["notify_master", "notify_backup", "notify_fault"].into_iter().zip(scripts) {
             let Some(why) = s.as_ref().and_then(|s| user_problem(s, unusable_default.as_deref())) else { continue };
-            if let Some((loc, kw)) = ctx.places.get(&format!("{path}.{kw}")).cloned() {
-                ctx.warn_at(&loc, &kw, format!("{why}: this notify script ignored, as keepalived ignores it"));
-            }
+            ctx.warn_for(
+                &format!("{path}.{kw}"),
+                format!("{why}: this notify script ignored, as keepalived ignores it"),
+            );
             *s = None;
         }
     }
@@ -111,10 +110,8 @@ fn default_user(c: &mut Config, ctx: &mut Ctx) -> Result<(), String> {
     };
     let group = g.script_group.as_deref().filter(|u| !u.is_empty()).and_then(accounts::group_problem);
     let Some(why) = accounts::user_problem(&user).or(group) else { return Ok(()) };
-    if let Some((loc, kw)) = ctx.places.get("global.script_user").cloned() {
-        let what = format!("{why}: scripts that name no user of their own are not run (vrrp_scripts disabled, MISC_CHECKs removed, notify scripts ignored), as keepalived does");
-        ctx.warn_at(&loc, &kw, what);
-    }
+    let what = format!("{why}: scripts that name no user of their own are not run (vrrp_scripts disabled, MISC_CHECKs removed, notify scripts ignored), as keepalived does");
+    ctx.warn_for("global.script_user", what);
     g.script_user = None;
     g.script_group = None;
     Err("it names no user and script_user's is not on this system".to_owned())
@@ -157,10 +154,9 @@ fn checker_scripts(c: &mut Config, ctx: &mut Ctx, default: Option<&str>) {
                     kept_misc += 1;
                     return true;
                 };
-                let at = ctx.places.get(&format!("{path}.misc_path")).or_else(|| ctx.places.get(&path)).cloned();
-                if let Some((loc, kw)) = at {
-                    ctx.warn_at(&loc, &kw, format!("{why}: this MISC_CHECK removed, as keepalived removes it"));
-                }
+                let at = format!("{path}.misc_path");
+                let at = if ctx.places.contains_key(&at) { at } else { path };
+                ctx.warn_for(&at, format!("{why}: this MISC_CHECK removed, as keepalived removes it"));
                 false
             });
         }
@@ -170,8 +166,6 @@ fn checker_scripts(c: &mut Config, ctx: &mut Ctx, default: Option<&str>) {
 /// Sets a notify or quorum script at `path` to none, with a warning, if it cannot run.
 fn ignore_unusable(s: &mut Option<Script>, path: &str, default: Option<&str>, ctx: &mut Ctx) {
     let Some(why) = s.as_ref().and_then(|s| user_problem(s, default)) else { return };
-    if let Some((loc, kw)) = ctx.places.get(path).cloned() {
-        ctx.warn_at(&loc, &kw, format!("{why}: this script ignored (not run), as keepalived ignores it"));
-    }
+    ctx.warn_for(path, format!("{why}: this script ignored (not run), as keepalived ignores it"));
     *s = None;
 }

@@ -191,17 +191,10 @@ pub(super) fn virtual_server(n: &Node, c: &mut Config, ctx: &mut Ctx) {
         VirtualServerId::Fwmark { family: f, .. } => {
             // keepalived 2.2.7: "Warning: Virtual server FWM 21: protocol specified for
             // fwmark - protocol will be ignored".
-            if let (Some(_), Some((loc, kw))) = (protocol, ctx.places.get(&format!("{d_path}.protocol")).cloned()) {
-                ctx.warn_at(
-                    &loc,
-                    &kw,
-                    "a firewall-mark virtual server has no protocol: ignored, as keepalived ignores it",
-                );
-            } else if protocol.is_some() {
-                ctx.warn(
-                    n,
-                    "a firewall-mark virtual server has no protocol: its protocol ignored, as keepalived ignores it",
-                );
+            // (A protocol given is placed: the warning names its line.)
+            if protocol.is_some() {
+                let what = "a firewall-mark virtual server has no protocol: ignored, as keepalived ignores it";
+                ctx.warn_for(&format!("{d_path}.protocol"), what);
             }
             *f = family;
         }

@@ -209,26 +209,29 @@ pub(super) fn instance(n: &Node, c: &mut Config, ctx: &mut Ctx) -> Option<SyncDa
     if v.nopreempt && v.state == Some(VrrpState::Master) {
         // keepalived 2.2.7: "(VI_1) Warning - nopreempt will not work with initial state
         // MASTER - clearing" (and `keepalived -t` exits with status 5).
-        if let Some((loc, kw)) = ctx.places.get(&format!("{path}.nopreempt")).cloned() {
-            ctx.warn_at(&loc, &kw, "does not work with initial state MASTER: cleared, as keepalived does");
-        }
+        ctx.warn_for(
+            &format!("{path}.nopreempt"),
+            "does not work with initial state MASTER: cleared, as keepalived does",
+        );
         v.nopreempt = false;
     }
     if v.nopreempt && v.priority == Some(defaults::VRRP_OWNER_PRIORITY) {
         // keepalived 2.2.7: "(VI_1) nopreempt is incompatible with priority 255. resetting
         // nopreempt".
-        if let Some((loc, kw)) = ctx.places.get(&format!("{path}.nopreempt")).cloned() {
-            ctx.warn_at(&loc, &kw, "the address owner (priority 255) always preempts: cleared, as keepalived does");
-        }
+        ctx.warn_for(
+            &format!("{path}.nopreempt"),
+            "the address owner (priority 255) always preempts: cleared, as keepalived does",
+        );
         v.nopreempt = false;
     }
     own_interface_untracked(&mut v, &path, ctx);
     if v.preempt_delay.is_some() && v.state == Some(VrrpState::Master) {
         // keepalived 2.2.7: "(VI_1) Warning - preempt delay will not work with initial state
         // MASTER - clearing".
-        if let Some((loc, kw)) = ctx.places.get(&format!("{path}.preempt_delay")).cloned() {
-            ctx.warn_at(&loc, &kw, "does not work with initial state MASTER: cleared, as keepalived does");
-        }
+        ctx.warn_for(
+            &format!("{path}.preempt_delay"),
+            "does not work with initial state MASTER: cleared, as keepalived does",
+        );
         v.preempt_delay = None;
     }
     if v.virtual_ipaddresses.is_empty() && v.version != Some(3) {
@@ -256,9 +259,7 @@ fn own_interface_untracked(v: &mut VrrpInstance, path: &str, ctx: &mut Ctx) {
     for (j, t) in v.track_interfaces.iter().enumerate() {
         let at = format!("{path}.track_interface[{j}]");
         if t.name == own {
-            if let Some((loc, kw)) = ctx.places.get(&at).cloned() {
-                ctx.warn_at(&loc, &kw, "the instance's own interface: not tracked (the instance faults when it goes down), as keepalived ignores it");
-            }
+            ctx.warn_for(&at, "the instance's own interface: not tracked (the instance faults when it goes down), as keepalived ignores it");
         } else {
             ctx.move_places(&at, &format!("{path}.track_interface[{kept}]"));
             kept += 1;
